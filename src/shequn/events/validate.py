@@ -1,0 +1,303 @@
+"""Vectorised validation and normalisation of raw event rows.
+
+Input: a table whose columns are all strings, as read from any source format.
+Output: the rows that satisfy the event contract, typed to the lake schema, and the
+rows that do not, each with every reason it failed. Pure: no I/O; hashing is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shequn.events.keys import clean_text, normalise_key
+from shequn.events.schema import ARROW_TYPES, TS_TYPE, lake_schema
+from shequn.events.types import EVENT_TYPES, FIELDS, IDENTITY_KEYS, Kind
+
+Hasher = Callable[[pa.Array], pa.Array]
+"""Maps an array of strings to an array of hex digests (same length)."""
+
+_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+_INTEGER = r"^[+-]?\d+(\.0*)?$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_TS = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
+_TRUE = ("1", "true", "t", "yes", "y", "是")
+_FALSE = ("0", "false", "f", "no", "n", "否")
+_STRUCTURAL = ("event_id", "type", "ts", "properties")
+_NULL_STR = pa.scalar(None, pa.string())
+
+
+@dataclass(frozen=True)
+class Validated:
+    accepted: pa.Table  # lake schema without source/ingest_id filled
+    accepted_lines: pa.Array
+    rejected_rows: pa.Table  # the raw rows that failed
+    rejected_lines: pa.Array
+    reasons: pa.Array  # one string per rejected row
+
+
+def join_present(parts: list[pa.Array], sep: str) -> pa.Array:
+    """Join the non-null strings of each row with ``sep`` ("" where none).
+
+    Written without ``null_handling="skip"``, which drops rows whose parts are all null.
+    """
+    prefixed = [
+        pc.fill_null(pc.binary_join_element_wise(pa.scalar(sep), p, ""), "") for p in parts
+    ]
+    joined = pc.binary_join_element_wise(*prefixed, "") if len(prefixed) > 1 else prefixed[0]
+    return pc.utf8_slice_codeunits(joined, len(sep))
+
+
+def _problem(mask: pa.Array, message: str, raw: pa.Array | None = None) -> pa.Array:
+    """A column holding ``message`` (with the raw value) where ``mask`` is true."""
+    text: pa.Array | pa.Scalar = pa.scalar(message)
+    if raw is not None:
+        shown = pc.utf8_slice_codeunits(pc.fill_null(raw, ""), 0, 60)
+        text = pc.binary_join_element_wise(pa.scalar(message + " '"), shown, "'", "")
+    return pc.if_else(pc.fill_null(mask, False), text, _NULL_STR)
+
+
+def _column(raw: pa.Table, name: str) -> pa.Array:
+    if name in raw.column_names:
+        return raw.column(name).combine_chunks()
+    return pa.nulls(raw.num_rows, pa.string())
+
+
+def _parse_ts(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    shape_ok = pc.fill_null(pc.match_substring_regex(text, _TS), False)
+    candidate = pc.if_else(shape_ok, text, _NULL_STR)
+    try:
+        return candidate.cast(TS_TYPE), pc.invert(shape_ok)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # a well-shaped but impossible value (month 13): find it element by element
+        values = []
+        for item in candidate.to_pylist():
+            try:
+                values.append(pa.scalar(item).cast(TS_TYPE).value if item else None)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                values.append(-1)
+        arr = pa.array(values, pa.int64())
+        bad = pc.fill_null(pc.equal(arr, -1), False)
+        ts = pc.if_else(bad, pa.scalar(None, pa.int64()), arr).cast(TS_TYPE)
+        return ts, pc.or_(pc.invert(shape_ok), bad)
+
+
+def _parse_value(kind: Kind, text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Typed values and a mask of present-but-unparsable inputs."""
+    present = pc.is_valid(text)
+    if kind is Kind.TEXT:
+        return text, pc.and_(present, pa.scalar(False))
+    if kind is Kind.BOOLEAN:
+        low = pc.utf8_lower(text)
+        is_true = pc.is_in(low, value_set=pa.array(_TRUE))
+        is_false = pc.is_in(low, value_set=pa.array(_FALSE))
+        ok = pc.or_(is_true, is_false)
+        values = pc.if_else(ok, is_true, pa.scalar(None, pa.bool_()))
+        return values, pc.and_(present, pc.invert(ok))
+    pattern = {Kind.NUMBER: _NUMBER, Kind.INTEGER: _INTEGER, Kind.DATE: _DATE}[kind]
+    compact = pc.replace_substring(text, ",", "") if kind is not Kind.DATE else text
+    ok = pc.fill_null(pc.match_substring_regex(compact, pattern), False)
+    candidate = pc.if_else(ok, compact, _NULL_STR)
+    target = ARROW_TYPES[kind]
+    try:
+        if kind is Kind.INTEGER:
+            values = candidate.cast(pa.float64()).cast(target)
+        else:
+            values = candidate.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = pa.array([_safe_cast(v, target) for v in candidate.to_pylist()], target)
+        ok = pc.and_(ok, pc.is_valid(values))
+    return values, pc.and_(present, pc.invert(ok))
+
+
+def _safe_cast(value: str | None, target: pa.DataType) -> object:
+    if value is None:
+        return None
+    try:
+        return pa.scalar(value).cast(target).as_py()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _lift_properties(raw: pa.Table) -> tuple[pa.Table, pa.Array]:
+    """Merge a ``properties`` JSON column into flat columns; flat values win.
+
+    Returns the table and a mask of rows whose ``properties`` is not a JSON object.
+    """
+    props = raw.column("properties").to_pylist()
+    lifted: dict[str, list[str | None]] = {}
+    bad = [False] * len(props)
+    rest: list[str | None] = [None] * len(props)
+    for i, text in enumerate(props):
+        if not text:
+            continue
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            bad[i] = True
+            continue
+        if not isinstance(obj, dict):
+            bad[i] = True
+            continue
+        extras = {}
+        for key, value in obj.items():
+            key = str(key).strip().lower()
+            if key in FIELDS or key in IDENTITY_KEYS:
+                lifted.setdefault(key, [None] * len(props))[i] = as_text(value)
+            else:
+                extras[key] = value
+        rest[i] = orjson.dumps(extras, option=orjson.OPT_SORT_KEYS).decode() if extras else None
+    table = raw.drop_columns(["properties"])
+    for key, values in lifted.items():
+        given = pa.array(values, pa.string())
+        if key in table.column_names:
+            merged = pc.coalesce(table.column(key).combine_chunks(), given)
+            table = table.set_column(table.column_names.index(key), key, merged)
+        else:
+            table = table.append_column(key, given)
+    table = table.append_column("properties", pa.array(rest, pa.string()))
+    return table, pa.array(bad)
+
+
+def as_text(value: object) -> str | None:
+    """A JSON value as the string a CSV cell would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def _pack_extras(raw: pa.Table, known: set[str]) -> pa.Array | None:
+    """Columns outside the contract, packed as a JSON object per row (order-stable)."""
+    extra_cols = sorted(c for c in raw.column_names if c not in known)
+    if not extra_cols:
+        return None
+    columns = [raw.column(c).to_pylist() for c in extra_cols]
+    packed: list[str | None] = []
+    for values in zip(*columns, strict=True):
+        obj = {k: v for k, v in zip(extra_cols, values, strict=True) if v not in (None, "")}
+        packed.append(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode() if obj else None)
+    return pa.array(packed, pa.string())
+
+
+def _merge_json(a: pa.Array, b: pa.Array | None) -> pa.Array:
+    if b is None:
+        return a
+    if pc.all(pc.is_null(a)).as_py():
+        return b
+    out = []
+    for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True):
+        obj = {**(orjson.loads(y) if y else {}), **(orjson.loads(x) if x else {})}
+        out.append(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode() if obj else None)
+    return pa.array(out, pa.string())
+
+
+def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
+    """Check every row against the contract; type, normalise and id the good ones."""
+    problems: list[pa.Array] = []
+    if "properties" in raw.column_names:
+        raw, bad_props = _lift_properties(raw)
+        problems.append(_problem(bad_props, "properties: not a JSON object"))
+    known = set(_STRUCTURAL) | set(IDENTITY_KEYS) | set(FIELDS)
+    extras = _merge_json(_column(raw, "properties"), _pack_extras(raw, known))
+
+    etype = pc.utf8_lower(clean_text(_column(raw, "type")))
+    problems.append(_problem(pc.is_null(etype), "type: missing"))
+    known_type = pc.is_in(etype, value_set=pa.array(list(EVENT_TYPES)))
+    problems.append(
+        _problem(pc.and_(pc.is_valid(etype), pc.invert(known_type)), "type: unknown", etype)
+    )
+
+    ts_text = clean_text(_column(raw, "ts"))
+    ts, ts_bad = _parse_ts(ts_text)
+    problems.append(_problem(pc.is_null(ts_text), "ts: missing"))
+    problems.append(
+        _problem(pc.and_(pc.is_valid(ts_text), ts_bad), "ts: not ISO 8601 with a zone", ts_text)
+    )
+
+    out: dict[str, pa.Array] = {"type": etype, "ts": ts}
+    any_key = pa.array([False] * raw.num_rows)
+    for key in IDENTITY_KEYS:
+        norm = normalise_key(key, _column(raw, key))
+        problems.append(_problem(norm.invalid, f"{key}: not a valid {key}", _column(raw, key)))
+        out[key] = norm.values
+        any_key = pc.or_(any_key, pc.is_valid(norm.values))
+    problems.append(_problem(pc.invert(any_key), "no identity key"))
+
+    for name, spec in FIELDS.items():
+        text = _column(raw, name)
+        if text.null_count == len(text):
+            out[name] = pa.nulls(raw.num_rows, ARROW_TYPES[spec.kind])
+            continue
+        text = clean_text(text)
+        if spec.choices:
+            text = pc.utf8_lower(text)
+        values, bad = _parse_value(spec.kind, text)
+        problems.append(_problem(bad, f"{name}: not a {spec.kind.value}", text))
+        if spec.minimum is not None:
+            below = pc.less(values, pa.scalar(spec.minimum).cast(values.type))
+            problems.append(_problem(below, f"{name}: below {spec.minimum:g}", text))
+        if spec.choices:
+            outside = pc.and_(
+                pc.is_valid(text), pc.invert(pc.is_in(text, value_set=pa.array(spec.choices)))
+            )
+            problems.append(_problem(outside, f"{name}: not one of {'/'.join(spec.choices)}", text))
+        out[name] = values
+
+    for etype_spec in EVENT_TYPES.values():
+        is_this = pc.fill_null(pc.equal(etype, etype_spec.name), False)
+        for name in etype_spec.required:
+            missing = pc.and_(is_this, pc.is_null(out[name]))
+            problems.append(_problem(missing, f"{name}: required for {etype_spec.name}"))
+    out["properties"] = extras
+
+    reasons = join_present(problems, "; ")
+    bad_row = pc.not_equal(reasons, "")
+    good = pc.invert(bad_row)
+    event_id = clean_text(_column(raw, "event_id"))
+    accepted = _assemble(out, event_id, good, hasher)
+    return Validated(
+        accepted=accepted,
+        accepted_lines=pc.filter(lines, good),
+        rejected_rows=raw.filter(bad_row),
+        rejected_lines=pc.filter(lines, bad_row),
+        reasons=pc.filter(reasons, bad_row),
+    )
+
+
+def _assemble(
+    out: dict[str, pa.Array], event_id: pa.Array, good: pa.Array, hasher: Hasher
+) -> pa.Table:
+    schema = lake_schema()
+    kept = {name: pc.filter(col, good) for name, col in out.items()}
+    given_id = pc.filter(event_id, good)
+    n = len(given_id)
+    if given_id.null_count:
+        canonical = canonical_text(kept)
+        given_id = pc.coalesce(given_id, hasher(canonical))
+    kept["event_id"] = given_id
+    columns = []
+    for field in schema:
+        col = kept.get(field.name)
+        columns.append(col if col is not None else pa.nulls(n, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def canonical_text(columns: dict[str, pa.Array]) -> pa.Array:
+    """One string per row from its typed content: the same event in CSV, JSON or
+    Parquet gives the same text, hence the same stable ``event_id``."""
+    names = ["type", "ts", *IDENTITY_KEYS, *FIELDS, "properties"]
+    parts = []
+    for name in names:
+        col = columns[name]
+        if pc.all(pc.is_null(col)).as_py():
+            continue
+        parts.append(pc.binary_join_element_wise(pa.scalar(name + "="), col.cast(pa.string()), ""))
+    return join_present(parts, "\x1f")

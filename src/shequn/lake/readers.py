@@ -1,0 +1,222 @@
+"""Stream source files (CSV, JSONL, Parquet; optionally gzip) as batches of strings.
+
+Every value is read as text, so that validation sees exactly what the source said and
+can quote it back in a quarantine reason. Rows that cannot even be parsed (a CSV line
+with the wrong number of cells, a JSON line that is not an object) come out as
+:class:`Unreadable` with their line number.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from shequn.events.validate import as_text
+
+
+class UnsupportedFormat(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    table: pa.Table  # all columns strings, names lower-case
+    lines: pa.Array  # source line (CSV, JSONL) or row number (Parquet), 1-based
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    line: int | None
+    text: str
+    reason: str
+
+
+def detect_format(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    formats = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+               ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+    if last not in formats:
+        raise UnsupportedFormat(
+            f"{path.name}: unknown format; use .csv, .tsv, .jsonl, .ndjson or .parquet "
+            "(optionally .gz)"
+        )
+    return formats[last]
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _column_name(name: str) -> str:
+    return name.replace("\ufeff", "").strip().lower()
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 unless the start of the file is not UTF-8, then GB18030 (Chinese Excel)."""
+    with _open(path) as fh:
+        head = fh.read(1 << 16)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "gb18030"
+    return "utf-8"
+
+
+def read_csv(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
+    encoding = _encoding(path)
+    delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
+    with _open(path) as fh:
+        header_line = io.TextIOWrapper(fh, encoding=encoding, newline="").readline()
+    if not header_line.strip():
+        return
+    names = [
+        _column_name(n) for n in pcsv.read_csv(
+            io.BytesIO(header_line.encode()),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter),
+        ).column_names
+    ]
+    bad: list[Unreadable] = []
+
+    def on_invalid(row: pcsv.InvalidRow) -> str:
+        bad.append(Unreadable(
+            row.number, row.text,
+            f"expected {row.expected_columns} cells, found {row.actual_columns}",
+        ))
+        return "skip"
+
+    reader = pcsv.open_csv(
+        path,
+        read_options=pcsv.ReadOptions(
+            use_threads=False, encoding=encoding, column_names=names, skip_rows=1,
+            block_size=1 << 24,
+        ),
+        parse_options=pcsv.ParseOptions(
+            delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=False
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    seen = 0  # data records seen so far, readable or not
+    reported = 0  # unreadable records already yielded
+    bad_lines: list[int] = []
+    for batch in reader:
+        # the handler runs as blocks are parsed, which may be ahead of this batch;
+        # a skipped record shifts the line of every later record by one
+        fresh = bad[reported:]
+        reported = len(bad)
+        bad_lines.extend(b.line for b in fresh if b.line is not None)
+        n = batch.num_rows
+        lines = np.arange(seen + 2, seen + 2 + n, dtype=np.int64)
+        for bad_line in sorted(bad_lines):
+            lines[lines >= bad_line] += 1
+        seen += n
+        yield from fresh
+        for start in range(0, n, batch_rows):
+            part = pa.Table.from_batches([batch]).slice(start, batch_rows)
+            yield RawBatch(part, pa.array(lines[start:start + batch_rows]))
+    yield from bad[reported:]
+
+
+def _jsonl_rows(
+    chunk: list[tuple[int, bytes]],
+) -> tuple[list[dict[str, str | None]], list[int], list[Unreadable]]:
+    rows: list[dict[str, str | None]] = []
+    lines: list[int] = []
+    bad: list[Unreadable] = []
+    for number, text in chunk:
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as err:
+            bad.append(Unreadable(number, text.decode("utf-8", "replace"), f"not JSON: {err}"))
+            continue
+        if not isinstance(obj, dict):
+            bad.append(Unreadable(number, text.decode("utf-8", "replace"), "not a JSON object"))
+            continue
+        props = obj.pop("properties", None)
+        row = {}
+        if isinstance(props, dict):
+            for k, v in props.items():
+                row[_column_name(str(k))] = as_text(v)
+        elif props is not None:
+            row["properties"] = as_text(props)
+        for k, v in obj.items():  # flat values win over the properties object
+            row[_column_name(str(k))] = as_text(v)
+        rows.append(row)
+        lines.append(number)
+    return rows, lines, bad
+
+
+def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
+    chunk: list[tuple[int, bytes]] = []
+    with _open(path) as fh:
+        for number, line in enumerate(fh, start=1):
+            line = line.strip()
+            if line:
+                chunk.append((number, line))
+            if len(chunk) >= batch_rows:
+                yield from _jsonl_batch(chunk)
+                chunk = []
+    if chunk:
+        yield from _jsonl_batch(chunk)
+
+
+def _jsonl_batch(chunk: list[tuple[int, bytes]]) -> Iterator[RawBatch | Unreadable]:
+    rows, lines, bad = _jsonl_rows(chunk)
+    yield from bad
+    if rows:
+        names = sorted({k for r in rows for k in r})
+        columns = {n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}
+        yield RawBatch(pa.table(columns), pa.array(lines, pa.int64()))
+
+
+def _as_strings(column: pa.ChunkedArray) -> pa.Array:
+    col = column.combine_chunks()
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return col.cast(pa.string())
+    if pa.types.is_timestamp(col.type):
+        if col.type.tz is None:
+            # no zone: render without one so validation rejects it, as the contract says
+            return pc.strftime(col, "%Y-%m-%dT%H:%M:%S")
+        return pc.strftime(col.cast(pa.timestamp("us", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
+    if pa.types.is_date(col.type):
+        return pc.strftime(col, "%Y-%m-%d")
+    if pa.types.is_nested(col.type):
+        return pa.array([as_text(v) for v in col.to_pylist()], pa.string())
+    return col.cast(pa.string())
+
+
+def read_parquet(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
+    pf = pq.ParquetFile(path)
+    row = 1
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        table = pa.Table.from_batches([batch])
+        columns = {_column_name(n): _as_strings(table.column(n)) for n in table.column_names}
+        n = table.num_rows
+        yield RawBatch(pa.table(columns), pa.array(np.arange(row, row + n, dtype=np.int64)))
+        row += n
+
+
+READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+
+
+def read_source(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
+    """Batches of raw rows (and unreadable rows) from any supported file."""
+    return READERS[detect_format(path)](path, batch_rows)

@@ -1,0 +1,42 @@
+"""Every setting, declared once with its help text.
+
+Read once (by the CLI, the API or a test) and passed down; nothing reads the
+environment at import time. Each field may be set as ``SHEQUN_<NAME>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHEQUN_", extra="forbid")
+
+    home: Path = Field(
+        Path("shequn-home"),
+        description="Data directory: the event lake, quarantine, published snapshots.",
+    )
+    ingest_batch_rows: int = Field(
+        500_000, ge=1_000, description="Rows validated together during ingest."
+    )
+    compact_min_files: int = Field(
+        8, ge=2, description="A lake partition with this many small files is compacted."
+    )
+    compact_small_rows: int = Field(
+        1_000_000, ge=1, description="A data file with fewer rows than this counts as small."
+    )
+    threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
+    memory_limit: str = Field(
+        "", description="Engine memory limit such as '8GB'; empty lets the engine decide."
+    )
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"

@@ -1,20 +1,19 @@
 """The embedded engine: the one object that runs DuckDB queries.
 
-Query text lives beside the code that builds it (as constants or SQLGlot/Ibis
-expressions); values and file lists always travel as bound parameters or registered
-Arrow tables, never spliced into SQL.
+Query text is built elsewhere (constants or SQLGlot, see ``shequn.lake.queries``);
+values and file lists always travel as bound parameters or registered Arrow tables.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-
-_MD5 = "SELECT md5(text) AS digest FROM shequn_batch"
+import sqlglot.expressions as exp
 
 
 class DuckDBEngine:
@@ -22,44 +21,61 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, database: str = ":memory:", threads: int | None = None,
-                 memory_limit: str | None = None) -> None:
+    def __init__(self, database: str = ":memory:", threads: int = 0,
+                 memory_limit: str = "", temp_directory: Path | None = None) -> None:
         self._con = duckdb.connect(database)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        # partitions and digests are defined in UTC, whatever the machine's zone
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = false")
         if threads:
             self._con.execute("SET threads = ?", [threads])
         if memory_limit:
             self._con.execute("SET memory_limit = ?", [memory_limit])
+        if temp_directory:
+            self._con.execute("SET temp_directory = ?", [str(temp_directory)])
 
     def close(self) -> None:
         self._con.close()
 
-    def md5_hex(self, texts: pa.Array) -> pa.Array:
-        """Hex MD5 of each string, computed in parallel by DuckDB."""
-        with self._lock:
-            self._con.register("shequn_batch", pa.table({"text": texts}))
-            try:
-                out = self._con.execute(_MD5).fetch_arrow_table()
-            finally:
-                self._con.unregister("shequn_batch")
-        return out.column("digest").combine_chunks()
-
-    def query(self, sql: str, params: Sequence[Any] | None = None,
-              tables: dict[str, pa.Table] | None = None) -> pa.Table:
-        """Run a constant query with bound parameters over registered Arrow tables."""
+    def query(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
+              tables: Mapping[str, pa.Table] | None = None) -> pa.Table:
+        """Run a query with bound parameters over registered Arrow tables."""
         with self._lock:
             for name, table in (tables or {}).items():
                 self._con.register(name, table)
             try:
-                return self._con.execute(sql, params or []).fetch_arrow_table()
+                return self._con.execute(sql, params or []).to_arrow_table()
             finally:
                 for name in tables or {}:
                     self._con.unregister(name)
+
+    def relation(self, sql: str, params: Mapping[str, Any] | None = None
+                 ) -> duckdb.DuckDBPyRelation:
+        return self._con.sql(sql, params=params)
+
+    def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
+        """Run a query into a temporary table ``name`` (replacing any of that name)."""
+        with self._lock:
+            self._con.execute(_drop_sql(name))
+            self._con.sql(sql, params=params).to_table(name)
+
+    def drop(self, name: str) -> None:
+        with self._lock:
+            self._con.execute(_drop_sql(name))
+
+    def write_partitioned(self, sql: str, out_dir: Path, partition_by: str) -> None:
+        with self._lock:
+            self._con.sql(sql).write_parquet(
+                str(out_dir), partition_by=[partition_by], compression="zstd",
+                overwrite=True, row_group_size=256_000,
+            )
 
     def parquet(self, files: Sequence[str]) -> duckdb.DuckDBPyRelation:
         """A relation over exactly these Parquet files (schemas unioned by name)."""
         return self._con.read_parquet(list(files), union_by_name=True)
 
-    def view_parquet(self, name: str, files: Sequence[str]) -> None:
-        with self._lock:
-            self.parquet(files).create_view(name, replace=True)
+
+def _drop_sql(table: str) -> str:
+    drop = exp.Drop(this=exp.to_table(table, quoted=True), kind="TABLE", exists=True)
+    return drop.sql(dialect="duckdb")

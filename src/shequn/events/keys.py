@@ -31,8 +31,13 @@ class Normalised:
 
 def clean_text(values: pa.Array) -> pa.Array:
     """NFKC (full-width to half-width), trimmed; empty strings become null."""
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(values, "NFKC"))
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    if not pc.all(pc.string_is_ascii(values)).as_py():  # NFKC is costly; ASCII needs none
+        values = pc.utf8_normalize(values, "NFKC")
+    text = pc.utf8_trim_whitespace(values)
+    empty = pc.equal(pc.utf8_length(text), 0)
+    if not pc.any(empty).as_py():
+        return text
+    return pc.if_else(empty, pa.scalar(None, pa.string()), text)
 
 
 def _map_distinct(values: pa.Array, mask: pa.Array, convert: object) -> pa.Array:

@@ -18,8 +18,8 @@ from shequn.events.keys import clean_text, normalise_key
 from shequn.events.schema import ARROW_TYPES, TS_TYPE, lake_schema
 from shequn.events.types import EVENT_TYPES, FIELDS, IDENTITY_KEYS, Kind
 
-Hasher = Callable[[pa.Array], pa.Array]
-"""Maps an array of strings to an array of hex digests (same length)."""
+Hasher = Callable[[pa.Table], pa.Array]
+"""Maps a table of typed event content to one stable hex digest per row."""
 
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+(\.0*)?$"
@@ -52,8 +52,11 @@ def join_present(parts: list[pa.Array], sep: str) -> pa.Array:
     return pc.utf8_slice_codeunits(joined, len(sep))
 
 
-def _problem(mask: pa.Array, message: str, raw: pa.Array | None = None) -> pa.Array:
-    """A column holding ``message`` (with the raw value) where ``mask`` is true."""
+def _problem(mask: pa.Array, message: str, raw: pa.Array | None = None) -> pa.Array | None:
+    """A column holding ``message`` (with the raw value) where ``mask`` is true;
+    None when no row has the problem (the common case, kept cheap)."""
+    if not pc.any(mask).as_py():
+        return None
     text: pa.Array | pa.Scalar = pa.scalar(message)
     if raw is not None:
         shown = pc.utf8_slice_codeunits(pc.fill_null(raw, ""), 0, 60)
@@ -67,7 +70,29 @@ def _column(raw: pa.Table, name: str) -> pa.Array:
     return pa.nulls(raw.num_rows, pa.string())
 
 
-def _parse_ts(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+def _text(values: pa.Array) -> pa.Array:
+    return values if pa.types.is_string(values.type) else values.cast(pa.string())
+
+
+_NATIVE = {
+    Kind.NUMBER: (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal),
+    Kind.INTEGER: (pa.types.is_integer,),
+    Kind.BOOLEAN: (pa.types.is_boolean,),
+    Kind.DATE: (pa.types.is_date,),
+}
+
+
+def _is_native(kind: Kind, dtype: pa.DataType) -> bool:
+    """Whether a typed (Parquet) column already holds this kind of value."""
+    return any(check(dtype) for check in _NATIVE.get(kind, ()))
+
+
+def _parse_ts(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    if pa.types.is_timestamp(values.type):
+        if values.type.tz is None:  # a time without a zone is ambiguous: refuse it
+            return pa.nulls(len(values), TS_TYPE), pc.is_valid(values)
+        return values.cast(TS_TYPE), pc.and_(pc.is_valid(values), pa.scalar(False))
+    text = clean_text(_text(values))
     shape_ok = pc.fill_null(pc.match_substring_regex(text, _TS), False)
     candidate = pc.if_else(shape_ok, text, _NULL_STR)
     try:
@@ -201,32 +226,34 @@ def _merge_json(a: pa.Array, b: pa.Array | None) -> pa.Array:
 
 def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
     """Check every row against the contract; type, normalise and id the good ones."""
-    problems: list[pa.Array] = []
+    problems: list[pa.Array | None] = []
     if "properties" in raw.column_names:
         raw, bad_props = _lift_properties(raw)
         problems.append(_problem(bad_props, "properties: not a JSON object"))
     known = set(_STRUCTURAL) | set(IDENTITY_KEYS) | set(FIELDS)
     extras = _merge_json(_column(raw, "properties"), _pack_extras(raw, known))
 
-    etype = pc.utf8_lower(clean_text(_column(raw, "type")))
+    etype = pc.utf8_lower(clean_text(_text(_column(raw, "type"))))
     problems.append(_problem(pc.is_null(etype), "type: missing"))
     known_type = pc.is_in(etype, value_set=pa.array(list(EVENT_TYPES)))
     problems.append(
         _problem(pc.and_(pc.is_valid(etype), pc.invert(known_type)), "type: unknown", etype)
     )
 
-    ts_text = clean_text(_column(raw, "ts"))
-    ts, ts_bad = _parse_ts(ts_text)
-    problems.append(_problem(pc.is_null(ts_text), "ts: missing"))
+    ts_raw = _column(raw, "ts")
+    ts, ts_bad = _parse_ts(ts_raw)
+    problems.append(_problem(pc.is_null(ts_raw), "ts: missing"))
     problems.append(
-        _problem(pc.and_(pc.is_valid(ts_text), ts_bad), "ts: not ISO 8601 with a zone", ts_text)
+        _problem(pc.and_(pc.is_valid(ts_raw), ts_bad), "ts: not ISO 8601 with a zone",
+                 _text(ts_raw))
     )
 
     out: dict[str, pa.Array] = {"type": etype, "ts": ts}
     any_key = pa.array([False] * raw.num_rows)
     for key in IDENTITY_KEYS:
-        norm = normalise_key(key, _column(raw, key))
-        problems.append(_problem(norm.invalid, f"{key}: not a valid {key}", _column(raw, key)))
+        given = _text(_column(raw, key))
+        norm = normalise_key(key, given)
+        problems.append(_problem(norm.invalid, f"{key}: not a valid {key}", given))
         out[key] = norm.values
         any_key = pc.or_(any_key, pc.is_valid(norm.values))
     problems.append(_problem(pc.invert(any_key), "no identity key"))
@@ -236,7 +263,19 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
         if text.null_count == len(text):
             out[name] = pa.nulls(raw.num_rows, ARROW_TYPES[spec.kind])
             continue
-        text = clean_text(text)
+        if _is_native(spec.kind, text.type):
+            try:
+                values = text.cast(ARROW_TYPES[spec.kind])
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass  # e.g. 2.5 for an integer: judged as text below
+            else:
+                if spec.minimum is not None:
+                    below = pc.less(values, pa.scalar(spec.minimum).cast(values.type))
+                    problems.append(_problem(below, f"{name}: below {spec.minimum:g}",
+                                             _text(text)))
+                out[name] = values
+                continue
+        text = clean_text(_text(text))
         if spec.choices:
             text = pc.utf8_lower(text)
         values, bad = _parse_value(spec.kind, text)
@@ -258,10 +297,11 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
             problems.append(_problem(missing, f"{name}: required for {etype_spec.name}"))
     out["properties"] = extras
 
-    reasons = join_present(problems, "; ")
+    found = [p for p in problems if p is not None]
+    reasons = join_present(found, "; ") if found else pa.array([""] * raw.num_rows)
     bad_row = pc.not_equal(reasons, "")
     good = pc.invert(bad_row)
-    event_id = clean_text(_column(raw, "event_id"))
+    event_id = clean_text(_text(_column(raw, "event_id")))
     accepted = _assemble(out, event_id, good, hasher)
     return Validated(
         accepted=accepted,
@@ -280,8 +320,7 @@ def _assemble(
     given_id = pc.filter(event_id, good)
     n = len(given_id)
     if given_id.null_count:
-        canonical = canonical_text(kept)
-        given_id = pc.coalesce(given_id, hasher(canonical))
+        given_id = pc.coalesce(given_id, hasher(canonical_content(kept)))
     kept["event_id"] = given_id
     columns = []
     for field in schema:
@@ -290,14 +329,12 @@ def _assemble(
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def canonical_text(columns: dict[str, pa.Array]) -> pa.Array:
-    """One string per row from its typed content: the same event in CSV, JSON or
-    Parquet gives the same text, hence the same stable ``event_id``."""
-    names = ["type", "ts", *IDENTITY_KEYS, *FIELDS, "properties"]
-    parts = []
-    for name in names:
-        col = columns[name]
-        if pc.all(pc.is_null(col)).as_py():
-            continue
-        parts.append(pc.binary_join_element_wise(pa.scalar(name + "="), col.cast(pa.string()), ""))
-    return join_present(parts, "\x1f")
+CANONICAL = ("type", "ts", *IDENTITY_KEYS, *FIELDS, "properties")
+
+
+def canonical_content(columns: dict[str, pa.Array]) -> pa.Table:
+    """The typed content that identifies an event, in a fixed column order; columns
+    with no value in this batch are left out (a digest skips nulls anyway), so the
+    same event in CSV, JSON or Parquet gets the same digest."""
+    present = [c for c in CANONICAL if columns[c].null_count < len(columns[c])]
+    return pa.table({c: columns[c] for c in present})

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -30,8 +32,9 @@ from shequn.engines.duckdb import DuckDBEngine
 from shequn.events.schema import lake_schema
 from shequn.events.validate import Validated, validate
 from shequn.lake import manifest as mf
+from shequn.lake import queries
 from shequn.lake.readers import RawBatch, Unreadable, detect_format, read_source
-from shequn.lake.store import Lake, partition_of
+from shequn.lake.store import Lake, partition_of, write_parquet
 from shequn.settings import Settings
 
 READY = "READY.json"
@@ -95,77 +98,100 @@ class _Quarantine:
 
 
 class _Stager:
-    """Per-partition Parquet writers under the ingest's staging directory."""
+    """Appends validated rows to one staged file per partition, with a narrow file of
+    (event_id, source file, line) beside it in the same row order."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        schema = lake_schema().append(pa.field("_file", pa.int32()))
-        self.schema = schema
-        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._data: dict[int, pq.ParquetWriter] = {}
+        self._ids: dict[int, pq.ParquetWriter] = {}
 
-    def add(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table, file_index: int, lines: pa.Array) -> None:
         parts = partition_of(table.column("ts"))
-        order = pc.sort_indices(parts)
-        table, parts = table.take(order), parts.take(order)
-        values, counts = np.unique(parts.to_numpy(zero_copy_only=False), return_counts=True)
-        start = 0
-        for value, count in zip(values, counts, strict=True):
-            writer = self._writers.get(value)
-            if writer is None:
-                path = self.root / f"{value}.parquet"
-                writer = pq.ParquetWriter(path, self.schema, compression="lz4")
-                self._writers[value] = writer
-            writer.write_table(table.slice(start, count))
-            start += count
+        order = np.argsort(parts, kind="stable")
+        table, lines, parts = table.take(order), lines.take(order), parts[order]
+        ids = pa.table({"event_id": table.column("event_id"),
+                        "_file": pa.array(np.full(len(parts), file_index, np.int32)),
+                        "_seq": lines.cast(pa.int64())})
+        values, starts = np.unique(parts, return_index=True)
+        ends = [*starts[1:].tolist(), len(parts)]
+        for value, start, end in zip(values.tolist(), starts.tolist(), ends, strict=True):
+            if value not in self._data:
+                self._data[value] = pq.ParquetWriter(
+                    self.root / f"{value}.parquet", lake_schema(), compression="zstd")
+                self._ids[value] = pq.ParquetWriter(
+                    self.root / f"{value}.ids.parquet", ids.schema, compression="lz4")
+            self._data[value].write_table(table.slice(start, end - start))
+            self._ids[value].write_table(ids.slice(start, end - start))
 
     def close(self) -> list[str]:
-        for writer in self._writers.values():
+        for writer in (*self._data.values(), *self._ids.values()):
             writer.close()
-        return sorted(self._writers)
+        return [str(p) for p in sorted(self._data)]
 
 
 def _rows_as_dicts(table: pa.Table) -> list[dict[str, object]]:
     return [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
 
 
+def _digester(engine: DuckDBEngine) -> Callable[[pa.Table], pa.Array]:
+    def digests(content: pa.Table) -> pa.Array:
+        timestamps = tuple(f.name for f in content.schema if pa.types.is_timestamp(f.type))
+        sql = queries.row_digest_sql(tuple(content.column_names), timestamps)
+        return engine.query(sql, tables={queries.BATCH: content}).column(0).combine_chunks()
+    return digests
+
+
 def _stage_file(
     index: int, path: Path, report: FileReport, settings: Settings, engine: DuckDBEngine,
     stager: _Stager, quarantine: _Quarantine, ingest_id: str, progress: Progress | None,
 ) -> None:
-    for item in read_source(path, settings.ingest_batch_rows):
-        if isinstance(item, Unreadable):
-            report.rows += 1
-            report.quarantined += 1
-            quarantine.add(str(path), item.line, item.reason, {"_text": item.text})
-            continue
-        assert isinstance(item, RawBatch)
-        report.rows += item.table.num_rows
-        checked: Validated = validate(item.table, item.lines, engine.md5_hex)
-        for row, line, reason in zip(
-            _rows_as_dicts(checked.rejected_rows), checked.rejected_lines.to_pylist(),
-            checked.reasons.to_pylist(), strict=True,
-        ):
-            quarantine.add(str(path), line, reason, row)
-        report.quarantined += checked.rejected_rows.num_rows
-        good = checked.accepted
-        if good.num_rows:
-            n = good.num_rows
-            good = good.set_column(good.schema.get_field_index("source"), "source",
-                                   pa.array([report.source] * n, pa.string()))
-            good = good.set_column(good.schema.get_field_index("ingest_id"), "ingest_id",
-                                   pa.array([ingest_id] * n, pa.string()))
-            good = good.append_column("_file", pa.array(np.full(n, index, np.int32)))
-            stager.add(good)
-            report.accepted += n
-        if progress:
-            progress(path.name, report.rows)
+    digests = _digester(engine)
+
+    def check(batch: RawBatch) -> Validated:
+        return validate(batch.table, batch.lines, digests)
+
+    # validation is Arrow compute, which releases the GIL: two batches at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque[Future[Validated] | Unreadable] = deque()
+        for item in read_source(path, settings.ingest_batch_rows):
+            if isinstance(item, Unreadable):
+                pending.append(item)
+            else:
+                report.rows += item.table.num_rows
+                pending.append(pool.submit(check, item))
+            while len(pending) > 2 or (pending and isinstance(pending[0], Unreadable)):
+                _take(pending.popleft(), index, path, report, stager, quarantine, ingest_id)
+            if progress:
+                progress(path.name, report.rows)
+        while pending:
+            _take(pending.popleft(), index, path, report, stager, quarantine, ingest_id)
 
 
-def _first_occurrences(ids: pa.Array) -> pa.Array:
-    """Indices of the first row of each distinct id."""
-    indexed = pa.table({"id": ids, "i": pa.array(np.arange(len(ids), dtype=np.int64))})
-    firsts = indexed.group_by("id", use_threads=False).aggregate([("i", "min")])
-    return firsts.column("i_min").combine_chunks()
+def _take(item: Future[Validated] | Unreadable, index: int, path: Path, report: FileReport,
+          stager: _Stager, quarantine: _Quarantine, ingest_id: str) -> None:
+    if isinstance(item, Unreadable):
+        report.rows += 1
+        report.quarantined += 1
+        quarantine.add(str(path), item.line, item.reason, {"_text": item.text})
+        return
+    checked = item.result()
+    for row, line, reason in zip(
+        _rows_as_dicts(checked.rejected_rows), checked.rejected_lines.to_pylist(),
+        checked.reasons.to_pylist(), strict=True,
+    ):
+        quarantine.add(str(path), line, reason, row)
+    report.quarantined += checked.rejected_rows.num_rows
+    good = checked.accepted
+    if not good.num_rows:
+        return
+    n = good.num_rows
+    good = good.set_column(good.schema.get_field_index("source"), "source",
+                           pa.repeat(pa.scalar(report.source), n))
+    good = good.set_column(good.schema.get_field_index("ingest_id"), "ingest_id",
+                           pa.repeat(pa.scalar(ingest_id), n))
+    stager.add(good, index, checked.accepted_lines)
+    report.accepted += n
 
 
 @dataclass(frozen=True)
@@ -175,50 +201,58 @@ class _Committed:
     compacted: int
 
 
-def _commit(lake: Lake, staging: Path, settings: Settings) -> _Committed:
-    """Phase 2: write the staged rows that are new, publish them, return the counts."""
+def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine) -> _Committed:
+    """Phase 2: drop repeated and known ids, publish the staged partitions, count."""
     ready = orjson.loads((staging / READY).read_bytes())
-    manifest = lake.manifest()
     ingest_id = ready["ingest_id"]
     duplicates = np.zeros(len(ready["files"]), dtype=np.int64)
-    new_files: list[mf.DataFile] = []
-    for partition in ready["partitions"]:
-        staged = pq.read_table(staging / f"{partition}.parquet")
-        keep = _first_occurrences(staged.column("event_id").combine_chunks())
-        existing = lake.existing_ids(manifest, partition)
-        if len(existing):
-            fresh = pc.invert(pc.is_in(pc.take(staged.column("event_id"), keep),
-                                       value_set=existing))
-            keep = pc.filter(keep, fresh)
-        dropped = np.ones(staged.num_rows, dtype=bool)
-        dropped[keep.to_numpy()] = False
-        file_idx = staged.column("_file").to_numpy()[dropped]
-        duplicates += np.bincount(file_idx, minlength=len(duplicates))
-        if len(keep):
-            rows = staged.take(keep).drop_columns(["_file"])
-            rows = rows.sort_by([("ts", "ascending")])
-            new_files.append(lake.write_partition_file(partition, rows, ingest_id))
-    manifest.files.extend(new_files)
+    manifest = lake.manifest()
+    partitions = ready["partitions"]
+    if partitions:
+        ids = [str(staging / f"{p}.ids.parquet") for p in partitions]
+        existing = [str(lake.events_dir / f.path) for p in partitions
+                    for f in manifest.partition_files(p)]
+        params = {"ids": ids, "existing": existing} if existing else {"ids": ids}
+        drops = engine.query(queries.duplicate_rows_sql(bool(existing)), params)
+        duplicates += np.bincount(drops.column("_file").to_numpy(), minlength=len(duplicates))
+        by_file = drops.group_by("filename").aggregate([("file_row_number", "list")])
+        dropped = dict(zip(by_file.column("filename").to_pylist(),
+                           by_file.column("file_row_number_list").to_pylist(), strict=True))
+        for k, partition in enumerate(partitions):
+            data = staging / f"{partition}.parquet"
+            rows = dropped.get(str(staging / f"{partition}.ids.parquet"))
+            if rows:
+                _drop_rows(data, rows)
+            if pq.ParquetFile(data).metadata.num_rows:
+                manifest.files.append(lake.adopt(data, partition, f"{ingest_id}-{k:04d}",
+                                                 ingest_id))
     manifest.ingests.append(ingest_id)
     lake.publish(manifest)
     lake.drop_staging(staging)
-    compacted = lake.compact(
-        set(ready["partitions"]), settings.compact_min_files, settings.compact_small_rows
-    )
-    return _Committed(duplicates.tolist(), len(ready["partitions"]), compacted)
+    compacted = lake.compact(set(partitions), settings.compact_min_files,
+                             settings.compact_small_rows)
+    return _Committed(duplicates.tolist(), len(partitions), compacted)
 
 
-def recover(lake: Lake, settings: Settings) -> list[str]:
+def _drop_rows(path: Path, rows: list[int]) -> None:
+    """Rewrite a staged file without the given row positions."""
+    table = pq.read_table(path)
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[np.asarray(rows, dtype=np.int64)] = False
+    write_parquet(table.filter(pa.array(keep)), path)
+
+
+def recover(lake: Lake, settings: Settings, engine: DuckDBEngine) -> list[str]:
     """Finish or discard what a crashed writer left. Caller holds the writer lock."""
+    lake.sweep_orphans()
     done = set(lake.manifest().ingests)
     recovered = []
     for staging in lake.pending_staging():
         if staging.name not in done and (staging / READY).exists():
-            _commit(lake, staging, settings)
+            _commit(lake, staging, settings, engine)
             recovered.append(staging.name)
         else:
             lake.drop_staging(staging)
-    lake.sweep_orphans()
     return recovered
 
 
@@ -234,7 +268,7 @@ def ingest(
         detect_format(path)
     lake = Lake(settings.lake_dir)
     with lake.writer_lock():
-        recovered = recover(lake, settings)
+        recovered = recover(lake, settings, engine)
         ingest_id, staging = lake.new_staging()
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         qpath = settings.quarantine_dir / f"{stamp}-{ingest_id}.jsonl"
@@ -246,12 +280,12 @@ def ingest(
                 _stage_file(index, path, reports[index], settings, engine, stager,
                             quarantine, ingest_id, progress)
         finally:
-            partitions = stager.close()
             quarantine.close()
+            partitions = stager.close()
         ready = {"ingest_id": ingest_id, "files": [r.path for r in reports],
                  "partitions": partitions}
         mf.write_atomic(staging / READY, orjson.dumps(ready))
-        outcome = _commit(lake, staging, settings)
+        outcome = _commit(lake, staging, settings, engine)
     for report, dup in zip(reports, outcome.duplicates, strict=True):
         report.duplicate = int(dup)
         report.accepted -= int(dup)

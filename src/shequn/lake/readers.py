@@ -1,7 +1,7 @@
 """Stream source files (CSV, JSONL, Parquet; optionally gzip) as batches of strings.
 
-Every value is read as text, so that validation sees exactly what the source said and
-can quote it back in a quarantine reason. Rows that cannot even be parsed (a CSV line
+Values are read as text (Parquet columns keep their types), so that validation sees
+exactly what the source said and can quote it back in a quarantine reason. Rows that cannot even be parsed (a CSV line
 with the wrong number of cells, a JSON line that is not an object) come out as
 :class:`Unreadable` with their line number.
 """
@@ -30,7 +30,7 @@ class UnsupportedFormat(ValueError):
 
 @dataclass(frozen=True)
 class RawBatch:
-    table: pa.Table  # all columns strings, names lower-case
+    table: pa.Table  # names lower-case; strings, except typed Parquet columns
     lines: pa.Array  # source line (CSV, JSONL) or row number (Parquet), 1-based
 
 
@@ -187,20 +187,17 @@ def _jsonl_batch(chunk: list[tuple[int, bytes]]) -> Iterator[RawBatch | Unreadab
         yield RawBatch(pa.table(columns), pa.array(lines, pa.int64()))
 
 
-def _as_strings(column: pa.ChunkedArray) -> pa.Array:
+def _plain(column: pa.ChunkedArray) -> pa.Array:
+    """A Parquet column as validation takes it: typed values stay typed (no text round
+    trip); dictionaries are decoded, nested values become JSON text."""
     col = column.combine_chunks()
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    if pa.types.is_large_string(col.type):
         return col.cast(pa.string())
-    if pa.types.is_timestamp(col.type):
-        if col.type.tz is None:
-            # no zone: render without one so validation rejects it, as the contract says
-            return pc.strftime(col, "%Y-%m-%dT%H:%M:%S")
-        return pc.strftime(col.cast(pa.timestamp("us", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
-    if pa.types.is_date(col.type):
-        return pc.strftime(col, "%Y-%m-%d")
     if pa.types.is_nested(col.type):
         return pa.array([as_text(v) for v in col.to_pylist()], pa.string())
-    return col.cast(pa.string())
+    return col
 
 
 def read_parquet(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
@@ -208,7 +205,7 @@ def read_parquet(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]
     row = 1
     for batch in pf.iter_batches(batch_size=batch_rows):
         table = pa.Table.from_batches([batch])
-        columns = {_column_name(n): _as_strings(table.column(n)) for n in table.column_names}
+        columns = {_column_name(n): _plain(table.column(n)) for n in table.column_names}
         n = table.num_rows
         yield RawBatch(pa.table(columns), pa.array(np.arange(row, row + n, dtype=np.int64)))
         row += n

@@ -3,7 +3,7 @@
 Layout under ``<home>/lake``::
 
     events/_manifest.json              the committed files (the only truth for readers)
-    events/month=YYYY-MM/<id>.parquet  data files, written before they are committed
+    events/year=YYYY/<id>.parquet      data files, written before they are committed
     reference/<table>.parquet          reference tables (products, stores, ...)
     _staging/<ingest_id>/              rows of an ingest not yet committed
     .lock                              one writer at a time
@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shequn.events.schema import lake_schema
@@ -30,9 +30,14 @@ EVENTS = "events"
 ROW_GROUP_ROWS = 256_000
 
 
-def partition_of(ts: pa.Array) -> pa.Array:
-    """The partition (UTC month) of each timestamp."""
-    return pc.strftime(ts, "%Y-%m")
+def partition_of(ts: pa.Array) -> np.ndarray:
+    """The partition (UTC year) of each timestamp, as integers.
+
+    Years, not days or months: a brand's history spans decades, and a finer split
+    would scatter it over thousands of small files. Within a file rows are ordered
+    by time, so row-group statistics still prune by date."""
+    micros = ts.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return micros.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
@@ -71,18 +76,21 @@ class Lake:
         """Absolute paths of the committed event files."""
         return [str(self.events_dir / f.path) for f in self.manifest().files]
 
-    def existing_ids(self, manifest: mf.Manifest, partition: str) -> pa.Array:
-        files = [str(self.events_dir / f.path) for f in manifest.partition_files(partition)]
-        if not files:
-            return pa.array([], pa.string())
-        ids = [pq.read_table(p, columns=["event_id"]).column(0) for p in files]
-        return pa.chunked_array([c for ch in ids for c in ch.chunks], pa.string())
-
     def write_partition_file(self, partition: str, table: pa.Table, ingest_id: str) -> mf.DataFile:
-        rel = f"month={partition}/{ingest_id}-{uuid.uuid4().hex[:8]}.parquet"
+        rel = f"year={partition}/{ingest_id}-{uuid.uuid4().hex[:8]}.parquet"
         path = self.events_dir / rel
         write_parquet(table.cast(lake_schema()), path)
         return mf.DataFile(rel, partition, table.num_rows, path.stat().st_size, ingest_id)
+
+    def adopt(self, written: Path, partition: str, stem: str, ingest_id: str) -> mf.DataFile:
+        """Move a file written elsewhere on this disk into the partition (not yet
+        visible: it is committed by the next manifest switch)."""
+        rel = f"year={partition}/{stem}.parquet"
+        target = self.events_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(written, target)
+        rows = pq.ParquetFile(target).metadata.num_rows
+        return mf.DataFile(rel, partition, rows, target.stat().st_size, ingest_id)
 
     def publish(self, manifest: mf.Manifest) -> None:
         mf.save(self.events_dir, manifest)
@@ -102,7 +110,7 @@ class Lake:
                 continue
             merged = pa.concat_tables(
                 [pq.read_table(self.events_dir / f.path, schema=lake_schema()) for f in small]
-            )
+            ).sort_by([("ts", "ascending")])
             new_file = self.write_partition_file(partition, merged, "compact")
             gone = {f.path for f in small}
             manifest.files = [f for f in manifest.files if f.path not in gone] + [new_file]
@@ -118,7 +126,7 @@ class Lake:
             return 0
         named = {f.path for f in self.manifest().files}
         count = 0
-        for path in self.events_dir.glob("month=*/*"):
+        for path in self.events_dir.glob("year=*/*"):
             rel = str(path.relative_to(self.events_dir))
             if rel not in named:
                 path.unlink()

@@ -274,6 +274,9 @@ class _Chunk:
             "channel": _const("hotline", len(rep)),
         }, p.person_id[buyer[rep]])
         err = np.nonzero(ev.kind == 2)[0]
+        # a connected appliance reports through the owner's app account
+        bound = (p.app_device[buyer[err]] != None) | (p.member_no[buyer[err]] != None)  # noqa: E711
+        err = err[bound]
         dev = p.app_device[buyer[err]]
         self.emit("iot_device_status.parquet", rng, {
             "event_id": _eid("iot", chunk, len(err)), "type": _const("device_status", len(err)),

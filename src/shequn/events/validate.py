@@ -52,12 +52,16 @@ def join_present(parts: list[pa.Array], sep: str) -> pa.Array:
     return pc.utf8_slice_codeunits(joined, len(sep))
 
 
-def _problem(mask: pa.Array, message: str, raw: pa.Array | None = None) -> pa.Array | None:
+def _problem(mask: pa.Array, message: str,
+             raw: pa.Array | Callable[[], pa.Array] | None = None) -> pa.Array | None:
     """A column holding ``message`` (with the raw value) where ``mask`` is true;
-    None when no row has the problem (the common case, kept cheap)."""
+    None when no row has the problem (the common case, kept cheap). ``raw`` may be
+    a function, so that a costly rendering of the value runs only when needed."""
     if not pc.any(mask).as_py():
         return None
     text: pa.Array | pa.Scalar = pa.scalar(message)
+    if callable(raw):
+        raw = raw()
     if raw is not None:
         shown = pc.utf8_slice_codeunits(pc.fill_null(raw, ""), 0, 60)
         text = pc.binary_join_element_wise(pa.scalar(message + " '"), shown, "'", "")
@@ -245,7 +249,7 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
     problems.append(_problem(pc.is_null(ts_raw), "ts: missing"))
     problems.append(
         _problem(pc.and_(pc.is_valid(ts_raw), ts_bad), "ts: not ISO 8601 with a zone",
-                 _text(ts_raw))
+                 lambda: _text(ts_raw))
     )
 
     out: dict[str, pa.Array] = {"type": etype, "ts": ts}
@@ -272,7 +276,7 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
                 if spec.minimum is not None:
                     below = pc.less(values, pa.scalar(spec.minimum).cast(values.type))
                     problems.append(_problem(below, f"{name}: below {spec.minimum:g}",
-                                             _text(text)))
+                                             lambda text=text: _text(text)))
                 out[name] = values
                 continue
         text = clean_text(_text(text))

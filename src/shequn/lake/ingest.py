@@ -15,6 +15,7 @@ finishes the commit. Either way no row is lost or counted twice.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -57,6 +58,8 @@ class IngestReport:
     ingest_id: str
     files: list[FileReport]
     seconds: float = 0.0
+    stage_seconds: float = 0.0
+    commit_seconds: float = 0.0
     quarantine_file: str | None = None
     partitions: int = 0
     compacted_files: int = 0
@@ -99,12 +102,15 @@ class _Quarantine:
 
 class _Stager:
     """Appends validated rows to one staged file per partition, with a narrow file of
-    (event_id, source file, line) beside it in the same row order."""
+    (event_id, source file, line) beside it in the same row order. Safe to call from
+    several threads: each partition's pair of files has its own lock."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._data: dict[int, pq.ParquetWriter] = {}
         self._ids: dict[int, pq.ParquetWriter] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def add(self, table: pa.Table, file_index: int, lines: pa.Array) -> None:
         parts = partition_of(table.column("ts"))
@@ -116,13 +122,19 @@ class _Stager:
         values, starts = np.unique(parts, return_index=True)
         ends = [*starts[1:].tolist(), len(parts)]
         for value, start, end in zip(values.tolist(), starts.tolist(), ends, strict=True):
-            if value not in self._data:
-                self._data[value] = pq.ParquetWriter(
-                    self.root / f"{value}.parquet", lake_schema(), compression="zstd")
-                self._ids[value] = pq.ParquetWriter(
-                    self.root / f"{value}.ids.parquet", ids.schema, compression="lz4")
-            self._data[value].write_table(table.slice(start, end - start))
-            self._ids[value].write_table(ids.slice(start, end - start))
+            with self._lock_for(value, ids.schema):
+                self._data[value].write_table(table.slice(start, end - start))
+                self._ids[value].write_table(ids.slice(start, end - start))
+
+    def _lock_for(self, partition: int, ids_schema: pa.Schema) -> threading.Lock:
+        with self._guard:
+            if partition not in self._locks:
+                self._data[partition] = pq.ParquetWriter(
+                    self.root / f"{partition}.parquet", lake_schema(), compression="zstd")
+                self._ids[partition] = pq.ParquetWriter(
+                    self.root / f"{partition}.ids.parquet", ids_schema, compression="lz4")
+                self._locks[partition] = threading.Lock()
+            return self._locks[partition]
 
     def close(self) -> list[str]:
         for writer in (*self._data.values(), *self._ids.values()):
@@ -142,16 +154,27 @@ def _digester(engine: DuckDBEngine) -> Callable[[pa.Table], pa.Array]:
     return digests
 
 
+def _stage_batch(batch: RawBatch, index: int, source: str, ingest_id: str,
+                 stager: _Stager, digests: Callable[[pa.Table], pa.Array]) -> Validated:
+    """Validate one batch and stage its good rows (runs on a worker thread)."""
+    checked = validate(batch.table, batch.lines, digests)
+    good = checked.accepted
+    n = good.num_rows
+    if n:
+        good = good.set_column(good.schema.get_field_index("source"), "source",
+                               pa.repeat(pa.scalar(source), n))
+        good = good.set_column(good.schema.get_field_index("ingest_id"), "ingest_id",
+                               pa.repeat(pa.scalar(ingest_id), n))
+        stager.add(good, index, checked.accepted_lines)
+    return checked
+
+
 def _stage_file(
     index: int, path: Path, report: FileReport, settings: Settings, engine: DuckDBEngine,
     stager: _Stager, quarantine: _Quarantine, ingest_id: str, progress: Progress | None,
 ) -> None:
     digests = _digester(engine)
-
-    def check(batch: RawBatch) -> Validated:
-        return validate(batch.table, batch.lines, digests)
-
-    # validation is Arrow compute, which releases the GIL: two batches at once
+    # Arrow compute and Parquet writing release the GIL: two batches at once
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending: deque[Future[Validated] | Unreadable] = deque()
         for item in read_source(path, settings.ingest_batch_rows):
@@ -159,17 +182,19 @@ def _stage_file(
                 pending.append(item)
             else:
                 report.rows += item.table.num_rows
-                pending.append(pool.submit(check, item))
+                pending.append(pool.submit(_stage_batch, item, index, report.source,
+                                           ingest_id, stager, digests))
             while len(pending) > 2 or (pending and isinstance(pending[0], Unreadable)):
-                _take(pending.popleft(), index, path, report, stager, quarantine, ingest_id)
+                _account(pending.popleft(), path, report, quarantine)
             if progress:
                 progress(path.name, report.rows)
         while pending:
-            _take(pending.popleft(), index, path, report, stager, quarantine, ingest_id)
+            _account(pending.popleft(), path, report, quarantine)
 
 
-def _take(item: Future[Validated] | Unreadable, index: int, path: Path, report: FileReport,
-          stager: _Stager, quarantine: _Quarantine, ingest_id: str) -> None:
+def _account(item: Future[Validated] | Unreadable, path: Path, report: FileReport,
+             quarantine: _Quarantine) -> None:
+    """Count a staged batch and quarantine its bad rows (main thread, in file order)."""
     if isinstance(item, Unreadable):
         report.rows += 1
         report.quarantined += 1
@@ -182,16 +207,7 @@ def _take(item: Future[Validated] | Unreadable, index: int, path: Path, report: 
     ):
         quarantine.add(str(path), line, reason, row)
     report.quarantined += checked.rejected_rows.num_rows
-    good = checked.accepted
-    if not good.num_rows:
-        return
-    n = good.num_rows
-    good = good.set_column(good.schema.get_field_index("source"), "source",
-                           pa.repeat(pa.scalar(report.source), n))
-    good = good.set_column(good.schema.get_field_index("ingest_id"), "ingest_id",
-                           pa.repeat(pa.scalar(ingest_id), n))
-    stager.add(good, index, checked.accepted_lines)
-    report.accepted += n
+    report.accepted += checked.accepted.num_rows
 
 
 @dataclass(frozen=True)
@@ -285,6 +301,7 @@ def ingest(
         ready = {"ingest_id": ingest_id, "files": [r.path for r in reports],
                  "partitions": partitions}
         mf.write_atomic(staging / READY, orjson.dumps(ready))
+        staged_at = time.perf_counter()
         outcome = _commit(lake, staging, settings, engine)
     for report, dup in zip(reports, outcome.duplicates, strict=True):
         report.duplicate = int(dup)
@@ -293,6 +310,8 @@ def ingest(
         ingest_id=ingest_id,
         files=reports,
         seconds=time.perf_counter() - started,
+        stage_seconds=staged_at - started,
+        commit_seconds=time.perf_counter() - staged_at,
         quarantine_file=str(qpath) if qpath.exists() else None,
         partitions=outcome.partitions,
         compacted_files=outcome.compacted,

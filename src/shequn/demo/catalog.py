@@ -26,6 +26,11 @@ CATEGORY_ZH = {
     "tv": "电视", "range_hood": "油烟机", "water_purifier": "净水器", "dishwasher": "洗碗机",
     "dryer": "干衣机", "freezer": "冷柜",
 }
+CATEGORY_CODE = {
+    "washer": "WM", "refrigerator": "RF", "air_conditioner": "AC", "water_heater": "WH",
+    "tv": "TV", "range_hood": "RH", "water_purifier": "WP", "dishwasher": "DW", "dryer": "DR",
+    "freezer": "FZ",
+}
 TIERS = ("entry", "mid", "premium")
 TIER_PRICE = {"entry": 1.0, "mid": 1.8, "premium": 3.2}
 BASE_PRICE = {
@@ -80,7 +85,7 @@ def build_catalogue(households: int) -> Catalogue:
     for cat in CATEGORY_NAMES:
         for tier in TIERS:
             for health in (False, True):
-                pid = f"{cat[:3].upper()}-{tier[0].upper()}{'H' if health else 'S'}"
+                pid = f"{CATEGORY_CODE[cat]}-{tier[0].upper()}{'H' if health else 'S'}"
                 price = BASE_PRICE[cat] * TIER_PRICE[tier] * (1.25 if health else 1.0)
                 feature = HEALTH_FEATURE[cat] if health else ""
                 name = f"海尔{CATEGORY_ZH[cat]} {tier} {feature}".strip()

@@ -57,3 +57,21 @@ WHERE event_id IN (SELECT event_id FROM read_parquet($existing))
 
 def duplicate_rows_sql(has_existing: bool) -> str:
     return REJECTED_IN_INPUT_OR_LAKE if has_existing else REJECTED_IN_INPUT
+
+
+EVENTS_BY_TYPE = """
+SELECT type, count(*) AS events, min(ts) AS first, max(ts) AS last
+FROM read_parquet($files, union_by_name = true)
+GROUP BY type ORDER BY events DESC
+"""
+
+
+@cache
+def scan_all_sql(columns: tuple[str, ...]) -> str:
+    """Touch every column of every event once: the floor under any stage's time."""
+    counts = [exp.func("count", exp.column(c, quoted=True)).as_(c) for c in columns]
+    files = exp.Anonymous(this="read_parquet", expressions=[
+        exp.Placeholder(this="files"),
+        exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
+    ])
+    return exp.select(*counts).from_(files).sql(dialect="duckdb")

@@ -185,7 +185,7 @@ def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
 _JSON_OPTIONS = pajson.ParseOptions(
     explicit_schema=pa.schema(
         [(name, pa.string()) for name in ("event_id", "type", "ts", *IDENTITY_KEYS)]
-        + [(f.name, pa.string()) for f in FIELDS.values() if f.kind is Kind.TEXT]
+        + [(f.name, pa.string()) for f in FIELDS.values() if f.kind in (Kind.TEXT, Kind.DATE)]
     ),
     unexpected_field_behavior="infer",
 )

@@ -1,0 +1,326 @@
+"""``shequn``: the command line. Each command reads settings once and passes them on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from pydantic import ValidationError
+
+from shequn import __version__
+from shequn.cli import output
+from shequn.demo.generate import WorldSpec, generate
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.events.schema import json_schema
+from shequn.events.types import EVENT_TYPES
+from shequn.lake import queries
+from shequn.lake.ingest import IngestReport, ingest
+from shequn.lake.readers import UnsupportedFormat, detect_format
+from shequn.lake.store import Lake
+from shequn.reference.load import ReferenceError, load_reference
+from shequn.reference.tables import REFERENCE_TABLES
+from shequn.settings import Settings
+
+app = typer.Typer(
+    name="shequn", no_args_is_help=True, add_completion=False,
+    help="shequn 社群: know every member as one person, serve and grow the community.",
+)
+lake_app = typer.Typer(no_args_is_help=True, help="Look after the event lake.")
+app.add_typer(lake_app, name="lake")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+USER_ERRORS = (FileNotFoundError, UnsupportedFormat, ReferenceError, ValueError)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _engine(settings: Settings) -> DuckDBEngine:
+    return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: Annotated[Path | None, typer.Option(
+        "--home", help="Data directory (default: $SHEQUN_HOME or ./shequn-home).")] = None,
+) -> None:
+    try:
+        ctx.obj = Settings(home=home) if home else Settings()
+    except ValidationError as err:
+        output.fail(f"bad setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}")
+
+
+@app.command()
+def version(as_json: JsonOpt = False) -> None:
+    """Show the version."""
+    if as_json:
+        output.emit_json({"version": __version__})
+    else:
+        output.out.print(f"shequn {__version__}")
+
+
+@app.command("generate")
+def generate_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the world into.")],
+    members: Annotated[int, typer.Option("--members", min=1, help="Number of members.")]
+    = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same world.")]
+    = 1,
+    end: Annotated[str, typer.Option("--end", help="Last day of the world (YYYY-MM-DD).")]
+    = "2026-09-30",
+    horizon_days: Annotated[int, typer.Option(
+        "--horizon-days", min=1, help="Days after the as-of date kept as the future.")] = 180,
+    workers: Annotated[int, typer.Option("--workers", min=0,
+                                         help="Processes; 0 = one per core.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate the demo brand: members, households, appliances, community, scenes,
+    written as its source systems export them, with the ground truth beside them."""
+    try:
+        end_day = dt.date.fromisoformat(end)
+    except ValueError:
+        output.fail(f"--end must be a date like 2026-09-30, not '{end}'")
+    spec = WorldSpec(members=members, seed=seed, end=end_day, horizon_days=horizon_days)
+    summary = _generate(spec, out, workers, show=not as_json)
+    if as_json:
+        output.emit_json(summary)
+        return
+    rows = [(name, n) for name, n in summary["files"].items()]  # type: ignore[union-attr]
+    output.table(f"Demo world in {out} (seed {seed})", ["file", "events"], rows)
+    output.out.print(f"{summary['events']:,} events for {members:,} members in "
+                     f"{summary['households']:,} households; as-of date {summary['as_of']}; "
+                     f"ground truth in {out / 'truth'}")
+
+
+def _generate(spec: WorldSpec, out: Path, workers: int, show: bool) -> dict[str, Any]:
+    with output.progress(show) as bar:
+        task = bar.add_task("generating members", total=spec.members) if bar else None
+
+        def tick(done: int, total: int) -> None:
+            if bar is not None and task is not None:
+                bar.update(task, completed=done)
+
+        return generate(spec, out, workers=workers, progress=tick)
+
+
+def _expand(paths: list[Path]) -> tuple[list[Path], list[tuple[str, Path]]]:
+    """Event files, and reference files (``reference/<table>.csv`` in a directory)."""
+    events: list[Path] = []
+    references: list[tuple[str, Path]] = []
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or directory")
+        if not path.is_dir():
+            events.append(path)
+            continue
+        for child in sorted(path.iterdir()):
+            if child.is_file() and not child.name.startswith("."):
+                try:
+                    detect_format(child)
+                except UnsupportedFormat:
+                    continue
+                events.append(child)
+        ref_dir = path / "reference"
+        if ref_dir.is_dir():
+            for child in sorted(ref_dir.iterdir()):
+                table = child.name.split(".")[0]
+                if table in REFERENCE_TABLES:
+                    references.append((table, child))
+    return events, references
+
+
+@app.command("ingest")
+def ingest_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files (.csv, .tsv, .jsonl, .parquet, optionally .gz) or directories.")],
+    source: Annotated[str | None, typer.Option(
+        "--source", help="Source name recorded on every event (default: the file name).")]
+    = None,
+    table: Annotated[str | None, typer.Option(
+        "--table", help=f"Load a reference table instead: {', '.join(REFERENCE_TABLES)}.")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate events and append them to the lake. Bad rows go to the quarantine with
+    file, line and reason; ingesting the same rows again adds nothing."""
+    settings = _settings(ctx)
+    lake = Lake(settings.lake_dir)
+    try:
+        if table:
+            reports = [load_reference(lake, table, p, settings.quarantine_dir) for p in paths]
+            if as_json:
+                output.emit_json({"tables": [r.__dict__ for r in reports]})
+            else:
+                output.table(f"Reference table {table}", ["file", "rows", "loaded", "rejected",
+                                                          "table rows"],
+                             [(r.path, r.rows, r.loaded, r.rejected, r.total) for r in reports])
+            return
+        files, references = _expand(paths)
+        ref_reports = [load_reference(lake, t, p, settings.quarantine_dir)
+                       for t, p in references]
+        if not files:
+            raise FileNotFoundError("no event files found in " + ", ".join(map(str, paths)))
+        report = _ingest(files, settings, source, show=not as_json)
+    except USER_ERRORS as error:
+        output.fail(str(error))
+    payload = report.to_dict()
+    payload["reference"] = {r.table: r.total for r in ref_reports}
+    if as_json:
+        output.emit_json(payload)
+    else:
+        _print_ingest(report)
+
+
+def _ingest(files: list[Path], settings: Settings, source: str | None,
+            show: bool) -> IngestReport:
+    engine = _engine(settings)
+    with output.progress(show) as bar:
+        tasks: dict[str, Any] = {}
+
+        def tick(name: str, rows: int) -> None:
+            if bar is None:
+                return
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"ingesting {name}", total=None)
+            bar.update(tasks[name], completed=rows)
+
+        return ingest(files, settings, engine, source=source, progress=tick)
+
+
+def _print_ingest(report: IngestReport) -> None:
+    rows = [(Path(f.path).name, f.rows, f.accepted, f.duplicate, f.quarantined)
+            for f in report.files]
+    t = report.totals
+    rows.append(("total", t["rows"], t["accepted"], t["duplicate"], t["quarantined"]))
+    output.table(f"Ingest {report.ingest_id}",
+                 ["file", "rows", "accepted", "duplicate", "quarantined"], rows)
+    rate = t["rows"] / report.seconds if report.seconds else 0
+    output.out.print(f"{report.seconds:.1f} s, {rate:,.0f} events/s")
+    if report.quarantine_file:
+        output.out.print(f"quarantined rows and reasons: {report.quarantine_file}")
+
+
+@app.command("schema")
+def schema_cmd(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of the event contract."""
+    text = orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode()
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    else:
+        output.out.print_json(text)
+
+
+@app.command("event-types")
+def event_types(as_json: JsonOpt = False) -> None:
+    """List the event types with their required and optional properties."""
+    rows = [(t.name, ", ".join(t.required) or "-", ", ".join(t.optional) or "-")
+            for t in EVENT_TYPES.values()]
+    if as_json:
+        output.emit_json({"event_types": [
+            {"type": n, "required": r, "optional": o} for n, r, o in rows]})
+    else:
+        output.table("Event types", ["type", "required", "optional"], rows)
+
+
+@lake_app.command("status")
+def lake_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Files, rows and event types in the lake."""
+    settings = _settings(ctx)
+    payload = lake_summary(settings)
+    if as_json:
+        output.emit_json(payload)
+        return
+    output.table(f"Event lake at {settings.lake_dir}", ["type", "events", "first", "last"],
+                 [(r["type"], r["events"], str(r["first"])[:10], str(r["last"])[:10])
+                  for r in payload["types"]])
+    output.out.print(f"{payload['events']:,} events in {payload['files']} files, "
+                     f"{payload['partitions']} partitions, {payload['ingests']} ingests")
+
+
+def lake_summary(settings: Settings) -> dict[str, Any]:
+    lake = Lake(settings.lake_dir)
+    manifest = lake.manifest()
+    files = lake.event_files()
+    types = []
+    if files:
+        engine = _engine(settings)
+        result = engine.query(queries.EVENTS_BY_TYPE, {"files": files})
+        types = result.to_pylist()
+    return {"events": manifest.rows, "files": len(manifest.files),
+            "partitions": len({f.partition for f in manifest.files}),
+            "ingests": len(manifest.ingests), "types": types}
+
+
+@lake_app.command("compact")
+def lake_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Merge small files in every partition (ingest also does this as it goes)."""
+    settings = _settings(ctx)
+    lake = Lake(settings.lake_dir)
+    with lake.writer_lock():
+        removed = lake.compact(None, 2, settings.compact_small_rows)
+    if as_json:
+        output.emit_json({"files_removed": removed})
+    else:
+        output.out.print(f"compacted: {removed} files fewer")
+
+
+@app.command("settings")
+def settings_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Show every setting, its value and what it does."""
+    settings = _settings(ctx)
+    rows = [(f"SHEQUN_{name.upper()}", str(getattr(settings, name)), field.description or "")
+            for name, field in Settings.model_fields.items()]
+    if as_json:
+        output.emit_json({name: getattr(settings, name) for name in Settings.model_fields})
+    else:
+        output.table("Settings", ["variable", "value", "meaning"], rows)
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    members: Annotated[int, typer.Option("--members", min=100)] = 20_000,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a demo brand, ingest it, and show what the lake now knows."""
+    settings = _settings(ctx)
+    world_dir = settings.home / "demo-world"
+    spec = WorldSpec(members=members, seed=seed)
+    world = _generate(spec, world_dir, 0, show=not as_json)
+    files, references = _expand([world_dir])
+    lake = Lake(settings.lake_dir)
+    for table, path in references:
+        load_reference(lake, table, path, settings.quarantine_dir)
+    report = _ingest(files, settings, None, show=not as_json)
+    summary = {"world": {k: world[k] for k in ("events", "households", "as_of", "ms_chen")},
+               "ingest": {k: v for k, v in report.to_dict().items() if k != "files"},
+               "lake": lake_summary(settings)}
+    if as_json:
+        output.emit_json(summary)
+        return
+    output.out.rule("[bold]shequn demo")
+    output.out.print(f"Generated {members:,} members in {world['households']:,} households: "
+                     f"{world['events']:,} source rows in {world_dir}")
+    _print_ingest(report)
+    lake_status(ctx, as_json=False)
+    chen = world["ms_chen"]
+    output.out.print(f"Ms. Chen (陈女士) of the SCRM story is member_no {chen['member_no']}, "
+                     f"phone {chen['phone']}.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

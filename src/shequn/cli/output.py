@@ -1,0 +1,59 @@
+"""How the CLI speaks: one JSON object with ``--json``, Rich tables otherwise.
+
+Progress bars and messages go to stderr, so stdout holds only the result.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+)
+from rich.table import Table
+
+out = Console()
+err = Console(stderr=True)
+
+
+def emit_json(payload: Mapping[str, Any]) -> None:
+    sys.stdout.write(orjson.dumps(payload, default=str,
+                                  option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise SystemExit(code)
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    t = Table(title=title, title_justify="left")
+    for i, c in enumerate(columns):
+        t.add_column(c, justify="right" if i else "left")
+    for row in rows:
+        t.add_row(*[_fmt(v) for v in row])
+    out.print(t)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@contextmanager
+def progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=True)
+    with bar:
+        yield bar

@@ -1,0 +1,1 @@
+"""Reference tables: products, stores, residential communities, content."""

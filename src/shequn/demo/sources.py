@@ -125,8 +125,11 @@ class SourceWriter:
             self._writer.write_table(table)
             return
         if self._fh is None:
-            self._fh = gzip.open(self.path, "wb", compresslevel=3) \
-                if self.path.suffix == ".gz" else open(self.path, "wb")
+            raw = open(self.path, "wb")
+            # mtime=0: the same world gives the same bytes
+            self._fh = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) \
+                if self.path.suffix == ".gz" else raw
+            self._raw = raw
         if self._fmt == "csv":
             if self._writer is None:
                 self._writer = pcsv.CSVWriter(self._fh, self.schema)
@@ -144,3 +147,4 @@ class SourceWriter:
             self._writer.close()
         if self._fh is not None:
             self._fh.close()
+            self._raw.close()

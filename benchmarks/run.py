@@ -1,0 +1,146 @@
+"""Benchmarks of the stages that read events, against DESIGN.md §6.
+
+    ./run bench [--members 1000000] [--stages generate,ingest,scan] [--work DIR]
+
+Each stage runs in its own process so that its peak memory is its own. Results are
+printed and written to benchmarks/results/<members>.json. Every time is also given as
+a ratio to the scan floor: the time DuckDB needs merely to read every column of the
+same events once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"ingest": {"events_per_second": 500_000}}
+
+
+def _peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)  # Linux reports KiB
+
+
+def stage_generate(members: int, work: Path) -> dict[str, Any]:
+    from shequn.demo.generate import WorldSpec, generate
+
+    started = time.perf_counter()
+    summary = generate(WorldSpec(members=members, seed=1), work / "world")
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "events": summary["events"],
+            "events_per_second": round(summary["events"] / seconds),  # type: ignore[operator]
+            "members_per_second": round(members / seconds)}
+
+
+def stage_ingest(members: int, work: Path) -> dict[str, Any]:
+    import shutil
+
+    from shequn.engines.duckdb import DuckDBEngine
+    from shequn.lake.ingest import ingest
+    from shequn.settings import Settings
+
+    home = work / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    files = sorted(p for p in (work / "world").iterdir() if p.is_file())
+    report = ingest(files, Settings(home=home), DuckDBEngine())
+    totals = report.totals
+    out = {"seconds": round(report.seconds, 2), "stage_seconds": round(report.stage_seconds, 2),
+           "commit_seconds": round(report.commit_seconds, 2), **totals,
+           "events_per_second": round(totals["rows"] / report.seconds),
+           "bytes_in": sum(p.stat().st_size for p in files)}
+    by_format: dict[str, int] = {}
+    for f in report.files:
+        kind = Path(f.path).name.split(".", 1)[1]
+        by_format[kind] = by_format.get(kind, 0) + f.rows
+    out["rows_by_format"] = by_format
+    return out
+
+
+def stage_reingest(members: int, work: Path) -> dict[str, Any]:
+    from shequn.engines.duckdb import DuckDBEngine
+    from shequn.lake.ingest import ingest
+    from shequn.settings import Settings
+
+    files = sorted(p for p in (work / "world").iterdir() if p.is_file())
+    report = ingest(files, Settings(home=work / "home"), DuckDBEngine())
+    return {"seconds": round(report.seconds, 2), **report.totals,
+            "events_per_second": round(report.totals["rows"] / report.seconds)}
+
+
+def stage_scan(members: int, work: Path) -> dict[str, Any]:
+    from shequn.engines.duckdb import DuckDBEngine
+    from shequn.events.schema import lake_schema
+    from shequn.lake import queries
+    from shequn.lake.store import Lake
+
+    files = Lake(work / "home" / "lake").event_files()
+    engine = DuckDBEngine()
+    sql = queries.scan_all_sql(tuple(lake_schema().names))
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        result = engine.query(sql, {"files": files})
+        best = min(best, time.perf_counter() - started)
+    events = result.column("event_id")[0].as_py()
+    return {"seconds": round(best, 3), "events": events,
+            "events_per_second": round(events / best), "files": len(files)}
+
+
+STAGES = {"generate": stage_generate, "ingest": stage_ingest, "reingest": stage_reingest,
+          "scan": stage_scan}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--stages", default="generate,ingest,reingest,scan")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    work = args.work / str(args.members)
+    work.mkdir(parents=True, exist_ok=True)
+    if args.stage:  # child process: run one stage, print its JSON
+        result = STAGES[args.stage](args.members, work)
+        result["peak_rss_mb"] = _peak_mb()
+        print(json.dumps(result))
+        return
+    results: dict[str, Any] = {
+        "members": args.members, "machine": {"cores": os.cpu_count(),
+                                             "python": platform.python_version()},
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "stages": {}}
+    for stage in args.stages.split(","):
+        proc = subprocess.run([sys.executable, __file__, "--members", str(args.members),
+                               "--work", str(args.work), "--stage", stage],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode:
+            sys.stderr.write(proc.stderr)
+            raise SystemExit(f"stage {stage} failed")
+        results["stages"][stage] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(stage, results["stages"][stage], flush=True)
+    stages = results["stages"]
+    if "scan" in stages:
+        floor = stages["scan"]["seconds"]
+        results["ratio_to_scan_floor"] = {
+            s: round(v["seconds"] / floor, 1) for s, v in stages.items() if s != "scan"}
+    results["targets"] = TARGETS
+    out = ROOT / "benchmarks" / "results" / f"{args.members}.json"
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    previous.setdefault("stages", {}).update(stages)
+    results["stages"] = previous["stages"]
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -91,7 +91,7 @@ def generate_cmd(
     if as_json:
         output.emit_json(summary)
         return
-    rows = [(name, n) for name, n in summary["files"].items()]  # type: ignore[union-attr]
+    rows = [(name, n) for name, n in summary["files"].items()]
     output.table(f"Demo world in {out} (seed {seed})", ["file", "events"], rows)
     output.out.print(f"{summary['events']:,} events for {members:,} members in "
                      f"{summary['households']:,} households; as-of date {summary['as_of']}; "

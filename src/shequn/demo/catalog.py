@@ -49,11 +49,21 @@ HEALTH_FEATURE = {
 INTERESTS = ("health", "tech", "cooking", "parenting", "fashion", "sports", "travel", "finance")
 INTEREST_ZH = {"health": "健康", "tech": "科技", "cooking": "美食", "parenting": "育儿",
                "fashion": "时尚", "sports": "运动", "travel": "旅行", "finance": "理财"}
-CITIES = ("青岛", "北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "济南", "重庆")
+CITIES = ("青岛", "北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "济南",
+          "重庆")
 DISTRICTS = ("东城区", "西城区", "南山区", "高新区", "市北区", "城阳区", "滨江区", "锦江区")
 GRADES = ("A", "B", "C")
-SURNAMES = tuple("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-GIVEN = tuple("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽")
+SURNAMES = tuple(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = tuple(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲兰凤洁梅琳素云莲真环雪"
+    "荣爱妹霞香月莺媛瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖"
+    "露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗"
+    "羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
+)
 # characters people mistype for each other (same sound or same shape)
 TYPO = {"芳": "方", "静": "晶", "丽": "莉", "敏": "民", "伟": "玮", "娜": "那", "军": "君",
         "杰": "洁", "明": "鸣", "华": "桦", "英": "瑛", "红": "虹", "玲": "铃", "林": "琳",
@@ -65,7 +75,8 @@ FAULTS = {
     "air_conditioner": ("不制冷", "漏水", "异味", "噪音大"),
 }
 DEFAULT_FAULTS = ("无法开机", "异响", "显示故障码", "漏水")
-CLUB_THEMES = ("叠硬币", "美食", "育儿", "智慧家庭", "健康生活", "户外", "摄影", "理财", "咖啡", "萌宠")
+CLUB_THEMES = ("叠硬币", "美食", "育儿", "智慧家庭", "健康生活", "户外", "摄影", "理财", "咖啡",
+               "萌宠")
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class Catalogue:
 
 def build_catalogue(households: int) -> Catalogue:
     """The brand's reference tables; sized to the world so places are not overcrowded."""
-    rows = []
+    rows: list[dict[str, object]] = []
     index: dict[tuple[str, str, bool], int] = {}
     for cat in CATEGORY_NAMES:
         for tier in TIERS:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -24,9 +25,16 @@ import pyarrow.parquet as pq
 from shequn.demo import activity
 from shequn.demo.catalog import CATEGORY_NAMES, DEFAULT_FAULTS, FAULTS, Catalogue, build_catalogue
 from shequn.demo.lifecycle import ApplianceEvents, choose_products, simulate
-from shequn.demo.population import EDUCATION, INCOME, People, make_people
+from shequn.demo.population import EDUCATION, INCOME, NONE, People, make_people
 from shequn.demo.sources import (
-    TEST_NUMBERS, SourceWriter, corrupt, to_table, email_variants, phone_variants, ts_text, typo_names,
+    TEST_NUMBERS,
+    SourceWriter,
+    corrupt,
+    email_variants,
+    phone_variants,
+    to_table,
+    ts_text,
+    typo_names,
 )
 
 DAY = 86_400
@@ -132,10 +140,10 @@ class _Chunk:
         first = (self.start_month + month).astype("datetime64[D]").astype(np.int64)
         return first + rng.integers(0, 28, len(month))
 
-    def emit(self, name: str, rng: np.random.Generator, data: dict[str, object],
+    def emit(self, name: str, rng: np.random.Generator, data: dict[str, Any],
              persons: np.ndarray | None = None) -> None:
         data = dict(data)
-        n = len(next(iter(data.values())))  # type: ignore[arg-type]
+        n = len(next(iter(data.values())))
         if not n:
             return
         if "ts" in data and not TYPED.get(name, {}).get("ts"):
@@ -198,9 +206,9 @@ class _Chunk:
         birth = (np.datetime64(self.spec.end, "D") - (p.age * 365.25).astype("timedelta64[D]")
                  - rng.integers(0, 365, n).astype("timedelta64[D]"))
         sel = np.nonzero(np.array([m is not None for m in p.member_no]))[0]
-        edu = np.where(rng.random(n) < 0.6, np.array(EDUCATION, dtype=object)[p.education], None)
+        edu = np.where(rng.random(n) < 0.6, np.array(EDUCATION, dtype=object)[p.education], NONE)
         inc = np.where(rng.random(n) < 0.5,
-                       np.array(INCOME, dtype=object)[p.h_income[p.household]], None)
+                       np.array(INCOME, dtype=object)[p.h_income[p.household]], NONE)
         comm = np.array(self.catalogue.communities.column("community_id").to_pylist(),
                         dtype=object)[p.h_community[p.household]]
         self.emit("crm_members.csv", rng, {
@@ -219,7 +227,7 @@ class _Chunk:
             "event_id": _eid("wx", chunk, len(wx)), "type": _const("identify", len(wx)),
             "ts": self.seconds(rng, self.end_day - rng.integers(0, 2000, len(wx))),
             "wechat_openid": p.openid[wx], "wechat_unionid": p.unionid[wx],
-            "phone": np.where(bound, phone_variants(rng, p.phone[wx]), None),
+            "phone": np.where(bound, phone_variants(rng, p.phone[wx]), NONE),
             "properties": _const(orjson.dumps({"channel": "wechat"}).decode(), len(wx)),
         }, p.person_id[wx])
         shop = np.nonzero(np.array([c is not None for c in p.customer_id]))[0]
@@ -228,7 +236,7 @@ class _Chunk:
             "ts": self.seconds(rng, self.end_day - rng.integers(0, 3000, len(shop))),
             "customer_id": p.customer_id[shop],
             "phone": np.where(rng.random(len(shop)) < 0.7, phone_variants(rng, p.phone[shop]),
-                              None),
+                              NONE),
             "name": typo_names(rng, p.name[shop], 0.1),
             "address": p.h_address[p.household[shop]], "channel": _const("jd", len(shop)),
         }, p.person_id[shop])
@@ -282,7 +290,7 @@ class _Chunk:
             "event_id": _eid("iot", chunk, len(err)), "type": _const("device_status", len(err)),
             "ts": pa.array(secs[err] - rng.integers(DAY, 20 * DAY, len(err)),
                            pa.timestamp("s", tz="UTC")),
-            "device_id": dev, "member_no": np.where(dev == None, p.member_no[buyer[err]], None),  # noqa: E711
+            "device_id": dev, "member_no": np.where(dev == None, p.member_no[buyer[err]], NONE),  # noqa: E711
             "serial": serial[err], "category": cats[err],
             "status": rng.choice(np.array(["E1", "E3", "F12", "E7"], dtype=object), len(err)),
             "metric": _const("error_code", len(err)),
@@ -322,7 +330,7 @@ class _Chunk:
                   "amount": amount, "quantity": np.ones(len(buy), np.int64),
                   "serial": serial[buy], "channel": channel, "ts": secs[buy]}
 
-        def pick(mask: np.ndarray) -> dict[str, object]:
+        def pick(mask: np.ndarray) -> dict[str, Any]:
             return {k: np.asarray(v)[mask] for k, v in common.items()}
 
         pos = channel == "store"
@@ -347,8 +355,8 @@ class _Chunk:
         self.emit("ecommerce_orders.csv.gz", rng, rows | {
             "event_id": _eid("eco", chunk, m), "type": _const("purchase", m),
             "customer_id": np.where(channel[online] == "jd", p.customer_id[buyer[buy][online]],
-                                    None),
-            "phone": np.where(channel[online] == "jd", None,
+                                    NONE),
+            "phone": np.where(channel[online] == "jd", NONE,
                               phone_variants(rng, p.phone[buyer[buy][online]])),
         }, p.person_id[buyer[buy][online]])
         app = channel == "app"
@@ -394,7 +402,7 @@ class _Chunk:
         shared = rng.random(len(b)) < 0.01  # read on a store's demo tablet
         device = np.where(shared, np.array(
             [f"store-pad-{s:03d}" for s in rng.integers(0, 50, len(b))], dtype=object), device)
-        member = np.where(device == None, p.member_no[actor[b]], None)  # noqa: E711
+        member = np.where(device == None, p.member_no[actor[b]], NONE)  # noqa: E711
         keep = (device != None) | (member != None)  # noqa: E711
         b, device, member = b[keep], device[keep], member[keep]
         self.emit("app_events.parquet", rng, {
@@ -434,24 +442,24 @@ class _Chunk:
             "ts": pa.array(self.seconds(rng, e["day"]), pa.timestamp("s", tz="UTC")),
             "member_no": p.member_no[actor], "space": space,
             "post_id": np.where(is_post | (kind == "comment"),
-                                np.where(is_post, post_of, target_post), None),
-            "text": np.where(is_post | (kind == "comment"), text, None),
+                                np.where(is_post, post_of, target_post), NONE),
+            "text": np.where(is_post | (kind == "comment"), text, NONE),
             "topic": np.where(is_post, np.array(
                 [activity.POST_TEMPLATES[i][0] for i in e["text_idx"].tolist()], dtype=object),
-                None),
-            "target_id": np.where((kind == "like") | (kind == "share"), target_post, None),
+                NONE),
+            "target_id": np.where((kind == "like") | (kind == "share"), target_post, NONE),
             "to_member_no": np.where((kind == "share") | (kind == "invite"),
-                                     p.member_no[np.maximum(target, 0)], None),
+                                     p.member_no[np.maximum(target, 0)], NONE),
             "idea_id": np.where(kind == "vote", np.array([f"IDEA-{chunk}-{k}" for k in
-                                                          e["k"].tolist()], dtype=object), None),
+                                                          e["k"].tolist()], dtype=object), NONE),
             "campaign_id": np.where(kind == "pledge", np.array(
-                [f"PRESALE-{k}" for k in e["k"].tolist()], dtype=object), None),
-            "tier_id": np.where(kind == "pledge", "early-bird", None),
+                [f"PRESALE-{k}" for k in e["k"].tolist()], dtype=object), NONE),
+            "tier_id": np.where(kind == "pledge", "early-bird", NONE),
             "amount": np.where(kind == "pledge", 99.0, np.nan),
             "meetup_id": np.where(kind == "meetup_checkin", np.array(
                 [f"MEET-{c}-{k}" for c, k in zip(com.club[e["actor"]].tolist(),
                                                  e["k"].tolist(), strict=True)], dtype=object),
-                None),
+                NONE),
         }, pid[actor])
 
     def scene(self, rng: np.random.Generator, p: People) -> None:
@@ -464,8 +472,8 @@ class _Chunk:
             "location_id": np.array([f"{'OFFICE' if w else 'SCREEN'}-{k:03d}" for w, k in
                                      zip(wifi.tolist(), s["place"].tolist(), strict=True)],
                                     dtype=object),
-            "ssid": np.where(wifi, "Tower-Guest", None),
-            "code": np.where(wifi, None, "https://e.haier.example/office-shop"),
+            "ssid": np.where(wifi, "Tower-Guest", NONE),
+            "code": np.where(wifi, NONE, "https://e.haier.example/office-shop"),
         })
         del n
 

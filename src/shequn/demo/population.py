@@ -13,6 +13,7 @@ EDUCATION_P = (0.05, 0.20, 0.30, 0.33, 0.10, 0.02)  # bachelor or more: 45%
 INCOME = ("low", "middle", "high")
 # income by community grade A/B/C
 INCOME_BY_GRADE = {0: (0.10, 0.45, 0.45), 1: (0.20, 0.65, 0.15), 2: (0.50, 0.45, 0.05)}
+NONE = np.array(None, dtype=object)  # "no value" for np.where over object arrays
 MOBILE_PREFIXES = np.array([130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155,
                             156, 157, 158, 159, 166, 176, 177, 178, 180, 181, 182, 183, 185,
                             186, 187, 188, 189, 191, 198, 199])
@@ -107,14 +108,14 @@ def make_people(rng: np.random.Generator, first_person: int, n: int, first_house
     scrambled = _scramble(person_id, 99)
     domains = np.array(["qq.com", "163.com", "126.com", "sina.com", "gmail.com"], dtype=object)
     email = np.where(rng.random(n) < 0.6,
-                     _ids("u", scrambled, 9) + "@" + domains[scrambled % 5], None)
-    member_no = np.where(rng.random(n) < 0.7, _ids("M", _scramble(person_id, 7), 10), None)
+                     _ids("u", scrambled, 9) + "@" + domains[scrambled % 5], NONE)
+    member_no = np.where(rng.random(n) < 0.7, _ids("M", _scramble(person_id, 7), 10), NONE)
     has_wx = rng.random(n) < 0.75
-    openid = np.where(has_wx, _ids("oHr", _scramble(person_id, 3), 12), None)
+    openid = np.where(has_wx, _ids("oHr", _scramble(person_id, 3), 12), NONE)
     unionid = np.where(has_wx & (rng.random(n) < 0.8), _ids("uNi", _scramble(person_id, 5), 12),
-                       None)
-    customer_id = np.where(rng.random(n) < 0.5, _ids("jd_", _scramble(person_id, 11), 10), None)
-    app_device = np.where(rng.random(n) < 0.4, _ids("dev-", _scramble(person_id, 13), 10), None)
+                       NONE)
+    customer_id = np.where(rng.random(n) < 0.5, _ids("jd_", _scramble(person_id, 11), 10), NONE)
+    app_device = np.where(rng.random(n) < 0.4, _ids("dev-", _scramble(person_id, 13), 10), NONE)
     consent = rng.random(n) < 0.8
     return People(person_id, household, age, gender, education, interests, name, phone, email,
                   member_no, openid, unionid, customer_id, app_device, consent, h_id,

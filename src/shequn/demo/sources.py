@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import orjson
@@ -112,7 +112,7 @@ class SourceWriter:
         self.schema = typed or pa.schema([(c, pa.string()) for c in columns])
         self.rows = 0
         self._fmt = path.name.split(".")[1]
-        self._fh: IO[bytes] | None = None
+        self._fh: Any = None
         self._writer: Any = None
 
     def write_table(self, table: pa.Table) -> None:
@@ -125,7 +125,7 @@ class SourceWriter:
             self._writer.write_table(table)
             return
         if self._fh is None:
-            raw = open(self.path, "wb")
+            raw = open(self.path, "wb")  # noqa: SIM115 - closed by close()
             # mtime=0: the same world gives the same bytes
             self._fh = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) \
                 if self.path.suffix == ".gz" else raw

@@ -66,7 +66,7 @@ def event_models() -> dict[str, type[BaseModel]]:
     """One pydantic model per event type, for documentation and per-event checks."""
     models: dict[str, type[BaseModel]] = {}
     for etype in EVENT_TYPES.values():
-        fields = {"type": (Literal[etype.name], ...), **_envelope_fields()}  # type: ignore[valid-type]
+        fields = {"type": (Literal[etype.name], ...), **_envelope_fields()}
         for name in etype.required:
             fields[name] = _property_field(name, True)
         for name in etype.optional:

@@ -7,10 +7,10 @@ and the vectorised validator are all derived from these declarations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """The value kind of a property, which decides how it is parsed and stored."""
 
     TEXT = "text"

@@ -275,8 +275,8 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
             else:
                 if spec.minimum is not None:
                     below = pc.less(values, pa.scalar(spec.minimum).cast(values.type))
-                    problems.append(_problem(below, f"{name}: below {spec.minimum:g}",
-                                             lambda text=text: _text(text)))
+                    shown = _text(text) if pc.any(below).as_py() else None
+                    problems.append(_problem(below, f"{name}: below {spec.minimum:g}", shown))
                 out[name] = values
                 continue
         text = clean_text(_text(text))

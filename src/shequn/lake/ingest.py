@@ -22,11 +22,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shequn.engines.duckdb import DuckDBEngine
@@ -83,12 +83,12 @@ class _Quarantine:
     def __init__(self, path: Path, ingest_id: str) -> None:
         self.path = path
         self.ingest_id = ingest_id
-        self._fh = None
+        self._fh: BinaryIO | None = None
 
     def add(self, file: str, line: int | None, reason: str, row: dict[str, object]) -> None:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "ab")
+            self._fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
         record = {"ingest_id": self.ingest_id, "file": file, "line": line,
                   "reason": reason, "row": row}
         self._fh.write(orjson.dumps(record) + b"\n")

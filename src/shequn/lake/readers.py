@@ -1,9 +1,9 @@
 """Stream source files (CSV, JSONL, Parquet; optionally gzip) as batches of strings.
 
 Values are read as text (Parquet columns keep their types), so that validation sees
-exactly what the source said and can quote it back in a quarantine reason. Rows that cannot even be parsed (a CSV line
-with the wrong number of cells, a JSON line that is not an object) come out as
-:class:`Unreadable` with their line number.
+exactly what the source said and can quote it back in a quarantine reason. Rows that
+cannot even be parsed (a CSV line with the wrong number of cells, a JSON line that is
+not an object) come out as :class:`Unreadable` with their line number.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def detect_format(path: Path) -> str:
 
 def _open(path: Path) -> io.BufferedIOBase:
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     return open(path, "rb")
 
 
@@ -84,7 +84,7 @@ def read_csv(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
     encoding = _encoding(path)
     delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     with _open(path) as fh:
-        header_line = io.TextIOWrapper(fh, encoding=encoding, newline="").readline()
+        header_line = fh.readline().decode(encoding, errors="replace")
     if not header_line.strip():
         return
     names = [

@@ -41,7 +41,8 @@ def _settings(ctx: typer.Context) -> Settings:
 
 
 def _engine(settings: Settings) -> DuckDBEngine:
-    return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit)
+    return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
+                        temp_directory=settings.home / ".engine-tmp")
 
 
 @app.callback()

@@ -26,6 +26,5 @@ fi
 [ -x $VENV/bin/python ] || $PYTHON -m venv $VENV
 $VENV/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 $VENV/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
-$VENV/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
-  || $VENV/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+$VENV/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
 echo "$want" > $STAMP

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 out = Console()
 err = Console(stderr=True)
@@ -30,8 +31,9 @@ def emit_json(payload: Mapping[str, Any]) -> None:
                                   option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
 
 
-def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Report a user mistake on stderr, unwrapped and unstyled inside, and exit."""
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
     raise SystemExit(code)
 
 

@@ -35,7 +35,7 @@ from shequn.events.validate import Validated, validate
 from shequn.lake import manifest as mf
 from shequn.lake import queries
 from shequn.lake.readers import RawBatch, Unreadable, detect_format, read_source
-from shequn.lake.store import Lake, partition_of, write_parquet
+from shequn.lake.store import DICTIONARY_COLUMNS, Lake, partition_of, write_parquet
 from shequn.settings import Settings
 
 READY = "READY.json"
@@ -101,15 +101,15 @@ class _Quarantine:
 
 
 class _Stager:
-    """Appends validated rows to one staged file per partition, with a narrow file of
-    (event_id, source file, line) beside it in the same row order. Safe to call from
-    several threads: each partition's pair of files has its own lock."""
+    """Appends validated rows to staged files, one per partition and worker thread, each
+    with a narrow file of (event_id, source file, line) beside it in the same row order.
+    Threads never share a file, so they never wait for each other."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._data: dict[int, pq.ParquetWriter] = {}
-        self._ids: dict[int, pq.ParquetWriter] = {}
-        self._locks: dict[int, threading.Lock] = {}
+        self._data: dict[tuple[int, int], pq.ParquetWriter] = {}
+        self._ids: dict[tuple[int, int], pq.ParquetWriter] = {}
+        self._workers: dict[int, int] = {}
         self._guard = threading.Lock()
 
     def add(self, table: pa.Table, file_index: int, lines: pa.Array) -> None:
@@ -122,24 +122,28 @@ class _Stager:
         values, starts = np.unique(parts, return_index=True)
         ends = [*starts[1:].tolist(), len(parts)]
         for value, start, end in zip(values.tolist(), starts.tolist(), ends, strict=True):
-            with self._lock_for(value, ids.schema):
-                self._data[value].write_table(table.slice(start, end - start))
-                self._ids[value].write_table(ids.slice(start, end - start))
+            key = self._key(value, ids.schema)
+            self._data[key].write_table(table.slice(start, end - start))
+            self._ids[key].write_table(ids.slice(start, end - start))
 
-    def _lock_for(self, partition: int, ids_schema: pa.Schema) -> threading.Lock:
+    def _key(self, partition: int, ids_schema: pa.Schema) -> tuple[int, int]:
         with self._guard:
-            if partition not in self._locks:
-                self._data[partition] = pq.ParquetWriter(
-                    self.root / f"{partition}.parquet", lake_schema(), compression="zstd")
-                self._ids[partition] = pq.ParquetWriter(
-                    self.root / f"{partition}.ids.parquet", ids_schema, compression="lz4")
-                self._locks[partition] = threading.Lock()
-            return self._locks[partition]
+            worker = self._workers.setdefault(threading.get_ident(), len(self._workers))
+            key = (partition, worker)
+            if key not in self._data:
+                stem = self.root / f"{partition}-{worker}"
+                self._data[key] = pq.ParquetWriter(f"{stem}.parquet", lake_schema(),
+                                                   compression="zstd",
+                                                   use_dictionary=list(DICTIONARY_COLUMNS))
+                self._ids[key] = pq.ParquetWriter(f"{stem}.ids.parquet", ids_schema,
+                                                  compression="lz4")
+            return key
 
     def close(self) -> list[str]:
+        """Close every file; returns the staged file stems (``<partition>-<worker>``)."""
         for writer in (*self._data.values(), *self._ids.values()):
             writer.close()
-        return [str(p) for p in sorted(self._data)]
+        return [f"{p}-{w}" for p, w in sorted(self._data)]
 
 
 def _rows_as_dicts(table: pa.Table) -> list[dict[str, object]]:
@@ -169,27 +173,37 @@ def _stage_batch(batch: RawBatch, index: int, source: str, ingest_id: str,
     return checked
 
 
-def _stage_file(
-    index: int, path: Path, report: FileReport, settings: Settings, engine: DuckDBEngine,
-    stager: _Stager, quarantine: _Quarantine, ingest_id: str, progress: Progress | None,
+WORKERS = 3  # Arrow compute and Parquet writing release the GIL; the reader runs beside
+
+
+def _stage_all(
+    paths: Sequence[Path], reports: list[FileReport], settings: Settings,
+    engine: DuckDBEngine, stager: _Stager, quarantine: _Quarantine, ingest_id: str,
+    progress: Progress | None,
 ) -> None:
+    """Phase 1: read every file in order; validate and stage batches on worker threads,
+    several at once and across file boundaries; account for them in input order."""
     digests = _digester(engine)
-    # Arrow compute and Parquet writing release the GIL: two batches at once
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending: deque[Future[Validated] | Unreadable] = deque()
-        for item in read_source(path, settings.ingest_batch_rows):
-            if isinstance(item, Unreadable):
-                pending.append(item)
-            else:
-                report.rows += item.table.num_rows
-                pending.append(pool.submit(_stage_batch, item, index, report.source,
-                                           ingest_id, stager, digests))
-            while len(pending) > 2 or (pending and isinstance(pending[0], Unreadable)):
-                _account(pending.popleft(), path, report, quarantine)
-            if progress:
-                progress(path.name, report.rows)
-        while pending:
-            _account(pending.popleft(), path, report, quarantine)
+    pending: deque[tuple[Future[Validated] | Unreadable, Path, FileReport]] = deque()
+
+    def settle(limit: int) -> None:
+        while len(pending) > limit or (pending and isinstance(pending[0][0], Unreadable)):
+            _account(*pending.popleft(), quarantine)
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for index, path in enumerate(paths):
+            report = reports[index]
+            for item in read_source(path, settings.ingest_batch_rows):
+                if isinstance(item, RawBatch):
+                    report.rows += item.table.num_rows
+                    pending.append((pool.submit(_stage_batch, item, index, report.source,
+                                                ingest_id, stager, digests), path, report))
+                else:
+                    pending.append((item, path, report))
+                settle(WORKERS)
+                if progress:
+                    progress(path.name, report.rows)
+        settle(0)
 
 
 def _account(item: Future[Validated] | Unreadable, path: Path, report: FileReport,
@@ -223,9 +237,10 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
     ingest_id = ready["ingest_id"]
     duplicates = np.zeros(len(ready["files"]), dtype=np.int64)
     manifest = lake.manifest()
-    partitions = ready["partitions"]
-    if partitions:
-        ids = [str(staging / f"{p}.ids.parquet") for p in partitions]
+    stems = ready["staged"]
+    partitions = sorted({stem.split("-")[0] for stem in stems})
+    if stems:
+        ids = [str(staging / f"{stem}.ids.parquet") for stem in stems]
         existing = [str(lake.events_dir / f.path) for p in partitions
                     for f in manifest.partition_files(p)]
         params = {"ids": ids, "existing": existing} if existing else {"ids": ids}
@@ -234,9 +249,10 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
         by_file = drops.group_by("filename").aggregate([("file_row_number", "list")])
         dropped = dict(zip(by_file.column("filename").to_pylist(),
                            by_file.column("file_row_number_list").to_pylist(), strict=True))
-        for k, partition in enumerate(partitions):
-            data = staging / f"{partition}.parquet"
-            rows = dropped.get(str(staging / f"{partition}.ids.parquet"))
+        for k, stem in enumerate(stems):
+            partition = stem.split("-")[0]
+            data = staging / f"{stem}.parquet"
+            rows = dropped.get(str(staging / f"{stem}.ids.parquet"))
             if rows:
                 _drop_rows(data, rows)
             if pq.ParquetFile(data).metadata.num_rows:
@@ -292,14 +308,13 @@ def ingest(
         stager = _Stager(staging)
         reports = [FileReport(str(p), source or p.name.split(".")[0]) for p in paths]
         try:
-            for index, path in enumerate(paths):
-                _stage_file(index, path, reports[index], settings, engine, stager,
-                            quarantine, ingest_id, progress)
+            _stage_all(paths, reports, settings, engine, stager, quarantine, ingest_id,
+                       progress)
         finally:
             quarantine.close()
-            partitions = stager.close()
+            staged = stager.close()
         ready = {"ingest_id": ingest_id, "files": [r.path for r in reports],
-                 "partitions": partitions}
+                 "staged": staged}
         mf.write_atomic(staging / READY, orjson.dumps(ready))
         staged_at = time.perf_counter()
         outcome = _commit(lake, staging, settings, engine)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     compact_small_rows: int = Field(
         1_000_000, ge=1, description="A data file with fewer rows than this counts as small."
     )
+    identity_key_cap: int = Field(
+        3, ge=1, description="A key value seen with more than this many different values "
+        "of one person key (phone, e-mail, member number...) is shared and joins nobody.",
+    )
     threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
     memory_limit: str = Field(
         "", description="Engine memory limit such as '8GB'; empty lets the engine decide."

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from shequn import __version__
 from shequn.cli import output
+from shequn.cli.member import render_member
 from shequn.demo.generate import WorldSpec, generate
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.events.schema import json_schema
@@ -20,6 +21,9 @@ from shequn.lake import queries
 from shequn.lake.ingest import IngestReport, ingest
 from shequn.lake.readers import UnsupportedFormat, detect_format
 from shequn.lake.store import Lake
+from shequn.pipeline.build import EmptyLake, build
+from shequn.pipeline.read import export_table, member_view
+from shequn.pipeline.snapshot import NoSnapshot, Snapshots
 from shequn.reference.load import ReferenceError, load_reference
 from shequn.reference.tables import REFERENCE_TABLES
 from shequn.settings import Settings
@@ -272,6 +276,85 @@ def lake_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         output.emit_json({"files_removed": removed})
     else:
         output.out.print(f"compacted: {removed} files fewer")
+
+
+@app.command("build")
+def build_cmd(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Use only events up to this day (YYYY-MM-DD); default: all.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the batch pipeline (identity → profiles) and publish a new snapshot."""
+    settings = _settings(ctx)
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            output.fail(f"--as-of must be a date like 2026-04-03, not '{as_of}'")
+    try:
+        with output.progress(not as_json) as bar:
+            task = bar.add_task("building", total=None) if bar else None
+
+            def tick(stage: str) -> None:
+                if bar is not None and task is not None:
+                    bar.update(task, description=f"building: {stage}")
+
+            report = build(settings, _engine(settings), day, progress=tick)
+    except EmptyLake as error:
+        output.fail(str(error))
+    if as_json:
+        output.emit_json(report.to_dict())
+        return
+    output.table(f"Build {report.run_id} (as of {report.as_of[:10]})", ["stage", "seconds"],
+                 list(report.timings.items()))
+    ident = report.identity
+    output.out.print(f"{report.events:,} events → {ident['members']:,} members "
+                     f"({ident['keys']:,} identity keys, {ident['blocked']:,} blocked as "
+                     f"shared, {ident['unresolved_events']:,} events without a usable key)")
+    output.table("Published tables", ["table", "rows"], list(report.tables.items()))
+
+
+@app.command("member")
+def member_cmd(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(
+        help="A member id, or any identity: phone (any format), e-mail, member number, "
+             "openid, unionid, customer id, device id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The 360° view of one member from the current build."""
+    settings = _settings(ctx)
+    try:
+        view = member_view(Snapshots(settings.home / "snapshots"), _engine(settings), who)
+    except (NoSnapshot, LookupError) as error:
+        output.fail(str(error))
+    if as_json:
+        output.emit_json(view)
+    else:
+        render_member(view)
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    table: Annotated[str, typer.Argument(help="A published table, e.g. identity_map, "
+                                               "profiles.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write: .parquet or .csv")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a table of the current build to Parquet or CSV."""
+    settings = _settings(ctx)
+    try:
+        rows = export_table(Snapshots(settings.home / "snapshots"), _engine(settings),
+                            table, out)
+    except (NoSnapshot, ValueError) as error:
+        output.fail(str(error))
+    if as_json:
+        output.emit_json({"table": table, "rows": rows, "out": str(out)})
+    else:
+        output.out.print(f"{rows:,} rows of {table} written to {out}")
 
 
 @app.command("settings")

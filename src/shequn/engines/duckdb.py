@@ -60,6 +60,40 @@ class DuckDBEngine:
             self._con.execute(_drop_sql(name))
             self._con.sql(sql, params=params).to_table(name)
 
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        with self._lock:
+            row = self._con.execute(sql, params or {}).fetchone()
+        return row[0] if row else None
+
+    def rename(self, old: str, new: str) -> None:
+        """Replace table ``new`` by table ``old``."""
+        alter = exp.Alter(this=exp.to_table(old, quoted=True), kind="TABLE",
+                          actions=[exp.AlterRename(this=exp.to_table(new, quoted=True))])
+        with self._lock:
+            self._con.execute(_drop_sql(new))
+            self._con.execute(alter.sql(dialect="duckdb"))
+
+    def view_parquet(self, name: str, files: Sequence[str]) -> None:
+        """A view ``name`` over exactly these Parquet files."""
+        with self._lock:
+            self._con.read_parquet(list(files), union_by_name=True).create_view(
+                name, replace=True)
+
+    def view_arrow(self, name: str, table: pa.Table) -> None:
+        with self._lock:
+            self._con.register(name, table)
+
+    def table(self, name: str) -> pa.Table:
+        with self._lock:
+            return self._con.table(name).to_arrow_table()
+
+    def write_table(self, name: str, path: Path) -> int:
+        """Write table ``name`` to one Parquet file; returns its row count."""
+        with self._lock:
+            rel = self._con.table(name)
+            rel.write_parquet(str(path), compression="zstd")
+            return int(self._con.table(name).count("*").fetchone()[0])  # type: ignore[index]
+
     def drop(self, name: str) -> None:
         with self._lock:
             self._con.execute(_drop_sql(name))

@@ -1,0 +1,65 @@
+"""The 360° member view for people: 中文 and English labels side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.panel import Panel
+from rich.table import Table
+
+from shequn.cli.output import out
+
+PORTRAIT = (
+    ("name", "姓名 name"), ("gender", "性别 gender"), ("age", "年龄 age"),
+    ("education", "学历 education"), ("income_band", "收入 income"),
+    ("city", "城市 city"), ("community_grade", "小区等级 community grade"),
+    ("household_id", "家庭 household"), ("consent_marketing", "营销许可 marketing consent"),
+)
+ACTIVITY = (
+    ("purchases", "购买 purchases"), ("purchase_amount", "金额 amount"),
+    ("recency_days", "距上次购买天数 days since last purchase"), ("repairs", "维修 repairs"),
+    ("content_views", "阅读 reads"), ("posts", "发帖 posts"), ("comments", "评论 comments"),
+    ("shares", "分享 shares"), ("meetups", "线下活动 meetups"),
+)
+
+
+def _grid(title: str, pairs: list[tuple[str, Any]]) -> Table:
+    t = Table(title=title, show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column()
+    for label, value in pairs:
+        t.add_row(label, "-" if value is None else str(value))
+    return t
+
+
+def render_member(view: dict[str, Any]) -> None:
+    p = view["profile"]
+    out.print(Panel.fit(f"[bold]{view['member_id']}[/]  as of {view['as_of'][:10]}",
+                        title="会员 360° member view"))
+    out.print(_grid("画像 Portrait", [(label, p.get(k)) for k, label in PORTRAIT]))
+    ids = Table(title="身份 Identities", title_justify="left")
+    ids.add_column("key")
+    ids.add_column("value")
+    for ident in p.get("identities") or []:
+        ids.add_row(ident["key"], ident["value"])
+    out.print(ids)
+    out.print(_grid("行为 Activity", [(label, p.get(k)) for k, label in ACTIVITY]))
+    if view["appliances"]:
+        t = Table(title="家电 Appliances", title_justify="left")
+        for col in ("category", "product_id", "age (years)", "repairs", "repairs 12m"):
+            t.add_column(col)
+        for a in view["appliances"]:
+            t.add_row(a["category"], a["product_id"] or "-", f"{a['age_years']:.1f}",
+                      str(a["repairs"]), str(a["repairs_12m"]))
+        out.print(t)
+    if view["interests"]:
+        out.print("兴趣 Interests: " + ", ".join(
+            f"{i['topic']} ({i['share']:.0%})" for i in view["interests"]))
+    if view["merge_reasons"]:
+        t = Table(title="为何合并 Why these identities are one member", title_justify="left")
+        for col in ("key", "joined to", "events", "first seen in"):
+            t.add_column(col)
+        for r in view["merge_reasons"][:10]:
+            t.add_row(f"{r['key_a']} {r['value_a']}", f"{r['key_b']} {r['value_b']}",
+                      str(r["events"]), f"{r['evidence_type']} {r['evidence_event']}")
+        out.print(t)

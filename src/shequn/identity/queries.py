@@ -1,0 +1,132 @@
+"""The SQL of identity resolution (DuckDB dialect; SQLGlot transpiles it for Spark).
+
+Tables, in order: ``id_events`` (the events up to the as-of time) → ``event_keys`` (one
+row per event and identity key) → ``blocked_keys`` (values that must not join people)
+→ ``key_edges`` (keys seen on the same event, with the evidence) → ``key_labels``
+(connected components, by iterated minimum label) → ``identity_map`` and
+``event_members``.
+"""
+
+from __future__ import annotations
+
+# Keys that name one person; a value seen with too many of them is shared, not personal.
+PERSON_KEYS = ("phone", "email", "member_no", "wechat_unionid", "customer_id")
+# Order in which a component's keys name it (the first present gives the member id).
+KEY_PRIORITY = ("member_no", "wechat_unionid", "phone", "email", "customer_id",
+                "wechat_openid", "device_id")
+
+
+# One row per event and identity key, for the events up to $as_of, in one scan. The key
+# list is the contract's IDENTITY_KEYS (a test keeps the two the same).
+EVENT_KEYS = """
+SELECT event_id, ts, type, key_type, key_value FROM (
+    UNPIVOT (
+        SELECT event_id, ts, type, phone, email, wechat_openid, wechat_unionid, member_no,
+               device_id, customer_id
+        FROM events WHERE ts <= $as_of
+    )
+    ON phone, email, wechat_openid, wechat_unionid, member_no, device_id, customer_id
+    INTO NAME key_type VALUE key_value
+)
+"""
+
+
+# A value is blocked when it is listed (test numbers, placeholders) or when it appears
+# with more than $cap distinct values of any one person key (a store's tablet, a
+# cashier's test number, a shared family e-mail).
+BLOCKED_KEYS = """
+WITH pairs AS (
+    SELECT a.key_type, a.key_value, b.key_type AS other_type,
+           count(DISTINCT b.key_value) AS others
+    FROM event_keys a JOIN event_keys b
+      ON a.event_id = b.event_id AND a.key_type <> b.key_type
+    WHERE b.key_type IN (SELECT unnest($person_keys))
+    GROUP BY a.key_type, a.key_value, b.key_type
+)
+SELECT key_type, key_value,
+       'shared: seen with ' || max(others) || ' different ' || arg_max(other_type, others)
+           AS reason,
+       max(others) AS linked
+FROM pairs WHERE others > $cap
+GROUP BY key_type, key_value
+UNION ALL
+SELECT DISTINCT key_type, key_value, 'blocked value' AS reason, 0 AS linked
+FROM event_keys WHERE key_value IN (SELECT unnest($blocked_values))
+"""
+
+USABLE_KEYS = """
+SELECT k.* FROM event_keys k
+ANTI JOIN blocked_keys b ON k.key_type = b.key_type AND k.key_value = b.key_value
+"""
+
+# Nodes get dense integer ids, ordered so that the smallest id of a component is its
+# highest-priority key: the component's label is then its name.
+KEY_NODES = """
+SELECT key_type, key_value,
+       row_number() OVER (ORDER BY list_position($priority, key_type), key_value) AS node
+FROM (SELECT DISTINCT key_type, key_value FROM usable_keys)
+"""
+
+# Every key of an event is linked to the event's first key: enough to connect them all.
+# The earliest event that showed the link is kept as the evidence.
+KEY_EDGES = """
+WITH keyed AS (
+    SELECT u.event_id, u.ts, u.type, n.node,
+           min(n.node) OVER (PARTITION BY u.event_id) AS anchor
+    FROM usable_keys u JOIN key_nodes n USING (key_type, key_value)
+)
+SELECT anchor AS a, node AS b, count(*) AS events,
+       arg_min(event_id, ts) AS evidence_event, arg_min(type, ts) AS evidence_type,
+       min(ts) AS first_seen
+FROM keyed WHERE node <> anchor
+GROUP BY anchor, node
+"""
+
+LABELS_INIT = "SELECT node, node AS label FROM key_nodes"
+
+# One round of label propagation: each node takes the smallest label among itself and
+# its neighbours. Repeated until no label changes.
+LABELS_STEP = """
+WITH candidate AS (
+    SELECT node, label FROM key_labels
+    UNION ALL
+    SELECT e.b AS node, l.label FROM key_edges e JOIN key_labels l ON e.a = l.node
+    UNION ALL
+    SELECT e.a AS node, l.label FROM key_edges e JOIN key_labels l ON e.b = l.node
+)
+SELECT node, min(label) AS label FROM candidate GROUP BY node
+"""
+
+LABELS_CHANGED = """
+SELECT count(*) AS changed FROM key_labels_next n JOIN key_labels o USING (node)
+WHERE n.label <> o.label
+"""
+
+IDENTITY_MAP = """
+SELECT n.key_type, n.key_value,
+       'm' || substr(md5(root.key_type || ':' || root.key_value), 1, 15) AS member_id
+FROM key_nodes n
+JOIN key_labels l USING (node)
+JOIN key_nodes root ON root.node = l.label
+"""
+
+EVENT_MEMBERS = """
+SELECT DISTINCT u.event_id, m.member_id
+FROM usable_keys u JOIN identity_map m USING (key_type, key_value)
+"""
+
+# Why two keys belong to one member: the edge and the event that showed it.
+MERGE_REASONS = """
+SELECT ma.member_id, na.key_type AS key_a, na.key_value AS value_a,
+       nb.key_type AS key_b, nb.key_value AS value_b,
+       e.events, e.evidence_event, e.evidence_type, e.first_seen
+FROM key_edges e
+JOIN key_nodes na ON na.node = e.a
+JOIN key_nodes nb ON nb.node = e.b
+JOIN identity_map ma ON ma.key_type = na.key_type AND ma.key_value = na.key_value
+"""
+
+MEMBERS_PER_EVENT_CONFLICTS = """
+SELECT count(*) AS events FROM (
+    SELECT event_id FROM event_members GROUP BY event_id HAVING count(*) > 1)
+"""

@@ -1,0 +1,1 @@
+"""The batch pipeline: stages over the lake, published as versioned snapshots."""

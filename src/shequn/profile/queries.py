@@ -1,0 +1,146 @@
+"""The SQL of the 360° profile: one row per member, built from the resolved events.
+
+Reads ``events``, ``event_members`` and ``identity_map`` (identity stage) and the
+reference views ``ref_communities`` and ``ref_products`` (empty when not loaded).
+Every aggregate looks only at events up to ``$as_of``.
+"""
+
+from __future__ import annotations
+
+# Events with their member, up to the as-of time.
+MEMBER_EVENTS = """
+SELECT m.member_id, e.event_id, e.ts, e.type, e.source, e.name, e.gender, e.birth_date,
+       e.address, e.city, e.residential_community_id, e.education, e.income_band,
+       e.consent_marketing, e.amount, e.category, e.product_id, e.serial, e.topic,
+       e.content_id, e.channel, e.store_id
+FROM events e JOIN event_members m USING (event_id)
+WHERE e.ts <= $as_of
+"""
+
+# Portrait facts: for each field the latest value any source stated, and which source.
+PORTRAIT = """
+SELECT member_id,
+    arg_max(name, ts) FILTER (WHERE name IS NOT NULL) AS name,
+    arg_max(gender, ts) FILTER (WHERE gender IS NOT NULL) AS gender,
+    arg_max(birth_date, ts) FILTER (WHERE birth_date IS NOT NULL) AS birth_date,
+    arg_max(source, ts) FILTER (WHERE birth_date IS NOT NULL) AS birth_date_source,
+    arg_max(address, ts) FILTER (WHERE address IS NOT NULL) AS address,
+    arg_max(city, ts) FILTER (WHERE city IS NOT NULL) AS city,
+    arg_max(residential_community_id, ts)
+        FILTER (WHERE residential_community_id IS NOT NULL) AS residential_community_id,
+    arg_max(education, ts) FILTER (WHERE education IS NOT NULL) AS education,
+    arg_max(source, ts) FILTER (WHERE education IS NOT NULL) AS education_source,
+    arg_max(income_band, ts) FILTER (WHERE income_band IS NOT NULL) AS income_band,
+    arg_max(source, ts) FILTER (WHERE income_band IS NOT NULL) AS income_band_source,
+    arg_max(consent_marketing, ts)
+        FILTER (WHERE consent_marketing IS NOT NULL) AS consent_marketing
+FROM member_events WHERE type = 'identify'
+GROUP BY member_id
+"""
+
+ACTIVITY = """
+SELECT member_id,
+    min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS events,
+    count(*) FILTER (WHERE type = 'purchase') AS purchases,
+    coalesce(sum(amount) FILTER (WHERE type = 'purchase'), 0) AS purchase_amount,
+    max(ts) FILTER (WHERE type = 'purchase') AS last_purchase,
+    min(ts) FILTER (WHERE type = 'purchase') AS first_purchase,
+    count(*) FILTER (WHERE type = 'return') AS returns,
+    count(*) FILTER (WHERE type = 'repair') AS repairs,
+    count(*) FILTER (WHERE type = 'repair' AND ts > $as_of - INTERVAL 365 DAY)
+        AS repairs_12m,
+    count(*) FILTER (WHERE type = 'content_view') AS content_views,
+    count(*) FILTER (WHERE type = 'post') AS posts,
+    count(*) FILTER (WHERE type = 'comment') AS comments,
+    count(*) FILTER (WHERE type = 'like') AS likes,
+    count(*) FILTER (WHERE type = 'share') AS shares,
+    count(*) FILTER (WHERE type = 'invite') AS invites,
+    count(*) FILTER (WHERE type = 'vote') AS votes,
+    count(*) FILTER (WHERE type = 'pledge') AS pledges,
+    count(*) FILTER (WHERE type = 'meetup_checkin') AS meetups,
+    count(*) FILTER (WHERE type IN ('wifi_connect', 'qr_scan')) AS scene_events,
+    count(DISTINCT source) AS sources
+FROM member_events GROUP BY member_id
+"""
+
+# What each member reads about, as shares of their reading.
+INTERESTS = """
+WITH counts AS (
+    SELECT member_id, coalesce(e.topic, c.topic) AS topic, count(*) AS views
+    FROM member_events e LEFT JOIN ref_content c USING (content_id)
+    WHERE e.type = 'content_view' AND coalesce(e.topic, c.topic) IS NOT NULL
+    GROUP BY ALL
+)
+SELECT member_id, topic, views, views / sum(views) OVER (PARTITION BY member_id) AS share
+FROM counts
+"""
+
+# Appliances owned: the latest purchase of each category, with its age and the repairs
+# since it was bought (by serial when the repair names one, else by category).
+APPLIANCES = """
+WITH bought AS (
+    SELECT e.member_id, coalesce(e.category, p.category) AS category,
+           arg_max(e.product_id, e.ts) AS product_id, arg_max(e.serial, e.ts) AS serial,
+           max(e.ts) AS bought_at, count(*) AS bought_times
+    FROM member_events e LEFT JOIN ref_products p USING (product_id)
+    WHERE e.type = 'purchase' AND coalesce(e.category, p.category) IS NOT NULL
+    GROUP BY ALL
+),
+fixed AS (
+    SELECT b.member_id, b.category, count(*) AS repairs,
+           count(*) FILTER (WHERE r.ts > $as_of - INTERVAL 365 DAY) AS repairs_12m,
+           max(r.ts) AS last_repair
+    FROM bought b
+    JOIN member_events r
+      ON r.member_id = b.member_id AND r.type = 'repair' AND r.category = b.category
+    WHERE r.ts >= b.bought_at
+      AND (r.serial IS NULL OR b.serial IS NULL OR r.serial = b.serial)
+    GROUP BY ALL
+)
+SELECT b.member_id, b.category, b.product_id, b.serial, b.bought_at, b.bought_times,
+       date_diff('day', b.bought_at, $as_of) / 365.25 AS age_years,
+       coalesce(f.repairs, 0) AS repairs, coalesce(f.repairs_12m, 0) AS repairs_12m,
+       f.last_repair
+FROM bought b LEFT JOIN fixed f USING (member_id, category)
+"""
+
+IDENTITIES = """
+SELECT member_id, list({'key': key_type, 'value': key_value} ORDER BY key_type, key_value)
+           AS identities,
+       count(*) AS identity_count
+FROM identity_map GROUP BY member_id
+"""
+
+# Members grouped into households by the address they live at.
+HOUSEHOLDS = """
+WITH addressed AS (
+    SELECT member_id, lower(regexp_replace(address, '\\s+', '', 'g')) AS address_key
+    FROM portrait WHERE address IS NOT NULL
+)
+SELECT member_id,
+       'h' || substr(md5(min(member_id) OVER (PARTITION BY address_key)), 1, 15)
+           AS household_id
+FROM addressed
+"""
+
+PROFILES = """
+SELECT i.member_id,
+       coalesce(h.household_id, 'h' || substr(md5(i.member_id), 1, 15)) AS household_id,
+       i.identity_count, i.identities,
+       p.* EXCLUDE (member_id),
+       date_diff('year', p.birth_date, CAST($as_of AS DATE)) AS age,
+       rc.grade AS community_grade,
+       a.* EXCLUDE (member_id),
+       date_diff('day', a.last_purchase, $as_of) AS recency_days,
+       t.interests, t.interest_share
+FROM identities i
+LEFT JOIN portrait p USING (member_id)
+LEFT JOIN (
+    SELECT member_id, list(topic ORDER BY share DESC) AS interests,
+           map_from_entries(list({'k': topic, 'v': share})) AS interest_share
+    FROM interests GROUP BY member_id
+) t USING (member_id)
+LEFT JOIN households h USING (member_id)
+LEFT JOIN activity a USING (member_id)
+LEFT JOIN ref_communities rc ON rc.community_id = p.residential_community_id
+"""

@@ -1,0 +1,101 @@
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.events.schema import lake_schema
+from shequn.events.types import IDENTITY_KEYS
+from shequn.identity import queries
+from shequn.identity.evaluate import score_against_truth
+from shequn.identity.resolve import resolve
+from shequn.lake.store import Lake
+
+AS_OF = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+def events(rows: list[dict[str, object]]) -> pa.Table:
+    n = len(rows)
+    base = {"event_id": [f"e{i}" for i in range(n)], "type": ["identify"] * n,
+            "ts": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i)
+                   for i in range(n)]}
+    cols = {f.name: base.get(f.name, [r.get(f.name) for r in rows]) for f in lake_schema()}
+    return pa.Table.from_pydict(cols, schema=lake_schema())
+
+
+def members(table: pa.Table, cap: int = 3) -> dict[str, set[str]]:
+    """Member of each event, as the set of event ids per member."""
+    engine = DuckDBEngine()
+    engine.view_arrow("events", table)
+    resolve(engine, AS_OF, cap)
+    out: dict[str, set[str]] = {}
+    for row in engine.table("event_members").to_pylist():
+        out.setdefault(row["member_id"], set()).add(row["event_id"])
+    return out
+
+
+def test_keys_seen_together_make_one_member_through_chains() -> None:
+    table = events([
+        {"phone": "+8613800138000", "member_no": "M1"},
+        {"member_no": "M1", "email": "chen@qq.com"},
+        {"email": "chen@qq.com", "wechat_unionid": "u1"},
+        {"phone": "+8613900139000"},
+    ])
+    groups = sorted(map(sorted, members(table).values()))
+    assert groups == [["e0", "e1", "e2"], ["e3"]]
+
+
+def test_a_shared_device_and_a_test_number_join_nobody() -> None:
+    rows = [{"member_no": f"M{i}", "device_id": "store-pad-1"} for i in range(5)]
+    rows += [{"member_no": "M9", "phone": "+8613800000000"},
+             {"member_no": "M8", "phone": "+8613800000000"}]
+    groups = members(events(rows))
+    assert len(groups) == 7  # every member stays apart
+
+
+def test_the_cap_decides_what_counts_as_shared() -> None:
+    rows = [{"member_no": f"M{i}", "device_id": "family-tablet"} for i in range(3)]
+    assert len(members(events(rows), cap=3)) == 1  # a family of three shares it
+    assert len(members(events(rows), cap=2)) == 3
+
+
+def test_the_key_list_in_sql_is_the_contracts() -> None:
+    for key in IDENTITY_KEYS:
+        assert key in queries.EVENT_KEYS
+    assert set(queries.KEY_PRIORITY) == set(IDENTITY_KEYS)
+
+
+keys = st.fixed_dictionaries({
+    "phone": st.sampled_from([None, "+8613800138001", "+8613800138002"]),
+    "member_no": st.sampled_from([None, "M1", "M2", "M3"]),
+    "email": st.sampled_from([None, "a@qq.com", "b@qq.com"]),
+})
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(keys, min_size=1, max_size=12), st.randoms())
+def test_the_same_members_whatever_the_order_of_the_events(rows, rnd) -> None:
+    rows = [r for r in rows if any(r.values())] or [{"phone": "+8613800138001"}]
+    table = events(rows)
+    order = list(range(len(rows)))
+    rnd.shuffle(order)
+    shuffled = table.take(order)
+    assert members(table) == members(shuffled)
+
+
+def test_pairwise_score_on_the_demo_world(small_world: tuple[Path, dict[str, object]],
+                                          tmp_path: Path) -> None:
+    from shequn.lake.ingest import ingest
+    from shequn.settings import Settings
+
+    out, _ = small_world
+    settings_ = Settings(home=tmp_path / "home")
+    engine = DuckDBEngine()
+    ingest(sorted(p for p in out.iterdir() if p.is_file()), settings_, engine)
+    engine.view_parquet("events", Lake(settings_.lake_dir).event_files())
+    resolve(engine, AS_OF, 3)
+    score = score_against_truth(engine, [str(out / "truth" / "event_person.parquet")])
+    assert score.precision > 0.99  # exact keys must not merge different people
+    assert score.recall > 0.3

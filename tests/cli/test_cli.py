@@ -54,7 +54,16 @@ def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:
     summary = json.loads(out)
     assert summary["ingest"]["accepted"] > 10_000
     assert summary["lake"]["events"] == summary["ingest"]["accepted"]
-    assert summary["world"]["ms_chen"]["member_no"]
+    funnel = summary["funnel"]
+    assert funnel["source rows"] >= funnel["events in the lake"] >= funnel["members"]
+    assert funnel["members"] >= funnel["households"] > 0
+    chen = summary["ms_chen"]
+    keys = {i["key"]: i["value"] for i in chen["profile"]["identities"]}
+    assert keys["member_no"] == summary["world"]["ms_chen"]["member_no"]
+    washer = next(a for a in chen["appliances"] if a["category"] == "washer")
+    assert 7.9 < washer["age_years"] < 8.1 and washer["repairs"] == 2
+    assert chen["interests"][0]["topic"] == "health"
+    assert (chen["profile"]["community_grade"], chen["profile"]["gender"]) == ("B", "f")
 
 
 def test_directory_ingest_loads_reference_tables(tmp_path: Path) -> None:

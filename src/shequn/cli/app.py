@@ -21,7 +21,7 @@ from shequn.lake import queries
 from shequn.lake.ingest import IngestReport, ingest
 from shequn.lake.readers import UnsupportedFormat, detect_format
 from shequn.lake.store import Lake
-from shequn.pipeline.build import EmptyLake, build
+from shequn.pipeline.build import BuildReport, EmptyLake, build
 from shequn.pipeline.read import export_table, member_view
 from shequn.pipeline.snapshot import NoSnapshot, Snapshots
 from shequn.reference.load import ReferenceError, load_reference
@@ -386,9 +386,15 @@ def demo(
     for table, path in references:
         load_reference(lake, table, path, settings.quarantine_dir)
     report = _ingest(files, settings, None, show=not as_json)
+    engine = _engine(settings)
+    built = build(settings, engine, dt.date.fromisoformat(str(world["as_of"])))
+    chen = world["ms_chen"]
+    snapshots = Snapshots(settings.home / "snapshots")
+    chen_view = member_view(snapshots, engine, str(chen["member_no"]))
     summary = {"world": {k: world[k] for k in ("events", "households", "as_of", "ms_chen")},
                "ingest": {k: v for k, v in report.to_dict().items() if k != "files"},
-               "lake": lake_summary(settings)}
+               "lake": lake_summary(settings), "build": built.to_dict(),
+               "funnel": _funnel(report, built), "ms_chen": chen_view}
     if as_json:
         output.emit_json(summary)
         return
@@ -396,10 +402,21 @@ def demo(
     output.out.print(f"Generated {members:,} members in {world['households']:,} households: "
                      f"{world['events']:,} source rows in {world_dir}")
     _print_ingest(report)
-    lake_status(ctx, as_json=False)
-    chen = world["ms_chen"]
-    output.out.print(f"Ms. Chen (陈女士) of the SCRM story is member_no {chen['member_no']}, "
-                     f"phone {chen['phone']}.")
+    output.table(f"From raw records to members (as of {world['as_of']})", ["step", "count"],
+                 list(summary["funnel"].items()))
+    output.out.print(f"Ms. Chen (陈女士) of the SCRM story: member_no {chen['member_no']}, "
+                     f"phone {chen['phone']}")
+    render_member(chen_view)
+
+
+def _funnel(report: IngestReport, built: BuildReport) -> dict[str, int]:
+    t = report.totals
+    return {"source rows": t["rows"], "quarantined": t["quarantined"],
+            "duplicates": t["duplicate"], "events in the lake": t["accepted"],
+            "events up to the as-of date": built.events,
+            "identity keys": built.identity["keys"],
+            "keys blocked as shared": built.identity["blocked"],
+            "members": built.identity["members"], "households": built.households}
 
 
 def main() -> None:

@@ -381,6 +381,13 @@ class _Chunk:
 
     def reading(self, rng: np.random.Generator, p: People, chunk: int) -> None:
         v = activity.content_views(rng, p, self.months * 30, self.end_day)
+        if self.chen and chunk == 0:  # "she reads a lot of health news"
+            n = 24
+            v = {"actor": np.concatenate([v["actor"], np.zeros(n, np.int64)]),
+                 "day": np.concatenate([v["day"], self.as_of_day - rng.integers(1, 360, n)]),
+                 "topic": np.concatenate([v["topic"], np.full(n, "health", dtype=object)]),
+                 "k": np.concatenate([v["k"], rng.integers(0, 20, n)]),
+                 "duration": np.concatenate([v["duration"], rng.gamma(2.0, 90.0, n)])}
         self.views(rng, p, v["actor"], v["topic"], self.seconds(rng, v["day"]), v["k"],
                    v["duration"], f"cv{chunk}")
 

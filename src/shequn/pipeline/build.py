@@ -37,6 +37,7 @@ class BuildReport:
     run_id: str
     as_of: str
     events: int
+    households: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
     identity: dict[str, int] = field(default_factory=dict)
@@ -105,6 +106,7 @@ def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None
     identity = stage("identity", lambda: resolve(engine, as_of_ts, settings.identity_key_cap))
     report.identity = asdict(identity)  # type: ignore[call-overload]
     stage("profile", lambda: _profile(engine, as_of_ts))
+    report.households = engine.scalar("SELECT count(DISTINCT household_id) FROM profiles")
 
     def publish() -> None:
         for table in PUBLISHED:

@@ -173,3 +173,14 @@ def test_gb18030_csv_from_chinese_excel(tmp_path: Path, settings: Settings,
                      .encode("gb18030"))
     ingest([path], settings, engine)
     assert lake_rows(settings, engine)[0]["name"] == "陈女士"
+
+
+def test_every_stored_event_gets_a_lake_wide_unique_seq(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    for k in range(3):
+        rows = [{"type": "like", "ts": f"20{10 + i}-01-01T00:00:00Z", "phone": "13812345678",
+                 "target_id": f"{k}-{i}"} for i in range(10)]
+        ingest([write_rows(tmp_path / f"r{k}.csv", rows)], settings, engine)
+    seqs = [r["seq"] for r in lake_rows(settings, engine)]
+    assert len(seqs) == 30 and len(set(seqs)) == 30 and None not in seqs

@@ -16,8 +16,8 @@ CONTINGENCY = """
 WITH records AS (
     SELECT m.member_id AS predicted, t.person_id AS truth
     FROM read_parquet($truth) t
-    JOIN event_members m USING (event_id)
     JOIN events e USING (event_id)
+    JOIN event_members m USING (seq)
     WHERE e.type = 'identify'
 )
 SELECT

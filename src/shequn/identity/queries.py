@@ -19,9 +19,9 @@ KEY_PRIORITY = ("member_no", "wechat_unionid", "phone", "email", "customer_id",
 # One row per event and identity key, for the events up to $as_of, in one scan. The key
 # list is the contract's IDENTITY_KEYS (a test keeps the two the same).
 EVENT_KEYS = """
-SELECT event_id, ts, type, key_type, key_value FROM (
+SELECT seq, ts, type, key_type, key_value FROM (
     UNPIVOT (
-        SELECT event_id, ts, type, phone, email, wechat_openid, wechat_unionid, member_no,
+        SELECT seq, ts, type, phone, email, wechat_openid, wechat_unionid, member_no,
                device_id, customer_id
         FROM events WHERE ts <= $as_of
     )
@@ -39,7 +39,7 @@ WITH pairs AS (
     SELECT a.key_type, a.key_value, b.key_type AS other_type,
            count(DISTINCT b.key_value) AS others
     FROM event_keys a JOIN event_keys b
-      ON a.event_id = b.event_id AND a.key_type <> b.key_type
+      ON a.seq = b.seq AND a.key_type <> b.key_type
     WHERE b.key_type IN (SELECT unnest($person_keys))
     GROUP BY a.key_type, a.key_value, b.key_type
 )
@@ -67,19 +67,22 @@ SELECT key_type, key_value,
 FROM (SELECT DISTINCT key_type, key_value FROM usable_keys)
 """
 
-# Every key of an event is linked to the event's first key: enough to connect them all.
+# Each event's keys as node numbers, and the event's anchor (its smallest node).
+EVENT_NODES = """
+SELECT u.seq, u.ts, u.type, n.node
+FROM usable_keys u JOIN key_nodes n USING (key_type, key_value)
+"""
+EVENT_ANCHORS = "SELECT seq, min(node) AS anchor FROM event_nodes GROUP BY seq"
+
+# Every key of an event is linked to the event's anchor: enough to connect them all.
 # The earliest event that showed the link is kept as the evidence.
 KEY_EDGES = """
-WITH keyed AS (
-    SELECT u.event_id, u.ts, u.type, n.node,
-           min(n.node) OVER (PARTITION BY u.event_id) AS anchor
-    FROM usable_keys u JOIN key_nodes n USING (key_type, key_value)
-)
-SELECT anchor AS a, node AS b, count(*) AS events,
-       arg_min(event_id, ts) AS evidence_event, arg_min(type, ts) AS evidence_type,
-       min(ts) AS first_seen
-FROM keyed WHERE node <> anchor
-GROUP BY anchor, node
+SELECT a.anchor AS a, n.node AS b, count(*) AS events,
+       arg_min(n.seq, n.ts) AS evidence_seq, arg_min(n.type, n.ts) AS evidence_type,
+       min(n.ts) AS first_seen
+FROM event_nodes n JOIN event_anchors a USING (seq)
+WHERE n.node <> a.anchor
+GROUP BY a.anchor, n.node
 """
 
 LABELS_INIT = "SELECT node, node AS label FROM key_nodes"
@@ -102,31 +105,30 @@ SELECT count(*) AS changed FROM key_labels_next n JOIN key_labels o USING (node)
 WHERE n.label <> o.label
 """
 
+NODE_MEMBERS = """
+SELECT l.node, 'm' || substr(md5(root.key_type || ':' || root.key_value), 1, 15) AS member_id
+FROM key_labels l JOIN key_nodes root ON root.node = l.label
+"""
+
 IDENTITY_MAP = """
-SELECT n.key_type, n.key_value,
-       'm' || substr(md5(root.key_type || ':' || root.key_value), 1, 15) AS member_id
-FROM key_nodes n
-JOIN key_labels l USING (node)
-JOIN key_nodes root ON root.node = l.label
+SELECT n.key_type, n.key_value, m.member_id
+FROM key_nodes n JOIN node_members m USING (node)
 """
 
 EVENT_MEMBERS = """
-SELECT DISTINCT u.event_id, m.member_id
-FROM usable_keys u JOIN identity_map m USING (key_type, key_value)
+SELECT a.seq, m.member_id FROM event_anchors a JOIN node_members m ON m.node = a.anchor
 """
 
 # Why two keys belong to one member: the edge and the event that showed it.
 MERGE_REASONS = """
 SELECT ma.member_id, na.key_type AS key_a, na.key_value AS value_a,
        nb.key_type AS key_b, nb.key_value AS value_b,
-       e.events, e.evidence_event, e.evidence_type, e.first_seen
+       e.events, ev.event_id AS evidence_event, e.evidence_type, e.first_seen
 FROM key_edges e
 JOIN key_nodes na ON na.node = e.a
 JOIN key_nodes nb ON nb.node = e.b
 JOIN identity_map ma ON ma.key_type = na.key_type AND ma.key_value = na.key_value
+LEFT JOIN (SELECT seq, event_id FROM events
+           WHERE seq IN (SELECT evidence_seq FROM key_edges)) ev ON ev.seq = e.evidence_seq
 """
 
-MEMBERS_PER_EVENT_CONFLICTS = """
-SELECT count(*) AS events FROM (
-    SELECT event_id FROM event_members GROUP BY event_id HAVING count(*) > 1)
-"""

@@ -44,7 +44,11 @@ def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
                                         "blocked_values": list(blocked_values)},
                        "blocked_keys")
     engine.materialise(q.USABLE_KEYS, None, "usable_keys")
+    engine.drop("event_keys")
     engine.materialise(q.KEY_NODES, {"priority": list(q.KEY_PRIORITY)}, "key_nodes")
+    engine.materialise(q.EVENT_NODES, None, "event_nodes")
+    engine.drop("usable_keys")
+    engine.materialise(q.EVENT_ANCHORS, None, "event_anchors")
     engine.materialise(q.KEY_EDGES, None, "key_edges")
     engine.materialise(q.LABELS_INIT, None, "key_labels")
     rounds = 0
@@ -55,6 +59,7 @@ def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
         engine.rename("key_labels_next", "key_labels")
         if not changed:
             break
+    engine.materialise(q.NODE_MEMBERS, None, "node_members")
     engine.materialise(q.IDENTITY_MAP, None, "identity_map")
     engine.materialise(q.EVENT_MEMBERS, None, "event_members")
     engine.materialise(q.MERGE_REASONS, None, "merge_reasons")
@@ -68,6 +73,6 @@ def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
         edges=engine.scalar("SELECT count(*) FROM key_edges"),
         rounds=rounds, resolved_events=resolved, unresolved_events=events - resolved,
     )
-    for scratch in ("usable_keys", "key_labels"):
+    for scratch in ("key_labels", "event_nodes", "event_anchors", "node_members"):
         engine.drop(scratch)
     return result

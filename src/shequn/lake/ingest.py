@@ -100,19 +100,29 @@ class _Quarantine:
             self._fh = None
 
 
+SEQ_ROW_BITS = 36  # rows an ingest may hold: 2**36
+
+
 class _Stager:
     """Appends validated rows to staged files, one per partition and worker thread, each
     with a narrow file of (event_id, source file, line) beside it in the same row order.
     Threads never share a file, so they never wait for each other."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ingest_number: int) -> None:
         self.root = root
+        self._seq_base = ingest_number << SEQ_ROW_BITS
+        self._next_row = 0
         self._data: dict[tuple[int, int], pq.ParquetWriter] = {}
         self._ids: dict[tuple[int, int], pq.ParquetWriter] = {}
         self._workers: dict[int, int] = {}
         self._guard = threading.Lock()
 
     def add(self, table: pa.Table, file_index: int, lines: pa.Array) -> None:
+        with self._guard:
+            first = self._seq_base + self._next_row
+            self._next_row += table.num_rows
+        seq = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+        table = table.set_column(table.schema.get_field_index("seq"), "seq", seq)
         parts = partition_of(table.column("ts"))
         order = np.argsort(parts, kind="stable")
         table, lines, parts = table.take(order), lines.take(order), parts[order]
@@ -305,7 +315,7 @@ def ingest(
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         qpath = settings.quarantine_dir / f"{stamp}-{ingest_id}.jsonl"
         quarantine = _Quarantine(qpath, ingest_id)
-        stager = _Stager(staging)
+        stager = _Stager(staging, len(lake.manifest().ingests) + 1)
         reports = [FileReport(str(p), source or p.name.split(".")[0]) for p in paths]
         try:
             _stage_all(paths, reports, settings, engine, stager, quarantine, ingest_id,

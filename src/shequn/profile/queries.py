@@ -9,11 +9,11 @@ from __future__ import annotations
 
 # Events with their member, up to the as-of time.
 MEMBER_EVENTS = """
-SELECT m.member_id, e.event_id, e.ts, e.type, e.source, e.name, e.gender, e.birth_date,
+SELECT m.member_id, e.seq, e.ts, e.type, e.source, e.name, e.gender, e.birth_date,
        e.address, e.city, e.residential_community_id, e.education, e.income_band,
        e.consent_marketing, e.amount, e.category, e.product_id, e.serial, e.topic,
        e.content_id, e.channel, e.store_id
-FROM events e JOIN event_members m USING (event_id)
+FROM events e JOIN event_members m USING (seq)
 WHERE e.ts <= $as_of
 """
 

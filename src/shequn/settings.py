@@ -32,6 +32,14 @@ class Settings(BaseSettings):
         3, ge=1, description="A key value seen with more than this many different values "
         "of one person key (phone, e-mail, member number...) is shared and joins nobody.",
     )
+    offer_score_threshold: int = Field(
+        50, ge=0, le=100, description="A member gets an offer in a category when the "
+        "demand score there reaches this.",
+    )
+    default_life_years: float = Field(
+        8.0, gt=0, description="Usual life of a product category when the data holds too "
+        "few repeat purchases to learn it.",
+    )
     threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
     memory_limit: str = Field(
         "", description="Engine memory limit such as '8GB'; empty lets the engine decide."

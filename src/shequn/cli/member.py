@@ -55,6 +55,21 @@ def render_member(view: dict[str, Any]) -> None:
     if view["interests"]:
         out.print("兴趣 Interests: " + ", ".join(
             f"{i['topic']} ({i['share']:.0%})" for i in view["interests"]))
+    top = [s for s in view.get("scores", []) if s["score"] > 0][:3]
+    if top:
+        t = Table(title="需求评分 Demand scores (0-100)", title_justify="left")
+        for col in ("category", "score", "为什么 why"):
+            t.add_column(col)
+        for s in top:
+            why = "\n".join(f"{zh} / {en}" for zh, en in zip(s["reasons_zh"], s["reasons_en"],
+                                                            strict=True))
+            t.add_row(s["category"], str(s["score"]), why)
+        out.print(t)
+    for offer in view.get("offers", [])[:3]:
+        out.print(Panel.fit(
+            f"[bold]{offer['product_name']}[/] ({offer['product_id']}, ¥{offer['price']:,.0f})\n"
+            f"{offer['reason_zh']}\n{offer['reason_en']}",
+            title=f"推荐 Offer: {offer['category']} (score {offer['score']})"))
     if view["merge_reasons"]:
         t = Table(title="为何合并 Why these identities are one member", title_justify="left")
         for col in ("key", "joined to", "events", "first seen in"):

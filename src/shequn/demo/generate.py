@@ -209,6 +209,8 @@ class _Chunk:
         edu = np.where(rng.random(n) < 0.6, np.array(EDUCATION, dtype=object)[p.education], NONE)
         inc = np.where(rng.random(n) < 0.5,
                        np.array(INCOME, dtype=object)[p.h_income[p.household]], NONE)
+        if self.chen and chunk == 0:  # her 360° view shows middle income
+            inc[0] = "middle"
         comm = np.array(self.catalogue.communities.column("community_id").to_pylist(),
                         dtype=object)[p.h_community[p.household]]
         self.emit("crm_members.csv", rng, {

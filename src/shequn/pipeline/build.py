@@ -14,17 +14,24 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.identity.resolve import resolve
 from shequn.lake.store import Lake
+from shequn.offers import queries as oq
 from shequn.pipeline.snapshot import Snapshots
 from shequn.profile import queries as pq_
 from shequn.reference.tables import REFERENCE_TABLES
+from shequn.scoring import queries as sq
+from shequn.scoring.queries import check_rules
+from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
 
 PUBLISHED = ("identity_map", "merge_reasons", "blocked_keys", "profiles", "appliances",
-             "interests")
+             "interests", "typical_life", "scores", "offers")
+FEATURE_COLUMNS = ("member_id", "category", "age_years", "typical_life", "repairs_12m",
+                   "repairs_24m", "category_views_90d", "device_errors_90d")
 LATEST_TS = "SELECT epoch_us(max(ts)) FROM events"
 
 
@@ -60,11 +67,12 @@ def _reference_views(engine: DuckDBEngine, lake: Lake) -> None:
 
     for name, spec in REFERENCE_TABLES.items():
         path = lake.reference_dir / f"{name}.parquet"
-        if path.exists():
-            engine.view_parquet(f"ref_{name}", [str(path)])
-        else:
-            schema = pa.schema([(c, ARROW_TYPES[k]) for c, k in spec.columns.items()])
-            engine.view_arrow(f"ref_{name}", schema.empty_table())
+        table = pq.read_table(path) if path.exists() else pa.table({})
+        n = table.num_rows
+        for column, kind in spec.columns.items():  # declared columns always exist
+            if column not in table.column_names:
+                table = table.append_column(column, pa.nulls(n, ARROW_TYPES[kind]))
+        engine.view_arrow(f"ref_{name}", table)
 
 
 def _profile(engine: DuckDBEngine, as_of: dt.datetime) -> None:
@@ -77,6 +85,20 @@ def _profile(engine: DuckDBEngine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.IDENTITIES, None, "identities")
     engine.materialise(pq_.HOUSEHOLDS, None, "households")
     engine.materialise(pq_.PROFILES, params, "profiles")
+
+
+def _scores(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings) -> None:
+    check_rules(DEFAULT_RULES, FEATURE_COLUMNS)
+    life = {"default_life": settings.default_life_years, "min_gaps": 20}
+    engine.materialise(sq.TYPICAL_LIFE, life, "typical_life")
+    engine.materialise(sq.FEATURES, {"as_of": as_of, "default_life": life["default_life"]},
+                       "features")
+    engine.materialise(sq.scores_sql(DEFAULT_RULES), None, "scores")
+
+
+def _offers(engine: DuckDBEngine, settings: Settings) -> None:
+    engine.materialise(oq.OFFERS, {"threshold": settings.offer_score_threshold,
+                                   "interest": oq.INTEREST_SHARE}, "offers")
 
 
 def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None,
@@ -107,6 +129,8 @@ def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None
     report.identity = asdict(identity)  # type: ignore[call-overload]
     stage("profile", lambda: _profile(engine, as_of_ts))
     report.households = engine.scalar("SELECT count(DISTINCT household_id) FROM profiles")
+    stage("scores", lambda: _scores(engine, as_of_ts, settings))
+    stage("offers", lambda: _offers(engine, settings))
 
     def publish() -> None:
         for table in PUBLISHED:

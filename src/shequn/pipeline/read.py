@@ -10,7 +10,10 @@ import pyarrow as pa
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.events.keys import normalise_key
 from shequn.events.types import IDENTITY_KEYS
+from shequn.offers.queries import offer_reason
 from shequn.pipeline.snapshot import Snapshots
+from shequn.scoring.explain import explain
+from shequn.scoring.rules import DEFAULT_RULES
 
 FIND_BY_KEY = """
 SELECT DISTINCT member_id FROM read_parquet($path)
@@ -21,6 +24,10 @@ APPLIANCES = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
               "WHERE member_id = $member ORDER BY age_years DESC")
 INTERESTS = ("SELECT topic, views, round(share, 3) AS share FROM read_parquet($path) "
              "WHERE member_id = $member ORDER BY views DESC LIMIT 8")
+SCORES = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
+          "WHERE member_id = $member ORDER BY score DESC, category")
+OFFERS = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
+          "WHERE member_id = $member ORDER BY score DESC, category")
 REASONS = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
            "WHERE member_id = $member ORDER BY first_seen LIMIT 25")
 
@@ -58,6 +65,14 @@ def member_view(snapshots: Snapshots, engine: DuckDBEngine, who: str) -> dict[st
         return engine.query(sql, params).to_pylist()
 
     (profile,) = rows(PROFILE, "profiles")
+    scores = rows(SCORES, "scores")
+    for score in scores:
+        score["reasons_en"] = explain(DEFAULT_RULES, score["fired"], score, "en")
+        score["reasons_zh"] = explain(DEFAULT_RULES, score["fired"], score, "zh")
+    offers = rows(OFFERS, "offers")
+    for offer in offers:
+        offer["reason_en"] = offer_reason(offer, "en")
+        offer["reason_zh"] = offer_reason(offer, "zh")
     return {
         "member_id": member,
         "as_of": snapshots.record()["as_of"],
@@ -65,6 +80,8 @@ def member_view(snapshots: Snapshots, engine: DuckDBEngine, who: str) -> dict[st
         "appliances": rows(APPLIANCES, "appliances"),
         "interests": rows(INTERESTS, "interests"),
         "merge_reasons": rows(REASONS, "merge_reasons"),
+        "scores": scores,
+        "offers": offers,
     }
 
 

@@ -1,0 +1,37 @@
+"""A score's reasons in words, from the rules that held and the member's numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shequn.scoring.rules import Rule
+
+CATEGORY_ZH = {
+    "washer": "洗衣机", "refrigerator": "冰箱", "air_conditioner": "空调",
+    "water_heater": "热水器", "tv": "电视", "range_hood": "油烟机", "water_purifier": "净水器",
+    "dishwasher": "洗碗机", "dryer": "干衣机", "freezer": "冷柜",
+}
+
+
+def explain(rules: Sequence[Rule], fired: Sequence[str], features: Mapping[str, Any],
+            lang: str = "en") -> list[str]:
+    by_name = {r.name: r for r in rules}
+    category = str(features.get("category", ""))
+    values = {
+        "category": CATEGORY_ZH.get(category, category) if lang == "zh"
+        else category.replace("_", " "),
+        "age": f"{features.get('age_years', 0):.0f}",
+        "life": f"{features.get('typical_life', 0):.0f}",
+        "repairs_12m": features.get("repairs_12m", 0),
+        "repairs_24m": features.get("repairs_24m", 0),
+        "views": features.get("category_views_90d", 0),
+        "errors": features.get("device_errors_90d", 0),
+    }
+    out = []
+    for name in fired:
+        rule = by_name.get(name)
+        if rule is not None:
+            text = rule.reason_zh if lang == "zh" else rule.reason_en
+            out.append(text.format(**values))
+    return out

@@ -1,0 +1,42 @@
+"""The transparent demand model: weighted rules summed to a 0–100 score per category.
+
+Each rule is a condition on the features of one member and one product category, a
+weight, and the reason it gives in words (中文 and English). A member's score is the sum
+of the weights of the rules that hold, capped at 100; the reasons are those rules'
+words, filled with the member's own numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    weight: int
+    condition: str  # a boolean SQL expression over the feature columns
+    reason_en: str  # {age} {life} {repairs_12m} {repairs_24m} {views} {errors} {category}
+    reason_zh: str
+
+
+# Feature columns (see queries.FEATURES): age_years, typical_life, repairs_12m,
+# repairs_24m, category_views_90d, device_errors_90d.
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("past_usual_life", 35, "age_years >= typical_life",
+         "the {category} is {age} years old, past the usual {life} years",
+         "{category}已使用{age}年，超过常见的{life}年寿命"),
+    Rule("near_usual_life", 15, "age_years >= 0.75 * typical_life AND age_years < typical_life",
+         "the {category} is {age} years old, nearing the usual {life} years",
+         "{category}已使用{age}年，接近{life}年寿命"),
+    Rule("repaired_recently", 20, "repairs_12m >= 1",
+         "{repairs_12m} repair(s) in the last year", "近一年维修{repairs_12m}次"),
+    Rule("repaired_repeatedly", 15, "repairs_24m >= 2",
+         "repaired {repairs_24m} times in two years", "两年内维修{repairs_24m}次"),
+    Rule("reading_about_it", 20, "category_views_90d >= 1",
+         "read {views} article(s) about {category} in the last 90 days",
+         "近90天浏览{category}相关内容{views}次"),
+    Rule("device_errors", 10, "device_errors_90d >= 1",
+         "the connected {category} reported {errors} error(s)",
+         "智能{category}上报故障{errors}次"),
+)

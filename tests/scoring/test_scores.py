@@ -1,0 +1,92 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.lake.ingest import ingest
+from shequn.lake.store import Lake
+from shequn.pipeline.build import FEATURE_COLUMNS, build
+from shequn.pipeline.read import member_view
+from shequn.pipeline.snapshot import Snapshots
+from shequn.reference.load import load_reference
+from shequn.scoring.explain import explain
+from shequn.scoring.queries import check_rules
+from shequn.scoring.rules import DEFAULT_RULES, Rule
+from shequn.settings import Settings
+from tests.lake.helpers import write_rows
+
+CHEN = [
+    {"type": "identify", "ts": "2020-01-01T08:00:00+08:00", "member_no": "M1",
+     "phone": "13812345678", "income_band": "middle", "consent_marketing": "true"},
+    {"type": "purchase", "ts": "2016-03-01T10:00:00+08:00", "phone": "13812345678",
+     "amount": "1999", "category": "washer", "product_id": "WM-ES"},
+    {"type": "repair", "ts": "2023-03-01T10:00:00+08:00", "phone": "13812345678",
+     "category": "washer"},
+    {"type": "repair", "ts": "2023-05-01T10:00:00+08:00", "phone": "13812345678",
+     "category": "washer"},
+] + [{"type": "content_view", "ts": f"2024-0{m}-01T10:00:00+08:00", "member_no": "M1",
+      "topic": "health"} for m in range(1, 4)]
+NEIGHBOUR = [
+    {"type": "identify", "ts": "2020-01-01T08:00:00+08:00", "member_no": "M2",
+     "income_band": "high"},
+    {"type": "purchase", "ts": "2022-03-01T10:00:00+08:00", "member_no": "M2",
+     "amount": "4999", "category": "washer"},
+]
+PRODUCTS = ("product_id,category,tier,price,health_feature\n"
+            "WM-ES,washer,entry,1600,\nWM-MS,washer,mid,2900,\n"
+            "WM-MH,washer,mid,3600,免清洗 self-cleaning\nWM-PS,washer,premium,5100,\n")
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Snapshots, DuckDBEngine]:
+    settings = Settings(home=tmp_path / "home")
+    engine = DuckDBEngine()
+    ingest([write_rows(tmp_path / "in.csv", CHEN + NEIGHBOUR)], settings, engine)
+    products = tmp_path / "products.csv"
+    products.write_text(PRODUCTS, encoding="utf-8")
+    load_reference(Lake(settings.lake_dir), "products", products, settings.quarantine_dir)
+    build(settings, engine, dt.date(2024, 3, 31))
+    return Snapshots(settings.home / "snapshots"), engine
+
+
+def test_ms_chen_gets_a_high_washer_score_with_her_reasons(
+    built: tuple[Snapshots, DuckDBEngine],
+) -> None:
+    snapshots, engine = built
+    view = member_view(snapshots, engine, "M1")
+    (washer,) = [s for s in view["scores"] if s["category"] == "washer"]
+    assert washer["score"] >= 70
+    assert set(washer["fired"]) >= {"past_usual_life", "repaired_repeatedly"}
+    assert any("8 years old" in r for r in washer["reasons_en"])
+    assert any("洗衣机已使用8年" in r for r in washer["reasons_zh"])
+    neighbour = member_view(snapshots, engine, "M2")["scores"][0]
+    assert neighbour["score"] < washer["score"]
+
+
+def test_her_offer_is_the_self_cleaning_mid_range_washer(
+    built: tuple[Snapshots, DuckDBEngine],
+) -> None:
+    snapshots, engine = built
+    (offer,) = member_view(snapshots, engine, "M1")["offers"]
+    assert offer["product_id"] == "WM-MH"
+    assert "self-cleaning" in offer["reason_en"] and "健康" in offer["reason_zh"]
+    assert member_view(snapshots, engine, "M2")["offers"] == []  # no demand, no push
+
+
+def test_a_rule_on_a_misspelt_field_is_a_clear_error() -> None:
+    bad = (*DEFAULT_RULES, Rule("typo", 5, "age_yeras > 3", "x", "x"))
+    with pytest.raises(ValueError, match=r"rule typo: unknown field.*age_yeras"):
+        check_rules(bad, FEATURE_COLUMNS)
+
+
+def test_reasons_fill_in_the_members_numbers() -> None:
+    features = {"category": "washer", "age_years": 8.0, "typical_life": 7.4,
+                "repairs_12m": 1, "repairs_24m": 2, "category_views_90d": 3,
+                "device_errors_90d": 0}
+    fired = ["past_usual_life", "repaired_recently", "reading_about_it"]
+    assert explain(DEFAULT_RULES, fired, features) == [
+        "the washer is 8 years old, past the usual 7 years",
+        "1 repair(s) in the last year",
+        "read 3 article(s) about washer in the last 90 days",
+    ]

@@ -25,8 +25,8 @@ _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+(\.0*)?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _TS = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
-_TRUE = ("1", "true", "t", "yes", "y", "是")
-_FALSE = ("0", "false", "f", "no", "n", "否")
+TRUE_WORDS = ("1", "true", "t", "yes", "y", "是")
+FALSE_WORDS = ("0", "false", "f", "no", "n", "否")
 _STRUCTURAL = ("event_id", "type", "ts", "properties")
 _NULL_STR = pa.scalar(None, pa.string())
 
@@ -122,8 +122,8 @@ def _parse_value(kind: Kind, text: pa.Array) -> tuple[pa.Array, pa.Array]:
         return text, pc.and_(present, pa.scalar(False))
     if kind is Kind.BOOLEAN:
         low = pc.utf8_lower(text)
-        is_true = pc.is_in(low, value_set=pa.array(_TRUE))
-        is_false = pc.is_in(low, value_set=pa.array(_FALSE))
+        is_true = pc.is_in(low, value_set=pa.array(TRUE_WORDS))
+        is_false = pc.is_in(low, value_set=pa.array(FALSE_WORDS))
         ok = pc.or_(is_true, is_false)
         values = pc.if_else(ok, is_true, pa.scalar(None, pa.bool_()))
         return values, pc.and_(present, pc.invert(ok))

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from shequn.events.keys import clean_text
 from shequn.events.schema import ARROW_TYPES
 from shequn.events.types import Kind
+from shequn.events.validate import FALSE_WORDS, TRUE_WORDS
 from shequn.lake.readers import RawBatch, read_source
 from shequn.lake.store import Lake, write_parquet
 from shequn.reference.tables import REFERENCE_TABLES, ReferenceTable
@@ -39,8 +40,8 @@ def _typed(kind: Kind, values: pa.Array) -> tuple[pa.Array, pa.Array]:
         return text, pc.and_(pc.is_valid(text), pa.scalar(False))
     if kind is Kind.BOOLEAN:
         low = pc.utf8_lower(text)
-        truth = pc.is_in(low, value_set=pa.array(["1", "true", "t", "yes", "y", "是"]))
-        falsity = pc.is_in(low, value_set=pa.array(["0", "false", "f", "no", "n", "否"]))
+        truth = pc.is_in(low, value_set=pa.array(TRUE_WORDS))
+        falsity = pc.is_in(low, value_set=pa.array(FALSE_WORDS))
         ok = pc.or_(truth, falsity)
         return pc.if_else(ok, truth, pa.scalar(None, pa.bool_())), pc.and_(
             pc.is_valid(text), pc.invert(ok))

@@ -11,6 +11,8 @@ STAMP=$VENV/.installed
 
 need_apt=()
 $PYTHON -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# LightGBM's wheel links OpenMP's runtime.
+ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || need_apt+=(libgomp1)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -40,6 +40,18 @@ class Settings(BaseSettings):
         8.0, gt=0, description="Usual life of a product category when the data holds too "
         "few repeat purchases to learn it.",
     )
+    demand_horizon_days: int = Field(
+        180, ge=7, description="Demand means buying within this many days: the learned "
+        "model's label window and the span of BG/NBD's expected purchases.",
+    )
+    model_training_rows: int = Field(
+        1_000_000, ge=1_000, description="At most this many member-category rows train the "
+        "learned demand model (an even sample when there are more).",
+    )
+    model_reason_probability: float = Field(
+        0.05, ge=0, le=1, description="Reason codes are worked out for learned "
+        "probabilities from this level up (the members anyone will look at).",
+    )
     threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
     memory_limit: str = Field(
         "", description="Engine memory limit such as '8GB'; empty lets the engine decide."

@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from shequn import __version__
 from shequn.cli import output
+from shequn.cli.common import JsonOpt, engine_for, parse_day, settings_of, stage_progress
 from shequn.cli.member import render_member
+from shequn.cli.scoring import backtest_cmd
 from shequn.demo.generate import WorldSpec, generate
-from shequn.engines.duckdb import DuckDBEngine
 from shequn.events.schema import json_schema
 from shequn.events.types import EVENT_TYPES
 from shequn.lake import queries
@@ -32,21 +33,11 @@ app = typer.Typer(
     name="shequn", no_args_is_help=True, add_completion=False,
     help="shequn 社群: know every member as one person, serve and grow the community.",
 )
+app.command("backtest")(backtest_cmd)
 lake_app = typer.Typer(no_args_is_help=True, help="Look after the event lake.")
 app.add_typer(lake_app, name="lake")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 USER_ERRORS = (FileNotFoundError, UnsupportedFormat, ReferenceError, ValueError)
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    settings: Settings = ctx.obj
-    return settings
-
-
-def _engine(settings: Settings) -> DuckDBEngine:
-    return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
-                        temp_directory=settings.home / ".engine-tmp")
 
 
 @app.callback()
@@ -155,7 +146,7 @@ def ingest_cmd(
 ) -> None:
     """Validate events and append them to the lake. Bad rows go to the quarantine with
     file, line and reason; ingesting the same rows again adds nothing."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     lake = Lake(settings.lake_dir)
     try:
         if table:
@@ -185,7 +176,7 @@ def ingest_cmd(
 
 def _ingest(files: list[Path], settings: Settings, source: str | None,
             show: bool) -> IngestReport:
-    engine = _engine(settings)
+    engine = engine_for(settings)
     with output.progress(show) as bar:
         tasks: dict[str, Any] = {}
 
@@ -239,7 +230,7 @@ def event_types(as_json: JsonOpt = False) -> None:
 @lake_app.command("status")
 def lake_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Files, rows and event types in the lake."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     payload = lake_summary(settings)
     if as_json:
         output.emit_json(payload)
@@ -257,7 +248,7 @@ def lake_summary(settings: Settings) -> dict[str, Any]:
     files = lake.event_files()
     types = []
     if files:
-        engine = _engine(settings)
+        engine = engine_for(settings)
         result = engine.query(queries.EVENTS_BY_TYPE, {"files": files})
         types = result.to_pylist()
     return {"events": manifest.rows, "files": len(manifest.files),
@@ -268,7 +259,7 @@ def lake_summary(settings: Settings) -> dict[str, Any]:
 @lake_app.command("compact")
 def lake_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Merge small files in every partition (ingest also does this as it goes)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     lake = Lake(settings.lake_dir)
     with lake.writer_lock():
         removed = lake.compact(None, 2, settings.compact_small_rows)
@@ -286,22 +277,11 @@ def build_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the batch pipeline (identity → profiles) and publish a new snapshot."""
-    settings = _settings(ctx)
-    day = None
-    if as_of:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            output.fail(f"--as-of must be a date like 2026-04-03, not '{as_of}'")
+    settings = settings_of(ctx)
+    day = parse_day(as_of, "--as-of")
     try:
-        with output.progress(not as_json) as bar:
-            task = bar.add_task("building", total=None) if bar else None
-
-            def tick(stage: str) -> None:
-                if bar is not None and task is not None:
-                    bar.update(task, description=f"building: {stage}")
-
-            report = build(settings, _engine(settings), day, progress=tick)
+        with stage_progress("building", not as_json) as tick:
+            report = build(settings, engine_for(settings), day, progress=tick)
     except EmptyLake as error:
         output.fail(str(error))
     if as_json:
@@ -325,9 +305,9 @@ def member_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The 360° view of one member from the current build."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
-        view = member_view(Snapshots(settings.home / "snapshots"), _engine(settings), who)
+        view = member_view(Snapshots(settings.home / "snapshots"), engine_for(settings), who)
     except (NoSnapshot, LookupError) as error:
         output.fail(str(error))
     if as_json:
@@ -345,9 +325,9 @@ def export_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a table of the current build to Parquet or CSV."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
-        rows = export_table(Snapshots(settings.home / "snapshots"), _engine(settings),
+        rows = export_table(Snapshots(settings.home / "snapshots"), engine_for(settings),
                             table, out)
     except (NoSnapshot, ValueError) as error:
         output.fail(str(error))
@@ -360,7 +340,7 @@ def export_cmd(
 @app.command("settings")
 def settings_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Show every setting, its value and what it does."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     rows = [(f"SHEQUN_{name.upper()}", str(getattr(settings, name)), field.description or "")
             for name, field in Settings.model_fields.items()]
     if as_json:
@@ -377,7 +357,7 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a demo brand, ingest it, and show what the lake now knows."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     world_dir = settings.home / "demo-world"
     spec = WorldSpec(members=members, seed=seed)
     world = _generate(spec, world_dir, 0, show=not as_json)
@@ -386,7 +366,7 @@ def demo(
     for table, path in references:
         load_reference(lake, table, path, settings.quarantine_dir)
     report = _ingest(files, settings, None, show=not as_json)
-    engine = _engine(settings)
+    engine = engine_for(settings)
     built = build(settings, engine, dt.date.fromisoformat(str(world["as_of"])))
     chen = world["ms_chen"]
     snapshots = Snapshots(settings.home / "snapshots")
@@ -404,6 +384,7 @@ def demo(
     _print_ingest(report)
     output.table(f"From raw records to members (as of {world['as_of']})", ["step", "count"],
                  list(summary["funnel"].items()))
+    _print_models(built)
     output.out.print(f"Ms. Chen (陈女士) of the SCRM story: member_no {chen['member_no']}, "
                      f"phone {chen['phone']}")
     render_member(chen_view)
@@ -416,7 +397,23 @@ def _funnel(report: IngestReport, built: BuildReport) -> dict[str, int]:
             "events up to the as-of date": built.events,
             "identity keys": built.identity["keys"],
             "keys blocked as shared": built.identity["blocked"],
-            "members": built.identity["members"], "households": built.households}
+            "members": built.identity["members"], "households": built.households,
+            "member × category demand scores": built.tables.get("scores", 0),
+            "offers": built.tables.get("offers", 0)}
+
+
+def _print_models(built: BuildReport) -> None:
+    learned, repeat = built.models.get("learned", {}), built.models.get("repeat", {})
+    if learned.get("trained"):
+        top = ", ".join(learned["top_features"])
+        output.out.print(f"Learned demand model: trained on {learned['rows_trained']:,} "
+                         f"member × category rows one horizon back (buy rate "
+                         f"{learned['base_rate']:.1%}); strongest inputs: {top}")
+    elif learned:
+        output.out.print(f"Learned demand model not trained: {learned['why']}")
+    if repeat.get("fitted"):
+        output.out.print(f"BG/NBD repeat-purchase model: r={repeat['r']}, "
+                         f"α={repeat['alpha']}, a={repeat['a']}, b={repeat['b']}")
 
 
 def main() -> None:

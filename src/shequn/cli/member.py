@@ -57,14 +57,17 @@ def render_member(view: dict[str, Any]) -> None:
             f"{i['topic']} ({i['share']:.0%})" for i in view["interests"]))
     top = [s for s in view.get("scores", []) if s["score"] > 0][:3]
     if top:
-        t = Table(title="需求评分 Demand scores (0-100)", title_justify="left")
-        for col in ("category", "score", "为什么 why"):
-            t.add_column(col)
-        for s in top:
-            why = "\n".join(f"{zh} / {en}" for zh, en in zip(s["reasons_zh"], s["reasons_en"],
-                                                            strict=True))
-            t.add_row(s["category"], str(s["score"]), why)
-        out.print(t)
+        out.print("[bold]需求 Demand[/]")
+    for s in top:
+        chance = ("" if s.get("probability") is None
+                  else f" · 购买概率 chance {s['probability']:.0%}")
+        out.print(f"  [bold]{s['category']}[/]: 规则评分 score {s['score']}/100{chance}")
+        for zh, en in zip(s["reasons_zh"], s["reasons_en"], strict=True):
+            out.print(f"    • {zh} / {en}")
+        if s["model_reasons_en"]:
+            out.print("    模型依据 model: " + "; ".join(
+                f"{zh} / {en}" for zh, en in zip(s["model_reasons_zh"],
+                                                 s["model_reasons_en"], strict=True)))
     for offer in view.get("offers", [])[:3]:
         out.print(Panel.fit(
             f"[bold]{offer['product_name']}[/] ({offer['product_id']}, ¥{offer['price']:,.0f})\n"

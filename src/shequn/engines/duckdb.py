@@ -7,7 +7,7 @@ values and file lists always travel as bound parameters or registered Arrow tabl
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,12 @@ class DuckDBEngine:
     def relation(self, sql: str, params: Mapping[str, Any] | None = None
                  ) -> duckdb.DuckDBPyRelation:
         return self._con.sql(sql, params=params)
+
+    def stream(self, sql: str, params: Mapping[str, Any] | None = None,
+               rows: int = 250_000) -> Iterator[pa.RecordBatch]:
+        """A query's result in batches of at most ``rows``, never all in memory."""
+        reader = self._con.sql(sql, params=params).to_arrow_reader(rows)
+        yield from reader
 
     def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
         """Run a query into a temporary table ``name`` (replacing any of that name)."""

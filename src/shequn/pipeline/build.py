@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,12 +25,20 @@ from shequn.pipeline.snapshot import Snapshots
 from shequn.profile import queries as pq_
 from shequn.reference.tables import REFERENCE_TABLES
 from shequn.scoring import queries as sq
+from shequn.scoring.learn import (
+    DEMAND_SCHEMA,
+    feature_snapshot,
+    fit_repeat_model,
+    repeat_predictions,
+    score_demand,
+    train_demand_model,
+)
 from shequn.scoring.queries import check_rules
 from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
 
 PUBLISHED = ("identity_map", "merge_reasons", "blocked_keys", "profiles", "appliances",
-             "interests", "typical_life", "scores", "offers")
+             "interests", "typical_life", "scores", "offers", "repeat_purchases")
 FEATURE_COLUMNS = ("member_id", "category", "age_years", "typical_life", "repairs_12m",
                    "repairs_24m", "category_views_90d", "device_errors_90d")
 LATEST_TS = "SELECT epoch_us(max(ts)) FROM events"
@@ -48,20 +57,21 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
     identity: dict[str, int] = field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _as_of_time(engine: DuckDBEngine, as_of: dt.date | None) -> dt.datetime:
+def as_of_time(engine: DuckDBEngine, as_of: dt.date | None) -> dt.datetime:
     if as_of is not None:  # the whole day belongs to the past
         return dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
     micros = engine.scalar(LATEST_TS)
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
 
 
-def _reference_views(engine: DuckDBEngine, lake: Lake) -> None:
+def reference_views(engine: DuckDBEngine, lake: Lake) -> None:
     """Reference tables as views; an empty one with the declared columns when absent."""
     from shequn.events.schema import ARROW_TYPES
 
@@ -81,19 +91,50 @@ def _profile(engine: DuckDBEngine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.PORTRAIT, None, "portrait")
     engine.materialise(pq_.ACTIVITY, params, "activity")
     engine.materialise(pq_.INTERESTS, None, "interests")
-    engine.materialise(pq_.APPLIANCES, params, "appliances")
     engine.materialise(pq_.IDENTITIES, None, "identities")
     engine.materialise(pq_.HOUSEHOLDS, None, "households")
     engine.materialise(pq_.PROFILES, params, "profiles")
 
 
-def _scores(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings) -> None:
+def _rule_scores(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings) -> None:
     check_rules(DEFAULT_RULES, FEATURE_COLUMNS)
-    life = {"default_life": settings.default_life_years, "min_gaps": 20}
-    engine.materialise(sq.TYPICAL_LIFE, life, "typical_life")
-    engine.materialise(sq.FEATURES, {"as_of": as_of, "default_life": life["default_life"]},
-                       "features")
-    engine.materialise(sq.scores_sql(DEFAULT_RULES), None, "scores")
+    feature_snapshot(engine, as_of, "", settings)
+    engine.materialise(sq.scores_sql(DEFAULT_RULES), None, "rule_scores")
+
+
+def _repeat(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings,
+            report: BuildReport) -> None:
+    model = fit_repeat_model(engine, as_of, "")
+    if model is None:
+        report.models["repeat"] = {"fitted": False, "why": "no member bought twice"}
+        engine.materialise(sq.REPEAT_EMPTY, None, "repeat_purchases")
+        return
+    repeat_predictions(engine, model, "", settings.demand_horizon_days)
+    report.models["repeat"] = {
+        "fitted": True, "r": round(model.r_, 4), "alpha": round(model.alpha_, 4),
+        "a": round(model.a_, 4), "b": round(model.b_, 4),
+        "log_likelihood": round(model.log_likelihood_, 2), "customers": model.customers_}
+
+
+def _learned(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings, work: Path,
+             report: BuildReport) -> None:
+    """Train on the past, score today; when the past cannot teach (no buyers, too
+    little history) the scores keep the rules alone and the report says why."""
+    out = work / "_demand.parquet"
+    try:
+        model = train_demand_model(engine, as_of, settings)
+    except ValueError as err:
+        report.models["learned"] = {"trained": False, "why": str(err)}
+        pq.write_table(DEMAND_SCHEMA.empty_table(), out)
+    else:
+        rows = score_demand(engine, model, "model_features", out, settings)
+        importance = sorted(model.importance().items(), key=lambda kv: -kv[1])[:5]
+        report.models["learned"] = {"trained": True, "rows_trained": model.trained_rows_,
+                                    "base_rate": round(model.base_rate_, 4),
+                                    "rows_scored": rows, "top_features": dict(importance)}
+    engine.view_parquet("demand", [str(out)])
+    engine.materialise(sq.SCORES, None, "scores")
+    out.unlink()
 
 
 def _offers(engine: DuckDBEngine, settings: Settings) -> None:
@@ -108,8 +149,8 @@ def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None
     if not files:
         raise EmptyLake("the lake is empty: ingest some events first (`shequn ingest`)")
     engine.view_parquet("events", files)
-    _reference_views(engine, lake)
-    as_of_ts = _as_of_time(engine, as_of)
+    reference_views(engine, lake)
+    as_of_ts = as_of_time(engine, as_of)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = BuildReport(run_id, as_of_ts.isoformat(),
                          engine.scalar("SELECT count(*) FROM events WHERE ts <= $as_of",
@@ -129,7 +170,9 @@ def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None
     report.identity = asdict(identity)  # type: ignore[call-overload]
     stage("profile", lambda: _profile(engine, as_of_ts))
     report.households = engine.scalar("SELECT count(DISTINCT household_id) FROM profiles")
-    stage("scores", lambda: _scores(engine, as_of_ts, settings))
+    stage("scores", lambda: _rule_scores(engine, as_of_ts, settings))
+    stage("repeat", lambda: _repeat(engine, as_of_ts, settings, report))
+    stage("model", lambda: _learned(engine, as_of_ts, settings, work, report))
     stage("offers", lambda: _offers(engine, settings))
 
     def publish() -> None:

@@ -12,7 +12,7 @@ from shequn.events.keys import normalise_key
 from shequn.events.types import IDENTITY_KEYS
 from shequn.offers.queries import offer_reason
 from shequn.pipeline.snapshot import Snapshots
-from shequn.scoring.explain import explain
+from shequn.scoring.explain import explain, model_reasons
 from shequn.scoring.rules import DEFAULT_RULES
 
 FIND_BY_KEY = """
@@ -69,6 +69,8 @@ def member_view(snapshots: Snapshots, engine: DuckDBEngine, who: str) -> dict[st
     for score in scores:
         score["reasons_en"] = explain(DEFAULT_RULES, score["fired"], score, "en")
         score["reasons_zh"] = explain(DEFAULT_RULES, score["fired"], score, "zh")
+        score["model_reasons_en"] = model_reasons(score.get("model_reasons"), "en")
+        score["model_reasons_zh"] = model_reasons(score.get("model_reasons"), "zh")
     offers = rows(OFFERS, "offers")
     for offer in offers:
         offer["reason_en"] = offer_reason(offer, "en")

@@ -76,7 +76,8 @@ FROM counts
 """
 
 # Appliances owned: the latest purchase of each category, with its age and the repairs
-# since it was bought (by serial when the repair names one, else by category).
+# since it was bought (by serial when the repair names one, else by category). Bounded by
+# $as_of so that it also gives what a member owned at a past date (training snapshots).
 APPLIANCES = """
 WITH bought AS (
     SELECT e.member_id, coalesce(e.category, p.category) AS category,
@@ -84,6 +85,7 @@ WITH bought AS (
            max(e.ts) AS bought_at, count(*) AS bought_times
     FROM member_events e LEFT JOIN ref_products p USING (product_id)
     WHERE e.type = 'purchase' AND coalesce(e.category, p.category) IS NOT NULL
+      AND e.ts <= $as_of
     GROUP BY ALL
 ),
 fixed AS (
@@ -93,7 +95,7 @@ fixed AS (
     FROM bought b
     JOIN member_events r
       ON r.member_id = b.member_id AND r.type = 'repair' AND r.category = b.category
-    WHERE r.ts >= b.bought_at
+    WHERE r.ts >= b.bought_at AND r.ts <= $as_of
       AND (r.serial IS NULL OR b.serial IS NULL OR r.serial = b.serial)
     GROUP BY ALL
 )

@@ -35,3 +35,11 @@ def explain(rules: Sequence[Rule], fired: Sequence[str], features: Mapping[str, 
             text = rule.reason_zh if lang == "zh" else rule.reason_en
             out.append(text.format(**values))
     return out
+
+
+def model_reasons(names: Sequence[str] | None, lang: str = "en") -> list[str]:
+    """The learned model's reason codes (feature names) in words."""
+    from shequn.scoring.model import FEATURE_WORDS
+
+    words = [FEATURE_WORDS.get(n, (n, n)) for n in names or []]
+    return [zh if lang == "zh" else en for en, zh in words]

@@ -15,13 +15,16 @@ import sqlglot.expressions as exp
 
 from shequn.scoring.rules import Rule
 
-# The usual life of each category: median years between repeat purchases.
+# The usual life of each category: median years between repeat purchases. Every query
+# here reads only events up to $as_of, so that it also describes a past date exactly as
+# it was then (the learned model trains on such snapshots).
 TYPICAL_LIFE = """
 WITH gaps AS (
     SELECT category,
            date_diff('day', ts, lead(ts) OVER (PARTITION BY member_id, category ORDER BY ts))
                / 365.25 AS years
-    FROM member_events WHERE type = 'purchase' AND category IS NOT NULL
+    FROM member_events
+    WHERE type = 'purchase' AND category IS NOT NULL AND ts <= $as_of
 )
 SELECT category, count(years) AS repeat_purchases,
        CASE WHEN count(years) >= $min_gaps THEN median(years) ELSE $default_life END
@@ -33,19 +36,19 @@ FEATURES = """
 WITH reading AS (
     SELECT member_id, topic AS category, count(*) AS views
     FROM member_events
-    WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY
+    WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY AND ts <= $as_of
     GROUP BY ALL
 ),
 errors AS (
     SELECT member_id, category, count(*) AS errors
     FROM member_events
-    WHERE type = 'device_status' AND ts > $as_of - INTERVAL 90 DAY
+    WHERE type = 'device_status' AND ts > $as_of - INTERVAL 90 DAY AND ts <= $as_of
     GROUP BY ALL
 ),
 repairs AS (
     SELECT member_id, category, count(*) AS repairs_24m
     FROM member_events
-    WHERE type = 'repair' AND ts > $as_of - INTERVAL 730 DAY
+    WHERE type = 'repair' AND ts > $as_of - INTERVAL 730 DAY AND ts <= $as_of
     GROUP BY ALL
 )
 SELECT a.member_id, a.category, round(a.age_years, 1) AS age_years,
@@ -95,3 +98,87 @@ def scores_sql(rules: Sequence[Rule]) -> str:
     ])
     query = exp.select(exp.Star(), score.as_("score"), fired.as_("fired")).from_("features")
     return query.sql(dialect="duckdb")
+
+# What a member did overall up to $as_of: the member-level inputs of the learned model.
+MEMBER_HISTORY = """
+SELECT member_id,
+    count(*) FILTER (WHERE type = 'purchase') AS purchases_total,
+    count(*) FILTER (WHERE type = 'purchase' AND ts > $as_of - INTERVAL 365 DAY)
+        AS purchases_365d,
+    coalesce(date_diff('day', max(ts) FILTER (WHERE type = 'purchase'), $as_of), 3650)
+        AS days_since_purchase,
+    count(*) FILTER (WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY)
+        AS views_90d,
+    count(*) FILTER (WHERE type IN ('post', 'comment', 'like', 'share', 'invite', 'vote',
+                                    'pledge', 'meetup_checkin')
+                     AND ts > $as_of - INTERVAL 365 DAY) AS community_365d,
+    count(*) FILTER (WHERE type IN ('wifi_connect', 'qr_scan')
+                     AND ts > $as_of - INTERVAL 90 DAY) AS scenes_90d
+FROM member_events WHERE ts <= $as_of
+GROUP BY member_id
+"""
+
+# One row per member and owned category: the rules' features, what the member owned and
+# did, and the ratio of the appliance's age to its category's usual life.
+MODEL_FEATURES = """
+SELECT f.*, a.bought_times, a.repairs AS repairs_since_bought,
+       f.age_years / nullif(f.typical_life, 0) AS age_ratio,
+       h.* EXCLUDE (member_id)
+FROM features f
+JOIN appliances a USING (member_id, category)
+LEFT JOIN member_history h USING (member_id)
+"""
+
+# Who bought what in the horizon after $as_of: the label of a training snapshot.
+BOUGHT_AFTER = """
+SELECT DISTINCT e.member_id, coalesce(e.category, p.category) AS category
+FROM member_events e LEFT JOIN ref_products p USING (product_id)
+WHERE e.type = 'purchase' AND coalesce(e.category, p.category) IS NOT NULL
+  AND e.ts > $as_of AND e.ts <= $as_of + to_days(CAST($horizon_days AS INTEGER))
+"""
+
+LABELLED = """
+SELECT m.*, b.member_id IS NOT NULL AS label
+FROM model_features m LEFT JOIN bought_after b USING (member_id, category)
+"""
+
+# Each member's repeat-purchase history for BG/NBD, in weeks: x = purchase days after the
+# first, t_x = first to last purchase, T = first purchase to $as_of.
+REPEAT_HISTORY = """
+WITH days AS (
+    SELECT DISTINCT member_id, CAST(ts AS DATE) AS day
+    FROM member_events WHERE type = 'purchase' AND ts <= $as_of
+)
+SELECT member_id, count(*) - 1 AS x,
+       date_diff('day', min(day), max(day)) / 7.0 AS t_x,
+       date_diff('day', min(day), CAST($as_of AS DATE)) / 7.0 AS "T"
+FROM days GROUP BY member_id
+"""
+
+REPEAT_DISTINCT = 'SELECT x, t_x, "T", count(*) AS customers FROM repeat_history GROUP BY ALL'
+
+REPEAT_PURCHASES = """
+SELECT h.member_id, h.x AS repeat_purchases, round(h.t_x, 2) AS t_x, round(h."T", 2) AS "T",
+       p.p_alive, p.expected_purchases
+FROM repeat_history h JOIN repeat_predicted p USING (x, t_x, "T")
+"""
+
+REPEAT_EMPTY = """
+SELECT NULL::VARCHAR AS member_id, NULL::BIGINT AS repeat_purchases, NULL::DOUBLE AS t_x,
+       NULL::DOUBLE AS "T", NULL::DOUBLE AS p_alive, NULL::DOUBLE AS expected_purchases
+WHERE false
+"""
+
+# The rules' score beside the learned probability and the member's expected purchases.
+SCORES = """
+SELECT r.*, d.probability, d.model_reasons, rp.expected_purchases
+FROM rule_scores r
+LEFT JOIN demand d USING (member_id, category)
+LEFT JOIN repeat_purchases rp USING (member_id)
+"""
+
+
+def retarget(sql: str, tables: dict[str, str]) -> str:
+    """The same query reading other tables (a past snapshot's ``appliances_at``...)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    return exp.replace_tables(tree, tables).sql(dialect="duckdb")

@@ -1,0 +1,49 @@
+"""What every command shares: the settings in force, the engine, options and arguments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from shequn.cli import output
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.settings import Settings
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def engine_for(settings: Settings) -> DuckDBEngine:
+    return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
+                        temp_directory=settings.home / ".engine-tmp")
+
+
+def parse_day(text: str | None, option: str) -> dt.date | None:
+    """A YYYY-MM-DD option, or a clear error naming it."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        output.fail(f"{option} must be a date like 2026-04-03, not '{text}'")
+
+
+@contextmanager
+def stage_progress(label: str, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner-like bar whose text follows the stage being run."""
+    with output.progress(enabled) as bar:
+        task = bar.add_task(label, total=None) if bar else None
+
+        def tick(stage: str) -> None:
+            if bar is not None and task is not None:
+                bar.update(task, description=f"{label}: {stage}")
+
+        yield tick

@@ -1,0 +1,70 @@
+"""Commands about the demand models: ``shequn backtest``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from shequn.cli import output
+from shequn.cli.common import JsonOpt, engine_for, parse_day, settings_of, stage_progress
+from shequn.pipeline.backtest import NotEnoughHistory, backtest
+from shequn.pipeline.build import EmptyLake
+
+MODEL_NAMES = ("learned", "rules", "bgnbd")
+
+
+def _row(name: str, judged: dict[str, Any]) -> list[Any]:
+    row: list[Any] = [name, judged["rows"], judged["buyers"]]
+    row += [_num(judged[model]["auc"]) for model in MODEL_NAMES]
+    row += [_num(judged[model]["top_decile_lift"]) for model in MODEL_NAMES]
+    return row
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def backtest_cmd(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Evaluation day (YYYY-MM-DD): models see the lake up to it and are "
+        "judged on the purchases of the horizon after it. Default: the latest day whose "
+        "horizon the lake already covers.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Judge the demand models on purchases the lake already holds: AUC, top-decile lift
+    and calibration, per category, the learned model against the rules and BG/NBD."""
+    settings = settings_of(ctx)
+    day = parse_day(as_of, "--as-of")
+    try:
+        with stage_progress("backtest", not as_json) as tick:
+            report = backtest(settings, engine_for(settings), day, progress=tick)
+    except (EmptyLake, NotEnoughHistory, ValueError) as error:
+        output.fail(str(error))
+    folder = settings.home / "backtests"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{report['evaluated_at']}-{stamp}.json"
+    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    report["report_file"] = str(path)
+    if as_json:
+        output.emit_json(report)
+        return
+    columns = ["category", "rows", "buyers", "AUC learned", "rules", "BG/NBD",
+               "lift@10% learned", "rules", "BG/NBD"]
+    rows = [_row(c, j) for c, j in report["categories"].items()]
+    rows.append(_row("all", report["overall"]))
+    output.table(f"Backtest: trained on {report['trained_at']}, judged on the "
+                 f"{report['horizon_days']} days after {report['evaluated_at']}",
+                 columns, rows)
+    learned = report["overall"]["learned"]
+    output.out.print(f"learned probabilities: Brier {learned['brier']:.4f}, "
+                     f"calibration error {learned['calibration_error']:.4f}")
+    output.table("Calibration (learned model)", ["probability bin", "rows", "predicted",
+                                                 "observed"],
+                 [[f"{r['bin'] / 10:.1f}–{(r['bin'] + 1) / 10:.1f}", r["rows"],
+                   r["predicted"], r["observed"]] for r in report["reliability"]])
+    output.out.print(f"report: {path}")

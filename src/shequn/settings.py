@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         0.05, ge=0, le=1, description="Reason codes are worked out for learned "
         "probabilities from this level up (the members anyone will look at).",
     )
+    tags_file: Path | None = Field(
+        None, description="YAML file of tags, segments and audiences; empty uses the "
+        "one shipped with shequn (src/shequn/tags/default.yaml).",
+    )
     threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
     memory_limit: str = Field(
         "", description="Engine memory limit such as '8GB'; empty lets the engine decide."

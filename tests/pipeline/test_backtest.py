@@ -1,24 +1,10 @@
 import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
 
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.lake.ingest import ingest
 from shequn.pipeline.backtest import NotEnoughHistory, backtest
 from shequn.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def demo_lake(small_world: tuple[Path, dict[str, object]],
-              tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dt.date]:
-    out, _ = small_world
-    settings = Settings(home=tmp_path_factory.mktemp("backtest") / "home")
-    files = sorted(p for p in out.iterdir() if p.is_file())
-    ingest(files, settings, DuckDBEngine())
-    as_of = json.loads((out / "truth" / "world.json").read_text())["as_of"]
-    return settings, dt.date.fromisoformat(as_of)
 
 
 def test_the_learned_model_beats_the_rules_and_bgnbd(demo_lake: tuple[Settings, dt.date]

@@ -15,6 +15,7 @@ from shequn.cli import output
 from shequn.cli.common import JsonOpt, engine_for, parse_day, settings_of, stage_progress
 from shequn.cli.member import render_member
 from shequn.cli.scoring import backtest_cmd
+from shequn.cli.segments import portrait_cmd, segments_cmd
 from shequn.demo.generate import WorldSpec, generate
 from shequn.events.schema import json_schema
 from shequn.events.types import EVENT_TYPES
@@ -34,6 +35,8 @@ app = typer.Typer(
     help="shequn 社群: know every member as one person, serve and grow the community.",
 )
 app.command("backtest")(backtest_cmd)
+app.command("segments")(segments_cmd)
+app.command("portrait")(portrait_cmd)
 lake_app = typer.Typer(no_args_is_help=True, help="Look after the event lake.")
 app.add_typer(lake_app, name="lake")
 

@@ -89,6 +89,10 @@ class DuckDBEngine:
         with self._lock:
             self._con.register(name, table)
 
+    def columns(self, name: str) -> list[str]:
+        with self._lock:
+            return list(self._con.table(name).columns)
+
     def table(self, name: str) -> pa.Table:
         with self._lock:
             return self._con.table(name).to_arrow_table()

@@ -36,12 +36,22 @@ from shequn.scoring.learn import (
 from shequn.scoring.queries import check_rules
 from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
+from shequn.tags import compile as tc
+from shequn.tags.spec import TagFile
+from shequn.tags.spec import load as load_tags
 
 PUBLISHED = ("identity_map", "merge_reasons", "blocked_keys", "profiles", "appliances",
-             "interests", "typical_life", "scores", "offers", "repeat_purchases")
+             "interests", "typical_life", "scores", "offers", "repeat_purchases", "tags",
+             "segments", "audiences")
 FEATURE_COLUMNS = ("member_id", "category", "age_years", "typical_life", "repairs_12m",
                    "repairs_24m", "category_views_90d", "device_errors_90d")
 LATEST_TS = "SELECT epoch_us(max(ts)) FROM events"
+SEGMENT_COUNTS = "SELECT name, count(*) AS members FROM segments GROUP BY name ORDER BY name"
+AUDIENCE_COUNTS = """
+SELECT audience, count(*) FILTER (WHERE group_name = 'target') AS target,
+       count(*) FILTER (WHERE group_name = 'holdout') AS holdout
+FROM audiences GROUP BY audience ORDER BY audience
+"""
 
 
 class EmptyLake(ValueError):
@@ -58,6 +68,8 @@ class BuildReport:
     tables: dict[str, int] = field(default_factory=dict)
     identity: dict[str, int] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    segments: dict[str, int] = field(default_factory=dict)
+    audiences: dict[str, dict[str, int]] = field(default_factory=dict)
     snapshot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +149,20 @@ def _learned(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings, work:
     out.unlink()
 
 
+def _tags(engine: DuckDBEngine, spec: TagFile, report: BuildReport) -> None:
+    engine.materialise(tc.TRAITS, None, "traits")
+    traits = engine.columns("traits")
+    engine.materialise(tc.member_tags_sql(spec, traits), None, "member_tags")
+    engine.materialise(tc.segment_flags_sql(spec, traits), None, "segment_flags")
+    engine.materialise(tc.tags_long_sql(spec), None, "tags")
+    engine.materialise(tc.segments_long_sql(spec), None, "segments")
+    engine.materialise(tc.audiences_sql(spec, traits), None, "audiences")
+    report.segments = {r["name"]: r["members"] for r in engine.query(SEGMENT_COUNTS)
+                       .to_pylist()}
+    report.audiences = {r["audience"]: {"target": r["target"], "holdout": r["holdout"]}
+                        for r in engine.query(AUDIENCE_COUNTS).to_pylist()}
+
+
 def _offers(engine: DuckDBEngine, settings: Settings) -> None:
     engine.materialise(oq.OFFERS, {"threshold": settings.offer_score_threshold,
                                    "interest": oq.INTEREST_SHARE}, "offers")
@@ -144,6 +170,7 @@ def _offers(engine: DuckDBEngine, settings: Settings) -> None:
 
 def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None,
           progress: Callable[[str], None] | None = None) -> BuildReport:
+    spec = load_tags(settings.tags_file)  # a broken tag file fails before any work
     lake = Lake(settings.lake_dir)
     files = lake.event_files()
     if not files:
@@ -173,6 +200,7 @@ def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None
     stage("scores", lambda: _rule_scores(engine, as_of_ts, settings))
     stage("repeat", lambda: _repeat(engine, as_of_ts, settings, report))
     stage("model", lambda: _learned(engine, as_of_ts, settings, work, report))
+    stage("tags", lambda: _tags(engine, spec, report))
     stage("offers", lambda: _offers(engine, settings))
 
     def publish() -> None:

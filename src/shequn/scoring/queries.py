@@ -8,11 +8,11 @@ purchases of that category by one member), with a default where data is thin.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 import sqlglot
 import sqlglot.expressions as exp
 
+from shequn import conditions
 from shequn.scoring.rules import Rule
 
 # The usual life of each category: median years between repeat purchases. Every query
@@ -63,22 +63,14 @@ LEFT JOIN repairs r USING (member_id, category)
 """
 
 
-@cache
 def _condition(text: str) -> exp.Expr:
-    return sqlglot.parse_one(text, read="duckdb")
+    return conditions.parse(text)
 
 
 def check_rules(rules: Sequence[Rule], columns: Sequence[str]) -> None:
     """A rule naming a column that does not exist is a clear error, not a crash later."""
     for rule in rules:
-        try:
-            condition = _condition(rule.condition)
-        except sqlglot.errors.ParseError as err:
-            raise ValueError(f"rule {rule.name}: cannot read its condition: {err}") from err
-        unknown = sorted({c.name for c in condition.find_all(exp.Column)} - set(columns))
-        if unknown:
-            raise ValueError(f"rule {rule.name}: unknown field(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(columns)}")
+        conditions.check(f"rule {rule.name}", rule.condition, columns)
 
 
 def scores_sql(rules: Sequence[Rule]) -> str:

@@ -1,0 +1,55 @@
+"""Commands about segments: ``shequn segments`` and ``shequn portrait``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shequn.cli import output
+from shequn.cli.common import JsonOpt, engine_for, settings_of
+from shequn.pipeline.segments import PORTRAIT_BY, UnknownSegment, portrait, segment_sizes
+from shequn.pipeline.snapshot import NoSnapshot, Snapshots
+
+
+def segments_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The segments and audiences of the current build, with their sizes."""
+    settings = settings_of(ctx)
+    try:
+        sizes = segment_sizes(Snapshots(settings.home / "snapshots"), engine_for(settings))
+    except NoSnapshot as error:
+        output.fail(str(error))
+    if as_json:
+        output.emit_json(sizes)
+        return
+    output.table("Segments 分群", ["segment", "members"], list(sizes["segments"].items()))
+    output.table("Audiences 受众", ["audience", "target", "holdout"],
+                 [[a, g.get("target", 0), g.get("holdout", 0)]
+                  for a, g in sizes["audiences"].items()])
+
+
+def portrait_cmd(
+    ctx: typer.Context,
+    segment: Annotated[str, typer.Argument(help="A segment of the current build "
+                                                "(`shequn segments` lists them).")],
+    by: Annotated[str, typer.Option(
+        "--by", help="Comma-separated tags or profile fields to describe the segment by.")]
+    = ",".join(PORTRAIT_BY),
+    as_json: JsonOpt = False,
+) -> None:
+    """Portrait statistics of a segment: how its members spread by age band, gender,
+    education, income, community grade, lifecycle stage (or any tag or profile field)."""
+    settings = settings_of(ctx)
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    try:
+        result = portrait(Snapshots(settings.home / "snapshots"), engine_for(settings),
+                          segment, dims)
+    except (NoSnapshot, UnknownSegment) as error:
+        output.fail(str(error))
+    if as_json:
+        output.emit_json(result)
+        return
+    output.out.print(f"[bold]{segment}[/]: {result['members']:,} members 会员")
+    for dimension, rows in result["by"].items():
+        output.table(dimension, ["value", "members", "share"],
+                     [[r["value"], r["members"], f"{r['share']:.1%}"] for r in rows])

@@ -1,0 +1,82 @@
+"""Reading segments from the current snapshot: their sizes, and the portrait of one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlglot.expressions as exp
+
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.pipeline.snapshot import Snapshots
+
+PORTRAIT_BY = ("age_band", "gender", "education", "income_band", "community_grade",
+               "lifecycle")
+SEGMENT_SIZES = "SELECT name, count(*) AS members FROM read_parquet($path) GROUP BY name"
+AUDIENCE_SIZES = """
+SELECT audience, group_name, count(*) AS members FROM read_parquet($path)
+GROUP BY ALL ORDER BY audience, group_name
+"""
+TAG_NAMES = "SELECT DISTINCT name FROM read_parquet($path)"
+IN_SEGMENT = "SELECT member_id FROM read_parquet($segments) WHERE name = $segment"
+IN_SEGMENT_TREE: exp.Expr = exp.maybe_parse(IN_SEGMENT, dialect="duckdb")
+
+
+class UnknownSegment(LookupError):
+    pass
+
+
+def segment_sizes(snapshots: Snapshots, engine: DuckDBEngine) -> dict[str, Any]:
+    segments = engine.query(SEGMENT_SIZES, {"path": str(snapshots.table_path("segments"))})
+    audiences = engine.query(AUDIENCE_SIZES,
+                             {"path": str(snapshots.table_path("audiences"))})
+    out: dict[str, dict[str, int]] = {}
+    for row in audiences.to_pylist():
+        out.setdefault(row["audience"], {})[row["group_name"]] = row["members"]
+    return {"segments": dict(sorted((r["name"], r["members"])
+                                    for r in segments.to_pylist())),
+            "audiences": out}
+
+
+def _dimension_sql(dimension: str, from_tags: bool) -> str:
+    """Members of the segment counted by one value: a tag's or a profile column's."""
+    value = exp.func("coalesce", exp.cast(exp.column(dimension if not from_tags else "value",
+                                                     table="d"), "VARCHAR"),
+                     exp.Literal.string("(unknown)"))
+    source = (exp.select("member_id", "value").from_("read_parquet($tags)")
+              .where("name = $dimension") if from_tags
+              else exp.select("*").from_("read_parquet($profiles)"))
+    query = (exp.select(value.as_("value"), exp.func("count", exp.Star()).as_("members"))
+             .from_(exp.alias_(exp.paren(IN_SEGMENT_TREE.copy()), "s"))
+             .join(exp.alias_(exp.paren(source), "d"), using=["member_id"], join_type="left")
+             .group_by("1").order_by("2 DESC", "1"))
+    return query.sql(dialect="duckdb")
+
+
+def portrait(snapshots: Snapshots, engine: DuckDBEngine, segment: str,
+             by: Sequence[str] = PORTRAIT_BY) -> dict[str, Any]:
+    """How the members of ``segment`` spread over each dimension of ``by``."""
+    paths = {name: str(snapshots.table_path(name))
+             for name in ("segments", "tags", "profiles")}
+    sizes = engine.query(SEGMENT_SIZES, {"path": paths["segments"]}).to_pylist()
+    known = {r["name"]: r["members"] for r in sizes}
+    if segment not in known:
+        raise UnknownSegment(f"no segment '{segment}' in the current build; there is: "
+                             f"{', '.join(sorted(known))}")
+    tag_names = set(engine.query(TAG_NAMES, {"path": paths["tags"]}).column("name")
+                    .to_pylist())
+    columns = set(engine.parquet([paths["profiles"]]).columns)
+    unknown = [d for d in by if d not in tag_names and d not in columns]
+    if unknown:
+        raise UnknownSegment(f"cannot describe by {', '.join(unknown)}: not a tag or a "
+                             f"profile field; tags: {', '.join(sorted(tag_names))}")
+    out: dict[str, Any] = {"segment": segment, "members": known[segment], "by": {}}
+    for dimension in by:
+        from_tags = dimension in tag_names
+        params = {"segments": paths["segments"], "segment": segment}
+        params |= ({"tags": paths["tags"], "dimension": dimension} if from_tags
+                   else {"profiles": paths["profiles"]})
+        rows = engine.query(_dimension_sql(dimension, from_tags), params).to_pylist()
+        total = sum(r["members"] for r in rows) or 1
+        out["by"][dimension] = [{**r, "share": round(r["members"] / total, 4)} for r in rows]
+    return out

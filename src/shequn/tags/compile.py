@@ -1,0 +1,156 @@
+"""Tags, segments and audiences compiled to engine queries (SQLGlot, never f-strings).
+
+Reads ``traits`` (one row per member: the profile and a demand summary) and writes:
+``member_tags`` (one column per tag), ``segment_flags`` (one boolean per segment),
+``tags`` and ``segments`` (long, for publishing and counting) and ``audiences``
+(member, target or holdout; the holdout is drawn from a hash of audience and member, so
+the same member stays on the same side from build to build).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import sqlglot.expressions as exp
+
+from shequn import conditions
+from shequn.tags.spec import Tag, TagFile
+
+HOLDOUT_BUCKETS = 10_000
+
+# One row per member: the profile and the member's strongest demand.
+TRAITS = """
+SELECT p.*, d.top_category, coalesce(d.top_score, 0) AS top_score,
+       coalesce(d.top_probability, 0) AS top_probability
+FROM profiles p
+LEFT JOIN (
+    SELECT member_id, arg_max(category, score * 1000 + coalesce(probability, 0))
+               AS top_category,
+           max(score) AS top_score, max(probability) AS top_probability
+    FROM scores GROUP BY member_id
+) d USING (member_id)
+"""
+
+
+def _lit(value: str | float) -> exp.Expression:
+    return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
+
+
+def _band_label(low: float | None, high: float | None) -> str:
+    def num(v: float) -> str:
+        return f"{v:g}"
+    if low is None:
+        return f"<{num(high)}"  # type: ignore[arg-type]
+    if high is None:
+        return f"{num(low)}+"
+    return f"{num(low)}–{num(high)}"
+
+
+def _tag_expression(tag: Tag, known: Sequence[str]) -> exp.Expr:
+    where = f"tag {tag.name}"
+    if tag.kind == "rule":
+        return exp.func("coalesce", conditions.check(where, tag.when, known).copy(),
+                        exp.false())
+    if tag.kind == "value":
+        return conditions.check(where, tag.value, known).copy()
+    if tag.kind == "stages":
+        case = exp.Case()
+        for stage in tag.stages:
+            cond = conditions.check(f"{where} stage {stage.value}", stage.when, known)
+            case = case.when(cond.copy(), _lit(stage.value))
+        return case
+    conditions.check(where, tag.field, known)
+    field = exp.column(tag.field)
+    case = exp.Case().when(exp.Is(this=field.copy(), expression=exp.null()), exp.null())
+    edges = list(tag.bands)
+    case = case.when(exp.LT(this=field.copy(), expression=_lit(edges[0])),
+                     _lit(_band_label(None, edges[0])))
+    for low, high in itertools.pairwise(edges):
+        case = case.when(exp.LT(this=field.copy(), expression=_lit(high)),
+                         _lit(_band_label(low, high)))
+    return case.else_(_lit(_band_label(edges[-1], None)))
+
+
+def _check_names(spec: TagFile, traits: Sequence[str]) -> None:
+    clash = sorted({t.name for t in spec.tags} & set(traits))
+    if clash:
+        raise conditions.ConditionError(
+            f"tag name(s) {', '.join(clash)} already name a member trait; rename the tag")
+
+
+def member_tags_sql(spec: TagFile, traits: Sequence[str]) -> str:
+    _check_names(spec, traits)
+    select = exp.select("member_id", *[_tag_expression(t, traits).as_(t.name)
+                                       for t in spec.tags]).from_("traits")
+    return select.sql(dialect="duckdb")
+
+
+def _known(spec: TagFile, traits: Sequence[str]) -> list[str]:
+    return [*traits, *(t.name for t in spec.tags)]
+
+
+def segment_flags_sql(spec: TagFile, traits: Sequence[str]) -> str:
+    known = _known(spec, traits)
+    flags = [exp.func("coalesce", conditions.check(f"segment {s.name}", s.when, known).copy(),
+                      exp.false()).as_(s.name) for s in spec.segments]
+    select = exp.select("member_id", *flags).from_("traits").join(
+        "member_tags", using=["member_id"])
+    return select.sql(dialect="duckdb")
+
+
+def _long(table: str, columns: Sequence[tuple[str, exp.Expression]], filtered: bool
+          ) -> str:
+    """One row per (name, member) from one column per name."""
+    parts: list[exp.Select] = []
+    for name, value in columns:
+        part = exp.select(_lit(name).as_("name"), "member_id").from_(table)
+        if filtered:
+            part = part.where(value)
+        else:
+            part = part.select(exp.cast(value, "VARCHAR").as_("value")).where(
+                exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
+        parts.append(part)
+    if not parts:
+        empty = exp.select(exp.cast(exp.null(), "VARCHAR").as_("name"),
+                           exp.cast(exp.null(), "VARCHAR").as_("member_id"))
+        if not filtered:
+            empty = empty.select(exp.cast(exp.null(), "VARCHAR").as_("value"))
+        return empty.where(exp.false()).sql(dialect="duckdb")
+    union: exp.Expression = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=False)
+    return union.sql(dialect="duckdb")
+
+
+def tags_long_sql(spec: TagFile) -> str:
+    return _long("member_tags", [(t.name, exp.column(t.name)) for t in spec.tags], False)
+
+
+def segments_long_sql(spec: TagFile) -> str:
+    return _long("segment_flags", [(s.name, exp.column(s.name)) for s in spec.segments],
+                 True)
+
+
+def audiences_sql(spec: TagFile, traits: Sequence[str]) -> str:
+    known = [*_known(spec, traits), *(s.name for s in spec.segments)]
+    parts: list[exp.Expression] = []
+    for a in spec.audiences:
+        cond = conditions.check(f"audience {a.name}", a.when, known).copy()
+        if a.segment:
+            cond = exp.and_(exp.column(a.segment), cond)
+        bucket = exp.Mod(this=exp.func("hash", _lit(a.name), exp.column("member_id")),
+                         expression=exp.Literal.number(HOLDOUT_BUCKETS))
+        group = exp.If(this=exp.LT(this=bucket, expression=exp.Literal.number(
+            round(a.holdout * HOLDOUT_BUCKETS))), true=_lit("holdout"), false=_lit("target"))
+        parts.append(exp.select(_lit(a.name).as_("audience"), "member_id",
+                                group.as_("group_name"))
+                     .from_("traits").join("member_tags", using=["member_id"])
+                     .join("segment_flags", using=["member_id"]).where(cond))
+    if not parts:
+        return ("SELECT NULL::VARCHAR AS audience, NULL::VARCHAR AS member_id, "
+                "NULL::VARCHAR AS group_name WHERE false")
+    union: exp.Expression = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=False)
+    return union.sql(dialect="duckdb")

@@ -1,0 +1,98 @@
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from shequn.conditions import ConditionError
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.tags import compile as tc
+from shequn.tags.spec import TagFile, TagFileError, load
+
+PROFILES = pa.table({
+    "member_id": [f"m{i}" for i in range(2000)],
+    "age": [20 + i % 50 if i % 10 else None for i in range(2000)],
+    "purchases": [i % 5 for i in range(2000)],
+    "recency_days": [100 + i % 900 for i in range(2000)],
+    "income_band": ["middle" if i % 2 else "high" for i in range(2000)],
+})
+SPEC = """
+tags:
+  - {name: lifecycle, kind: stages, stages: [
+      {value: loyal_user, when: "purchases >= 3 AND recency_days <= 730"},
+      {value: experiencer, when: "purchases >= 1"},
+      {value: onlooker, when: "true"}]}
+  - {name: age_band, kind: bands, field: age, bands: [25, 35, 45]}
+segments:
+  - {name: loyal_middle, when: "lifecycle = 'loyal_user' AND income_band = 'middle'"}
+audiences:
+  - {name: campaign, segment: loyal_middle, holdout: 0.2}
+"""
+
+
+def _run(spec: TagFile) -> DuckDBEngine:
+    engine = DuckDBEngine()
+    engine.view_arrow("traits", PROFILES)
+    traits = engine.columns("traits")
+    engine.materialise(tc.member_tags_sql(spec, traits), None, "member_tags")
+    engine.materialise(tc.segment_flags_sql(spec, traits), None, "segment_flags")
+    engine.materialise(tc.tags_long_sql(spec), None, "tags")
+    engine.materialise(tc.segments_long_sql(spec), None, "segments")
+    engine.materialise(tc.audiences_sql(spec, traits), None, "audiences")
+    return engine
+
+
+def _spec(text: str, tmp_path: Path) -> TagFile:
+    path = tmp_path / "tags.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load(path)
+
+
+def test_stages_bands_segments_and_audiences(tmp_path: Path) -> None:
+    engine = _run(_spec(SPEC, tmp_path))
+    tags = {(r["member_id"], r["name"]): r["value"]
+            for r in engine.table("tags").to_pylist()}
+    assert tags[("m3", "lifecycle")] == "loyal_user"   # 3 purchases, 103 days ago
+    assert tags[("m1", "lifecycle")] == "experiencer"
+    assert tags[("m0", "lifecycle")] == "onlooker"
+    assert tags[("m1", "age_band")] == "<25"            # 21
+    assert tags[("m15", "age_band")] == "35–45"         # 35
+    assert tags[("m49", "age_band")] == "45+"           # 69
+    assert ("m10", "age_band") not in tags              # unknown age: no band
+    loyal_middle = {r["member_id"] for r in engine.table("segments").to_pylist()}
+    expected = {m for m, p, r, inc in zip(*(PROFILES[c].to_pylist() for c in (
+        "member_id", "purchases", "recency_days", "income_band")), strict=True)
+        if p >= 3 and r <= 730 and inc == "middle"}
+    assert loyal_middle == expected
+    audience = engine.table("audiences").to_pylist()
+    assert {a["member_id"] for a in audience} == expected
+    holdout = sum(a["group_name"] == "holdout" for a in audience) / len(audience)
+    assert 0.12 < holdout < 0.28
+    again = _run(_spec(SPEC, tmp_path)).table("audiences").to_pylist()
+    assert sorted(map(str, again)) == sorted(map(str, audience))  # same sides every build
+
+
+def test_a_misspelt_field_is_named(tmp_path: Path) -> None:
+    spec = _spec(SPEC.replace("income_band = 'middle'", "incme_band = 'middle'"), tmp_path)
+    with pytest.raises(ConditionError, match=r"segment loyal_middle: unknown field.*incme_band"):
+        _run(spec)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("tags: [{name: x, kind: bands, field: age}]", "needs field and bands"),
+    ("tags: [{name: x, kind: rule, when: 'true', colour: red}]", "colour"),
+    ("audiences: [{name: a, segment: nowhere}]", "no segment named 'nowhere'"),
+    ("tags: [{name: x, kind: rule, when: 'a'}, {name: x, kind: rule, when: 'b'}]",
+     "used twice: x"),
+    ("tags: [{name: x, kind: bands, field: age, bands: [30, 20]}]", "increasing"),
+    ("tags: [oops", "not valid YAML"),
+])
+def test_bad_tag_files_are_refused_with_the_reason(tmp_path: Path, text: str,
+                                                   message: str) -> None:
+    with pytest.raises(TagFileError, match=message):
+        _spec(text, tmp_path)
+
+
+def test_the_shipped_tag_file_loads() -> None:
+    spec = load()
+    assert {"lifecycle", "age_band"} <= {t.name for t in spec.tags}
+    assert spec.audiences and all(0 < a.holdout < 1 for a in spec.audiences)

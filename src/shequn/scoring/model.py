@@ -40,7 +40,7 @@ FEATURE_WORDS: dict[str, tuple[str, str]] = {
     "scenes_90d": ("recent store and scene visits", "近期到店与场景互动"),
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_WORDS)
-PARAMS = {"objective": "binary", "learning_rate": 0.1, "num_leaves": 31,
+PARAMS = {"objective": "binary", "learning_rate": 0.1, "num_leaves": 15,
           "min_data_in_leaf": 50, "feature_fraction": 0.9, "bagging_fraction": 0.8,
           "bagging_freq": 1, "verbose": -1, "seed": 7, "deterministic": True,
           "num_threads": 0, "force_col_wise": True}
@@ -63,7 +63,7 @@ def _matrix(columns: Mapping[str, npt.ArrayLike], categories: Sequence[str],
 class DemandModel:
     """fit → ``booster_``, ``calibrator_``, ``categories_``; predict_proba; reasons."""
 
-    rounds: int = 200
+    rounds: int = 150
     calibration_share: float = 0.2
     booster_: lgb.Booster | None = None
     calibrator_: IsotonicRegression | None = None

@@ -5,7 +5,7 @@ import pytest
 
 from shequn.conditions import ConditionError
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.tags import compile as tc
+from shequn.pipeline.build import tag_tables
 from shequn.tags.spec import TagFile, TagFileError, load
 
 PROFILES = pa.table({
@@ -32,12 +32,7 @@ audiences:
 def _run(spec: TagFile) -> DuckDBEngine:
     engine = DuckDBEngine()
     engine.view_arrow("traits", PROFILES)
-    traits = engine.columns("traits")
-    engine.materialise(tc.member_tags_sql(spec, traits), None, "member_tags")
-    engine.materialise(tc.segment_flags_sql(spec, traits), None, "segment_flags")
-    engine.materialise(tc.tags_long_sql(spec), None, "tags")
-    engine.materialise(tc.segments_long_sql(spec), None, "segments")
-    engine.materialise(tc.audiences_sql(spec, traits), None, "audiences")
+    tag_tables(engine, spec)
     return engine
 
 

@@ -17,8 +17,7 @@ import numpy as np
 
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.identity.resolve import resolve
-from shequn.lake.store import Lake
-from shequn.pipeline.build import EmptyLake, as_of_time, reference_views
+from shequn.pipeline.build import as_of_time, open_lake
 from shequn.profile import queries as pq_
 from shequn.scoring import metrics
 from shequn.scoring import queries as sq
@@ -58,12 +57,7 @@ def _judge(label: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str, Any]:
 
 def backtest(settings: Settings, engine: DuckDBEngine, evaluate_at: dt.date | None = None,
              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    lake = Lake(settings.lake_dir)
-    files = lake.event_files()
-    if not files:
-        raise EmptyLake("the lake is empty: ingest some events first (`shequn ingest`)")
-    engine.view_parquet("events", files)
-    reference_views(engine, lake)
+    open_lake(settings, engine)
     horizon = dt.timedelta(days=settings.demand_horizon_days)
     latest = as_of_time(engine, None)
     at = (as_of_time(engine, evaluate_at) if evaluate_at
@@ -83,9 +77,9 @@ def backtest(settings: Settings, engine: DuckDBEngine, evaluate_at: dt.date | No
     labelled_snapshot(engine, at, "_eval", settings)
     engine.materialise(sq.retarget(sq.scores_sql(DEFAULT_RULES), {"features": "features_eval"}),
                        None, "rule_scores_eval")
-    repeat = fit_repeat_model(engine, at, "_eval")
-    if repeat is not None:
-        repeat_predictions(engine, repeat, "_eval", settings.demand_horizon_days)
+    fit = fit_repeat_model(engine, at, "_eval")
+    if fit is not None:
+        repeat_predictions(engine, fit, "_eval", settings.demand_horizon_days)
     else:
         engine.materialise(sq.REPEAT_EMPTY, None, "repeat_purchases_eval")
 
@@ -114,8 +108,8 @@ def backtest(settings: Settings, engine: DuckDBEngine, evaluate_at: dt.date | No
             c: _judge(label[cats == c], {m: s[cats == c] for m, s in scores.items()})
             for c in sorted(set(categories))},
         "reliability": metrics.reliability(label, scores["learned"]),
-        "bgnbd": None if repeat is None else {
-            "r": round(repeat.r_, 4), "alpha": round(repeat.alpha_, 4),
-            "a": round(repeat.a_, 4), "b": round(repeat.b_, 4)},
+        "bgnbd": None if fit is None else {
+            "r": round(fit.model.r_, 4), "alpha": round(fit.model.alpha_, 4),
+            "a": round(fit.model.a_, 4), "b": round(fit.model.b_, 4)},
     }
     return report

@@ -108,6 +108,16 @@ def _profile(engine: DuckDBEngine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.PROFILES, params, "profiles")
 
 
+def open_lake(settings: Settings, engine: DuckDBEngine) -> None:
+    """The view ``events`` over the committed lake, and the reference views."""
+    lake = Lake(settings.lake_dir)
+    files = lake.event_files()
+    if not files:
+        raise EmptyLake("the lake is empty: ingest some events first (`shequn ingest`)")
+    engine.view_parquet("events", files)
+    reference_views(engine, lake)
+
+
 def _rule_scores(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings) -> None:
     check_rules(DEFAULT_RULES, FEATURE_COLUMNS)
     feature_snapshot(engine, as_of, "", settings)
@@ -116,12 +126,13 @@ def _rule_scores(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings) -
 
 def _repeat(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings,
             report: BuildReport) -> None:
-    model = fit_repeat_model(engine, as_of, "")
-    if model is None:
+    fit = fit_repeat_model(engine, as_of, "")
+    if fit is None:
         report.models["repeat"] = {"fitted": False, "why": "no member bought twice"}
         engine.materialise(sq.REPEAT_EMPTY, None, "repeat_purchases")
         return
-    repeat_predictions(engine, model, "", settings.demand_horizon_days)
+    repeat_predictions(engine, fit, "", settings.demand_horizon_days)
+    model = fit.model
     report.models["repeat"] = {
         "fitted": True, "r": round(model.r_, 4), "alpha": round(model.alpha_, 4),
         "a": round(model.a_, 4), "b": round(model.b_, 4),
@@ -149,14 +160,20 @@ def _learned(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings, work:
     out.unlink()
 
 
-def _tags(engine: DuckDBEngine, spec: TagFile, report: BuildReport) -> None:
-    engine.materialise(tc.TRAITS, None, "traits")
+def tag_tables(engine: DuckDBEngine, spec: TagFile) -> None:
+    """``member_tags``, ``segment_flags``, ``tags``, ``segments`` and ``audiences`` from
+    the table ``traits``."""
     traits = engine.columns("traits")
     engine.materialise(tc.member_tags_sql(spec, traits), None, "member_tags")
     engine.materialise(tc.segment_flags_sql(spec, traits), None, "segment_flags")
     engine.materialise(tc.tags_long_sql(spec), None, "tags")
     engine.materialise(tc.segments_long_sql(spec), None, "segments")
     engine.materialise(tc.audiences_sql(spec, traits), None, "audiences")
+
+
+def _tags(engine: DuckDBEngine, spec: TagFile, report: BuildReport) -> None:
+    engine.materialise(tc.TRAITS, None, "traits")
+    tag_tables(engine, spec)
     report.segments = {r["name"]: r["members"] for r in engine.query(SEGMENT_COUNTS)
                        .to_pylist()}
     report.audiences = {r["audience"]: {"target": r["target"], "holdout": r["holdout"]}
@@ -171,12 +188,7 @@ def _offers(engine: DuckDBEngine, settings: Settings) -> None:
 def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None,
           progress: Callable[[str], None] | None = None) -> BuildReport:
     spec = load_tags(settings.tags_file)  # a broken tag file fails before any work
-    lake = Lake(settings.lake_dir)
-    files = lake.event_files()
-    if not files:
-        raise EmptyLake("the lake is empty: ingest some events first (`shequn ingest`)")
-    engine.view_parquet("events", files)
-    reference_views(engine, lake)
+    open_lake(settings, engine)
     as_of_ts = as_of_time(engine, as_of)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = BuildReport(run_id, as_of_ts.isoformat(),

@@ -89,16 +89,18 @@ class BetaGeometricNBD:
         head = (a + b + xs - 1) / (a - 1)
         tail = 1 - ((alpha + Ts) / (alpha + Ts + t)) ** (r + xs) * hyp2f1(
             r + xs, b + xs, a + b + xs - 1, z)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            alive_odds = np.where(xs > 0, a / (b + xs - 1)
-                                  * ((alpha + Ts) / (alpha + txs)) ** (r + xs), 0.0)
-        return np.asarray(head * tail / (1 + alive_odds), dtype=np.float64)
+        return np.asarray(head * tail / (1 + self._dropout_odds(xs, txs, Ts)),
+                          dtype=np.float64)
 
     def p_alive(self, x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike) -> Array:
         """The probability that each customer has not yet dropped out."""
         xs, txs, Ts = _as_arrays(x, t_x, T)
+        return np.asarray(1 / (1 + self._dropout_odds(xs, txs, Ts)), dtype=np.float64)
+
+    def _dropout_odds(self, xs: Array, txs: Array, Ts: Array) -> Array:
+        """Odds that a customer has dropped out (zero for one who never bought again)."""
         r, alpha, a, b = self.params_
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = np.where(xs > 0, a / (b + xs - 1)
                             * ((alpha + Ts) / (alpha + txs)) ** (r + xs), 0.0)
-        return np.asarray(1 / (1 + odds), dtype=np.float64)
+        return np.asarray(odds, dtype=np.float64)

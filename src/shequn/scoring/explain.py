@@ -39,6 +39,7 @@ def explain(rules: Sequence[Rule], fired: Sequence[str], features: Mapping[str, 
 
 def model_reasons(names: Sequence[str] | None, lang: str = "en") -> list[str]:
     """The learned model's reason codes (feature names) in words."""
+    # imported here so that reading a snapshot (pipeline/read.py) needs no LightGBM
     from shequn.scoring.model import FEATURE_WORDS
 
     words = [FEATURE_WORDS.get(n, (n, n)) for n in names or []]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -120,8 +120,13 @@ def score_demand(engine: DuckDBEngine, model: DemandModel, features: str, out: P
     return rows
 
 
+class RepeatFit(NamedTuple):
+    model: BetaGeometricNBD
+    histories: pa.Table  # the distinct (x, t_x, T) with how many members have each
+
+
 def fit_repeat_model(engine: DuckDBEngine, as_of: dt.datetime, suffix: str
-                     ) -> BetaGeometricNBD | None:
+                     ) -> RepeatFit | None:
     """BG/NBD on every member's purchase days up to ``as_of``; None with no repeat
     buyer (the model cannot be identified)."""
     names = _names(suffix)
@@ -130,17 +135,18 @@ def fit_repeat_model(engine: DuckDBEngine, as_of: dt.datetime, suffix: str
     x = histories.column("x").to_numpy()
     if histories.num_rows == 0 or not (x > 0).any():
         return None
-    return BetaGeometricNBD().fit(x, histories.column("t_x").to_numpy(),
-                                  histories.column("T").to_numpy(),
-                                  histories.column("customers").to_numpy())
+    model = BetaGeometricNBD().fit(x, histories.column("t_x").to_numpy(),
+                                   histories.column("T").to_numpy(),
+                                   histories.column("customers").to_numpy())
+    return RepeatFit(model, histories)
 
 
-def repeat_predictions(engine: DuckDBEngine, model: BetaGeometricNBD, suffix: str,
+def repeat_predictions(engine: DuckDBEngine, fit: RepeatFit, suffix: str,
                        horizon_days: int) -> str:
     """``repeat_purchases<suffix>``: each member's history, P(alive) and expected
     purchases in the horizon, computed once per distinct history."""
     names = _names(suffix)
-    histories = engine.query(sq.retarget(sq.REPEAT_DISTINCT, names))
+    model, histories = fit
     x, t_x, T = (histories.column(c).to_numpy() for c in ("x", "t_x", "T"))
     predicted = pa.table({
         "x": histories.column("x"), "t_x": histories.column("t_x"),

@@ -117,6 +117,10 @@ def _long(table: str, columns: Sequence[tuple[str, exp.Expression]], filtered: b
         if not filtered:
             empty = empty.select(exp.cast(exp.null(), "VARCHAR").as_("value"))
         return empty.where(exp.false()).sql(dialect="duckdb")
+    return _union_all(parts)
+
+
+def _union_all(parts: Sequence[exp.Select]) -> str:
     union: exp.Expression = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
@@ -134,7 +138,7 @@ def segments_long_sql(spec: TagFile) -> str:
 
 def audiences_sql(spec: TagFile, traits: Sequence[str]) -> str:
     known = [*_known(spec, traits), *(s.name for s in spec.segments)]
-    parts: list[exp.Expression] = []
+    parts: list[exp.Select] = []
     for a in spec.audiences:
         cond = conditions.check(f"audience {a.name}", a.when, known).copy()
         if a.segment:
@@ -150,7 +154,4 @@ def audiences_sql(spec: TagFile, traits: Sequence[str]) -> str:
     if not parts:
         return ("SELECT NULL::VARCHAR AS audience, NULL::VARCHAR AS member_id, "
                 "NULL::VARCHAR AS group_name WHERE false")
-    union: exp.Expression = parts[0]
-    for part in parts[1:]:
-        union = exp.union(union, part, distinct=False)
-    return union.sql(dialect="duckdb")
+    return _union_all(parts)

@@ -32,9 +32,35 @@ class Settings(BaseSettings):
         3, ge=1, description="A key value seen with more than this many different values "
         "of one person key (phone, e-mail, member number...) is shared and joins nobody.",
     )
+    identity_probabilistic: bool = Field(
+        True, description="After the exact keys, link members by name, birth date, "
+        "address, city and gender (Splink, trained on the data at hand).",
+    )
+    identity_match_probability: float = Field(
+        0.99, gt=0, lt=1, description="The probabilistic pass links two members when "
+        "its match probability reaches this.",
+    )
     offer_score_threshold: int = Field(
-        50, ge=0, le=100, description="A member gets an offer in a category when the "
-        "demand score there reaches this.",
+        50, ge=0, le=100, description="A member has demand in a category when the rules "
+        "score there reaches this (or the learned probability reaches its threshold).",
+    )
+    offer_probability_threshold: float = Field(
+        0.10, ge=0, le=1, description="A member has demand in a category when the learned "
+        "probability of buying it within the horizon reaches this.",
+    )
+    offer_max_per_member: int = Field(
+        1, ge=1, description="At most this many offers per member in one build, the "
+        "categories of highest demand first.",
+    )
+    offer_cap_contacts: int = Field(
+        2, ge=1, description="Frequency cap: no member is contacted (coupons issued plus "
+        "new offers) more than this many times within the cap window.",
+    )
+    offer_cap_days: int = Field(
+        30, ge=1, description="Frequency cap window, in days before the as-of date.",
+    )
+    offer_recent_purchase_days: int = Field(
+        90, ge=0, description="No offer in a category the member bought within this many days.",
     )
     default_life_years: float = Field(
         8.0, gt=0, description="Usual life of a product category when the data holds too "

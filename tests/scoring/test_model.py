@@ -57,7 +57,7 @@ def test_unknown_categories_and_missing_features_still_score() -> None:
 
 def test_a_snapshot_without_buyers_cannot_train() -> None:
     cols, category, _ = _planted(100, 4)
-    with pytest.raises(ValueError, match="both buyers and non-buyers"):
+    with pytest.raises(ValueError, match="at least 20 buyers"):
         DemandModel().fit(cols, category, np.zeros(100), np.zeros(100, dtype=bool))
 
 
@@ -70,3 +70,10 @@ def test_metrics() -> None:
     assert metrics.top_decile_lift(y, np.zeros(y.size)) < 2.5
     assert metrics.auc(np.ones(4), np.arange(4)) is None
     assert metrics.calibration_error(y, np.full(y.size, 0.2)) == pytest.approx(0.0)
+
+
+def test_calibration_members_without_buyers_cannot_calibrate() -> None:
+    cols, category, label = _planted(2000, 4)
+    held = (label == 0) & (np.arange(2000) % 2 == 0)  # every buyer is in the training part
+    with pytest.raises(ValueError, match="calibration members hold only"):
+        DemandModel().fit(cols, category, label, held)

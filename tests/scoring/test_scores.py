@@ -33,9 +33,9 @@ NEIGHBOUR = [
     {"type": "purchase", "ts": "2022-03-01T10:00:00+08:00", "member_no": "M2",
      "amount": "4999", "category": "washer"},
 ]
-PRODUCTS = ("product_id,category,tier,price,health_feature\n"
-            "WM-ES,washer,entry,1600,\nWM-MS,washer,mid,2900,\n"
-            "WM-MH,washer,mid,3600,免清洗 self-cleaning\nWM-PS,washer,premium,5100,\n")
+PRODUCTS = ("product_id,category,tier,price,feature,suits_interest\n"
+            "WM-ES,washer,entry,1600,,\nWM-MS,washer,mid,2900,,\n"
+            "WM-MH,washer,mid,3600,免清洗 self-cleaning,health\nWM-PS,washer,premium,5100,,\n")
 
 
 @pytest.fixture

@@ -393,7 +393,7 @@ def demo(
     render_member(chen_view)
 
 
-def _funnel(report: IngestReport, built: BuildReport) -> dict[str, int]:
+def _funnel(report: IngestReport, built: BuildReport) -> dict[str, int | str]:
     t = report.totals
     return {"source rows": t["rows"], "quarantined": t["quarantined"],
             "duplicates": t["duplicate"], "events in the lake": t["accepted"],
@@ -401,8 +401,15 @@ def _funnel(report: IngestReport, built: BuildReport) -> dict[str, int]:
             "identity keys": built.identity["keys"],
             "keys blocked as shared": built.identity["blocked"],
             "members": built.identity["members"], "households": built.households,
+            "tags assigned": built.tables.get("tags", 0),
+            **{f"segment {name}": n for name, n in built.segments.items()},
             "member × category demand scores": built.tables.get("scores", 0),
-            "offers": built.tables.get("offers", 0)}
+            **{f"offers: {cat}": n for cat, n in
+               list(built.offers.get("by_category", {}).items())[:3]},
+            "offers": built.tables.get("offers", 0),
+            "members held back by the frequency cap": built.offers.get("capped_members", 0),
+            **{f"audience {name} (target / holdout)": f"{g['target']:,} / {g['holdout']:,}"
+               for name, g in built.audiences.items()}}
 
 
 def _print_models(built: BuildReport) -> None:

@@ -69,10 +69,14 @@ def render_member(view: dict[str, Any]) -> None:
                 f"{zh} / {en}" for zh, en in zip(s["model_reasons_zh"],
                                                  s["model_reasons_en"], strict=True)))
     for offer in view.get("offers", [])[:3]:
+        what = (f"[bold]{offer['category']}[/]" if offer["product_id"] is None else
+                f"[bold]{offer['product_name'] or offer['product_id']}[/] "
+                f"({offer['product_id']}{_price(offer['price'])})")
+        chance = ("" if offer.get("probability") is None
+                  else f", chance {offer['probability']:.0%}")
         out.print(Panel.fit(
-            f"[bold]{offer['product_name']}[/] ({offer['product_id']}, ¥{offer['price']:,.0f})\n"
-            f"{offer['reason_zh']}\n{offer['reason_en']}",
-            title=f"推荐 Offer: {offer['category']} (score {offer['score']})"))
+            f"{what}\n{offer['reason_zh']}\n{offer['reason_en']}",
+            title=f"推荐 Offer: {offer['category']} (score {offer['score']}{chance})"))
     if view["merge_reasons"]:
         t = Table(title="为何合并 Why these identities are one member", title_justify="left")
         for col in ("key", "joined to", "events", "first seen in"):
@@ -81,3 +85,7 @@ def render_member(view: dict[str, Any]) -> None:
             t.add_row(f"{r['key_a']} {r['value_a']}", f"{r['key_b']} {r['value_b']}",
                       str(r["events"]), f"{r['evidence_type']} {r['evidence_event']}")
         out.print(t)
+
+
+def _price(price: float | None) -> str:
+    return "" if price is None else f", ¥{price:,.0f}"

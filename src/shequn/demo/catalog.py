@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from shequn.offers.queries import TOPIC_ZH
+
 # category: (share of households owning one, monthly base repair rate, mean life in years)
 CATEGORIES: dict[str, tuple[float, float, float]] = {
     "washer": (0.90, 0.0020, 9.0),
@@ -47,8 +49,7 @@ HEALTH_FEATURE = {
     "dryer": "除螨 anti-mite", "freezer": "除菌 antibacterial",
 }
 INTERESTS = ("health", "tech", "cooking", "parenting", "fashion", "sports", "travel", "finance")
-INTEREST_ZH = {"health": "健康", "tech": "科技", "cooking": "美食", "parenting": "育儿",
-               "fashion": "时尚", "sports": "运动", "travel": "旅行", "finance": "理财"}
+INTEREST_ZH = {t: TOPIC_ZH[t] for t in INTERESTS}
 CITIES = ("青岛", "北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "济南",
           "重庆")
 DISTRICTS = ("东城区", "西城区", "南山区", "高新区", "市北区", "城阳区", "滨江区", "锦江区")
@@ -105,7 +106,8 @@ def build_catalogue(households: int) -> Catalogue:
                              "tier": tier, "price": round(price, 0),
                              "self_cleaning": health and cat in ("washer", "air_conditioner",
                                                                  "range_hood"),
-                             "health_feature": feature or None})
+                             "feature": feature or None,
+                             "suits_interest": "health" if health else None})
     products = pa.Table.from_pylist(rows)
     n_comm = max(30, households // 400)
     rng = np.random.default_rng(2015)

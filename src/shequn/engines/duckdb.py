@@ -115,6 +115,13 @@ class DuckDBEngine:
                 overwrite=True, row_group_size=256_000,
             )
 
+    def splink_api(self) -> Any:
+        """Splink's database API over this connection, so it reads and writes the same
+        tables as the rest of the build."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self._con)
+
     def parquet(self, files: Sequence[str]) -> duckdb.DuckDBPyRelation:
         """A relation over exactly these Parquet files (schemas unioned by name)."""
         return self._con.read_parquet(list(files), union_by_name=True)

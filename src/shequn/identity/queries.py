@@ -123,7 +123,8 @@ SELECT a.seq, m.member_id FROM event_anchors a JOIN node_members m ON m.node = a
 MERGE_REASONS = """
 SELECT ma.member_id, na.key_type AS key_a, na.key_value AS value_a,
        nb.key_type AS key_b, nb.key_value AS value_b,
-       e.events, ev.event_id AS evidence_event, e.evidence_type, e.first_seen
+       e.events, ev.event_id AS evidence_event, e.evidence_type, e.first_seen,
+       CAST(NULL AS DOUBLE) AS match_probability, CAST(NULL AS VARCHAR) AS agreed
 FROM key_edges e
 JOIN key_nodes na ON na.node = e.a
 JOIN key_nodes nb ON nb.node = e.b
@@ -132,3 +133,66 @@ LEFT JOIN (SELECT seq, event_id FROM events
            WHERE seq IN (SELECT evidence_seq FROM key_edges)) ev ON ev.seq = e.evidence_seq
 """
 
+
+
+# The probabilistic pass compares exact-pass components (labels), one record each: the
+# latest weak keys stated for them. Names and addresses lose their spaces and case.
+LINK_RECORDS = """
+SELECT l.label AS unique_id,
+    arg_max(lower(regexp_replace(e.name, '\\s+', '', 'g')), e.ts)
+        FILTER (WHERE e.name IS NOT NULL) AS name,
+    arg_max(e.birth_date, e.ts) FILTER (WHERE e.birth_date IS NOT NULL) AS birth_date,
+    arg_max(lower(regexp_replace(e.address, '\\s+', '', 'g')), e.ts)
+        FILTER (WHERE e.address IS NOT NULL) AS address,
+    arg_max(e.city, e.ts) FILTER (WHERE e.city IS NOT NULL) AS city,
+    arg_max(e.gender, e.ts) FILTER (WHERE e.gender IS NOT NULL) AS gender
+FROM events e
+JOIN event_anchors a USING (seq)
+JOIN key_labels l ON l.node = a.anchor
+WHERE e.ts <= $as_of AND e.name IS NOT NULL
+GROUP BY l.label
+"""
+
+# The exclusive keys (one value per person) each component holds.
+LABEL_EXCLUSIVE = """
+SELECT l.label, list(DISTINCT n.key_type) AS exclusive
+FROM key_nodes n JOIN key_labels l USING (node)
+WHERE n.key_type IN (SELECT unnest($exclusive))
+GROUP BY l.label
+"""
+
+# Predicted pairs, minus those whose two sides hold different values of one exclusive
+# key (both sides holding one means two values: they are in different components).
+LINK_EDGES = """
+SELECT least(p.unique_id_l, p.unique_id_r) AS a, greatest(p.unique_id_l, p.unique_id_r) AS b,
+       p.* EXCLUDE (unique_id_l, unique_id_r)
+FROM probable_pairs p
+LEFT JOIN label_exclusive xl ON xl.label = p.unique_id_l
+LEFT JOIN label_exclusive xr ON xr.label = p.unique_id_r
+WHERE NOT coalesce(list_has_any(xl.exclusive, xr.exclusive), false)
+"""
+
+LINK_LABELS_INIT = """
+SELECT a AS node, a AS label FROM link_edges UNION SELECT b, b FROM link_edges
+"""
+
+# Components of the link graph name the smallest label: the highest-priority key wins.
+RELABEL = """
+SELECT k.node, coalesce(m.label, k.label) AS label
+FROM key_labels k LEFT JOIN link_labels m ON m.node = k.label
+"""
+
+# Probable links as merge reasons: the two components' naming keys and what agreed.
+PROBABLE_REASONS = """
+SELECT m.member_id, na.key_type AS key_a, na.key_value AS value_a,
+       nb.key_type AS key_b, nb.key_value AS value_b,
+       CAST(NULL AS BIGINT) AS events, CAST(NULL AS VARCHAR) AS evidence_event,
+       'probabilistic' AS evidence_type, CAST(NULL AS TIMESTAMPTZ) AS first_seen,
+       round(e.match_probability, 4) AS match_probability, e.agreed
+FROM link_edges e
+JOIN key_nodes na ON na.node = e.a
+JOIN key_nodes nb ON nb.node = e.b
+JOIN node_members m ON m.node = e.a
+"""
+
+ALL_REASONS = "SELECT * FROM merge_reasons UNION ALL BY NAME SELECT * FROM probable_reasons"

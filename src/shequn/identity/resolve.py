@@ -10,10 +10,21 @@ personal, and joins nobody.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlglot.expressions as exp
 
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.identity import queries as q
+from shequn.identity.probabilistic import (
+    EXCLUSIVE_KEYS,
+    MIN_OTHER_COLUMNS,
+    ProbabilisticResult,
+    predict_links,
+    present_columns,
+)
+from shequn.sql import count_rows, retarget
 
 # Written by people and systems when the real value is unknown.
 DEFAULT_BLOCKED = (
@@ -32,13 +43,15 @@ class IdentityResult:
     rounds: int
     resolved_events: int
     unresolved_events: int
+    probabilistic: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
-            blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100
-            ) -> IdentityResult:
+            blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100,
+            match_probability: float | None = None) -> IdentityResult:
     """Build ``identity_map``, ``event_members``, ``merge_reasons`` and
-    ``blocked_keys`` from the view ``events``."""
+    ``blocked_keys`` from the view ``events``; with ``match_probability``, the
+    probabilistic pass then links components whose weak keys match at least that well."""
     engine.materialise(q.EVENT_KEYS, {"as_of": as_of}, "event_keys")
     engine.materialise(q.BLOCKED_KEYS, {"person_keys": list(q.PERSON_KEYS), "cap": cap,
                                         "blocked_values": list(blocked_values)},
@@ -51,18 +64,20 @@ def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
     engine.materialise(q.EVENT_ANCHORS, None, "event_anchors")
     engine.materialise(q.KEY_EDGES, None, "key_edges")
     engine.materialise(q.LABELS_INIT, None, "key_labels")
-    rounds = 0
-    while rounds < max_rounds:
-        rounds += 1
-        engine.materialise(q.LABELS_STEP, None, "key_labels_next")
-        changed = engine.scalar(q.LABELS_CHANGED)
-        engine.rename("key_labels_next", "key_labels")
-        if not changed:
-            break
+    rounds = _components(engine, "key_labels", "key_edges", max_rounds)
+    probable = ProbabilisticResult(False, "not asked for")
+    if match_probability is not None:
+        probable = _link_probable(engine, as_of, match_probability, max_rounds)
     engine.materialise(q.NODE_MEMBERS, None, "node_members")
     engine.materialise(q.IDENTITY_MAP, None, "identity_map")
     engine.materialise(q.EVENT_MEMBERS, None, "event_members")
     engine.materialise(q.MERGE_REASONS, None, "merge_reasons")
+    if probable.links:
+        engine.materialise(q.PROBABLE_REASONS, None, "probable_reasons")
+        engine.materialise(q.ALL_REASONS, None, "merge_reasons_all")
+        engine.drop("probable_reasons")
+        engine.rename("merge_reasons_all", "merge_reasons")
+        engine.drop("link_edges")
     events = engine.scalar("SELECT count(*) FROM events WHERE ts <= $as_of",
                            {"as_of": as_of})
     resolved = engine.scalar("SELECT count(*) FROM event_members")
@@ -72,7 +87,59 @@ def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
         blocked=engine.scalar("SELECT count(*) FROM blocked_keys"),
         edges=engine.scalar("SELECT count(*) FROM key_edges"),
         rounds=rounds, resolved_events=resolved, unresolved_events=events - resolved,
+        probabilistic=asdict(probable),
     )
     for scratch in ("key_labels", "event_nodes", "event_anchors", "node_members"):
         engine.drop(scratch)
     return result
+
+
+def _components(engine: DuckDBEngine, labels: str, edges: str, max_rounds: int) -> int:
+    """Connected components by iterated minimum label: ``labels`` (node, label) ends
+    with each node labelled by the smallest node of its component; returns the rounds."""
+    step = retarget(q.LABELS_STEP, {"key_labels": labels, "key_edges": edges})
+    changed_sql = retarget(q.LABELS_CHANGED, {"key_labels": labels,
+                                              "key_labels_next": labels + "_next"})
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
+        engine.materialise(step, None, labels + "_next")
+        changed = engine.scalar(changed_sql)
+        engine.rename(labels + "_next", labels)
+        if not changed:
+            break
+    return rounds
+
+
+def _link_probable(engine: DuckDBEngine, as_of: dt.datetime, threshold: float,
+                   max_rounds: int) -> ProbabilisticResult:
+    """Link exact-pass components by weak keys; relabels ``key_labels`` and leaves the
+    accepted links in ``link_edges``."""
+    engine.materialise(q.LINK_RECORDS, {"as_of": as_of}, "link_records")
+    records = engine.scalar(count_rows("link_records"))
+    columns = present_columns(engine, "link_records")
+    if "name" not in columns or len(columns) <= MIN_OTHER_COLUMNS or records < 2:
+        engine.drop("link_records")
+        return ProbabilisticResult(False, "too few weak keys (names with a birth date, "
+                                   "address, city or gender) to compare", records)
+    engine.materialise(_keep(columns), None, "link_input")
+    candidates = predict_links(engine, "link_input", columns, threshold, "probable_pairs")
+    engine.materialise(q.LABEL_EXCLUSIVE, {"exclusive": list(EXCLUSIVE_KEYS)},
+                       "label_exclusive")
+    engine.materialise(q.LINK_EDGES, None, "link_edges")
+    links = engine.scalar(count_rows("link_edges"))
+    engine.materialise(q.LINK_LABELS_INIT, None, "link_labels")
+    _components(engine, "link_labels", "link_edges", max_rounds)
+    merged = engine.scalar(
+        "SELECT count(*) - count(DISTINCT label) FROM link_labels")
+    engine.materialise(q.RELABEL, None, "key_labels_relabelled")
+    engine.rename("key_labels_relabelled", "key_labels")
+    for scratch in ("link_records", "link_input", "probable_pairs", "label_exclusive", "link_labels"):
+        engine.drop(scratch)
+    return ProbabilisticResult(True, "", records, candidates, links, candidates - links,
+                               merged)
+
+
+def _keep(columns: list[str]) -> str:
+    """``link_records`` with only the columns that hold values (Splink compares them all)."""
+    return exp.select("unique_id", *columns).from_("link_records").sql(dialect="duckdb")

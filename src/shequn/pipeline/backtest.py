@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.identity.resolve import resolve
-from shequn.pipeline.build import as_of_time, open_lake
+from shequn.pipeline.build import as_of_time, open_lake, resolve_identity
 from shequn.profile import queries as pq_
 from shequn.scoring import metrics
 from shequn.scoring import queries as sq
@@ -30,6 +29,7 @@ from shequn.scoring.learn import (
 )
 from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
+from shequn.sql import retarget
 
 EVALUATED = """
 SELECT l.*, r.score AS rule_score, coalesce(rp.expected_purchases, 0) AS expected_purchases
@@ -69,13 +69,13 @@ def backtest(settings: Settings, engine: DuckDBEngine, evaluate_at: dt.date | No
             "or earlier")
     step = progress or (lambda _name: None)
     step("identity")
-    resolve(engine, at + horizon, settings.identity_key_cap)
+    resolve_identity(engine, at + horizon, settings)
     engine.materialise(pq_.MEMBER_EVENTS, {"as_of": at + horizon}, "member_events")
     step("train")
     model = train_demand_model(engine, at, settings)
     step("evaluate")
     labelled_snapshot(engine, at, "_eval", settings)
-    engine.materialise(sq.retarget(sq.scores_sql(DEFAULT_RULES), {"features": "features_eval"}),
+    engine.materialise(retarget(sq.scores_sql(DEFAULT_RULES), {"features": "features_eval"}),
                        None, "rule_scores_eval")
     fit = fit_repeat_model(engine, at, "_eval")
     if fit is not None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.identity.resolve import resolve
+from shequn.identity.resolve import IdentityResult, resolve
 from shequn.lake.store import Lake
 from shequn.offers import queries as oq
 from shequn.pipeline.snapshot import Snapshots
@@ -46,6 +46,8 @@ PUBLISHED = ("identity_map", "merge_reasons", "blocked_keys", "profiles", "appli
 FEATURE_COLUMNS = ("member_id", "category", "age_years", "typical_life", "repairs_12m",
                    "repairs_24m", "category_views_90d", "device_errors_90d")
 LATEST_TS = "SELECT epoch_us(max(ts)) FROM events"
+OFFERS_BY_CATEGORY = ("SELECT category, count(*) AS n FROM offers GROUP BY category "
+                      "ORDER BY n DESC, category")
 SEGMENT_COUNTS = "SELECT name, count(*) AS members FROM segments GROUP BY name ORDER BY name"
 AUDIENCE_COUNTS = """
 SELECT audience, count(*) FILTER (WHERE group_name = 'target') AS target,
@@ -70,6 +72,7 @@ class BuildReport:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     segments: dict[str, int] = field(default_factory=dict)
     audiences: dict[str, dict[str, int]] = field(default_factory=dict)
+    offers: dict[str, Any] = field(default_factory=dict)
     snapshot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +98,12 @@ def reference_views(engine: DuckDBEngine, lake: Lake) -> None:
             if column not in table.column_names:
                 table = table.append_column(column, pa.nulls(n, ARROW_TYPES[kind]))
         engine.view_arrow(f"ref_{name}", table)
+
+
+def resolve_identity(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings
+                     ) -> IdentityResult:
+    match = settings.identity_match_probability if settings.identity_probabilistic else None
+    return resolve(engine, as_of, settings.identity_key_cap, match_probability=match)
 
 
 def _profile(engine: DuckDBEngine, as_of: dt.datetime) -> None:
@@ -180,9 +189,25 @@ def _tags(engine: DuckDBEngine, spec: TagFile, report: BuildReport) -> None:
                         for r in engine.query(AUDIENCE_COUNTS).to_pylist()}
 
 
-def _offers(engine: DuckDBEngine, settings: Settings) -> None:
-    engine.materialise(oq.OFFERS, {"threshold": settings.offer_score_threshold,
+def _offers(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings,
+            report: BuildReport) -> None:
+    engine.materialise(oq.CONTACTS, {"as_of": as_of, "cap_days": settings.offer_cap_days},
+                       "contacts")
+    demand = {"threshold": settings.offer_score_threshold,
+              "probability": settings.offer_probability_threshold,
+              "cap_contacts": settings.offer_cap_contacts}
+    engine.materialise(oq.OFFERS, {**demand, "as_of": as_of,
+                                   "recent_days": settings.offer_recent_purchase_days,
+                                   "max_offers": settings.offer_max_per_member,
                                    "interest": oq.INTEREST_SHARE}, "offers")
+    held = engine.query(oq.HELD_BACK, demand).to_pylist()[0]
+    report.offers = {"offers": engine.scalar("SELECT count(*) FROM offers"),
+                     "members": engine.scalar("SELECT count(DISTINCT member_id) FROM offers"),
+                     "capped_members": held["capped"] or 0,
+                     "no_consent_members": held["no_consent"] or 0,
+                     "by_category": {r["category"]: r["n"] for r in engine.query(
+                         OFFERS_BY_CATEGORY).to_pylist()}}
+    engine.drop("contacts")
 
 
 def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None,
@@ -205,7 +230,7 @@ def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None
         report.timings[name] = round(time.perf_counter() - started, 3)
         return result
 
-    identity = stage("identity", lambda: resolve(engine, as_of_ts, settings.identity_key_cap))
+    identity = stage("identity", lambda: resolve_identity(engine, as_of_ts, settings))
     report.identity = asdict(identity)  # type: ignore[call-overload]
     stage("profile", lambda: _profile(engine, as_of_ts))
     report.households = engine.scalar("SELECT count(DISTINCT household_id) FROM profiles")
@@ -213,7 +238,7 @@ def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None
     stage("repeat", lambda: _repeat(engine, as_of_ts, settings, report))
     stage("model", lambda: _learned(engine, as_of_ts, settings, work, report))
     stage("tags", lambda: _tags(engine, spec, report))
-    stage("offers", lambda: _offers(engine, settings))
+    stage("offers", lambda: _offers(engine, as_of_ts, settings, report))
 
     def publish() -> None:
         for table in PUBLISHED:

@@ -27,7 +27,7 @@ REFERENCE_TABLES: dict[str, ReferenceTable] = {
             "products", "Products (SKUs) with category, price and attributes.", "product_id",
             {"product_id": Kind.TEXT, "name": Kind.TEXT, "category": Kind.TEXT,
              "price": Kind.NUMBER, "tier": Kind.TEXT, "self_cleaning": Kind.BOOLEAN,
-             "health_feature": Kind.TEXT},
+             "feature": Kind.TEXT, "suits_interest": Kind.TEXT},
             required=("category",),
         ),
         ReferenceTable(

@@ -23,6 +23,7 @@ from shequn.scoring import queries as sq
 from shequn.scoring.bgnbd import BetaGeometricNBD
 from shequn.scoring.model import FEATURES, DemandModel
 from shequn.settings import Settings
+from shequn.sql import retarget
 
 SNAPSHOT_TABLES = ("appliances", "typical_life", "features", "member_history",
                    "model_features", "bought_after", "repeat_history")
@@ -57,7 +58,7 @@ def feature_snapshot(engine: DuckDBEngine, at: dt.datetime, suffix: str,
         (sq.MODEL_FEATURES, None, "model_features"),
     ]
     for sql, params, table in steps:
-        engine.materialise(sq.retarget(sql, names), params, names[table])
+        engine.materialise(retarget(sql, names), params, names[table])
     return names["model_features"]
 
 
@@ -69,7 +70,7 @@ def labelled_snapshot(engine: DuckDBEngine, at: dt.datetime, suffix: str,
     engine.materialise(sq.BOUGHT_AFTER, {"as_of": at,
                                          "horizon_days": settings.demand_horizon_days},
                        names["bought_after"])
-    engine.materialise(sq.retarget(sq.LABELLED, names), None, f"labelled{suffix}")
+    engine.materialise(retarget(sq.LABELLED, names), None, f"labelled{suffix}")
     return f"labelled{suffix}"
 
 
@@ -83,9 +84,9 @@ def train_demand_model(engine: DuckDBEngine, as_of: dt.datetime,
     """Fit on the snapshot one horizon before ``as_of``, labelled by what came after."""
     start = as_of - dt.timedelta(days=settings.demand_horizon_days)
     table = labelled_snapshot(engine, start, "_train", settings)
-    rows = engine.scalar(sq.retarget("SELECT count(*) FROM labelled", {"labelled": table}))
+    rows = engine.scalar(retarget("SELECT count(*) FROM labelled", {"labelled": table}))
     stride = max(1, -(-rows // settings.model_training_rows))
-    sample = engine.query(sq.retarget(SAMPLE, {"labelled": table}),
+    sample = engine.query(retarget(SAMPLE, {"labelled": table}),
                           {"buckets": CALIBRATION_BUCKETS, "stride": stride})
     for name in _names("_train").values():
         engine.drop(name)
@@ -100,7 +101,7 @@ def score_demand(engine: DuckDBEngine, model: DemandModel, features: str, out: P
     batch by batch; returns the row count."""
     rows = 0
     with pq.ParquetWriter(out, DEMAND_SCHEMA, compression="zstd") as writer:
-        for batch in engine.stream(sq.retarget("SELECT * FROM f", {"f": features})):
+        for batch in engine.stream(retarget("SELECT * FROM f", {"f": features})):
             columns = model_columns(batch)
             category = batch.column("category").to_pylist()
             probability = model.predict_proba(columns, category)
@@ -131,7 +132,7 @@ def fit_repeat_model(engine: DuckDBEngine, as_of: dt.datetime, suffix: str
     buyer (the model cannot be identified)."""
     names = _names(suffix)
     engine.materialise(sq.REPEAT_HISTORY, {"as_of": as_of}, names["repeat_history"])
-    histories = engine.query(sq.retarget(sq.REPEAT_DISTINCT, names))
+    histories = engine.query(retarget(sq.REPEAT_DISTINCT, names))
     x = histories.column("x").to_numpy()
     if histories.num_rows == 0 or not (x > 0).any():
         return None
@@ -156,5 +157,5 @@ def repeat_predictions(engine: DuckDBEngine, fit: RepeatFit, suffix: str,
             model.expected_purchases(horizon_days / 7, x, t_x, T), 4)})
     engine.view_arrow("repeat_predicted", predicted)
     out = f"repeat_purchases{suffix}"
-    engine.materialise(sq.retarget(sq.REPEAT_PURCHASES, names), None, out)
+    engine.materialise(retarget(sq.REPEAT_PURCHASES, names), None, out)
     return out

@@ -40,6 +40,9 @@ FEATURE_WORDS: dict[str, tuple[str, str]] = {
     "scenes_90d": ("recent store and scene visits", "近期到店与场景互动"),
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_WORDS)
+# Fewer buyers than this in the training snapshot teach noise, not demand.
+MIN_BUYERS = 20
+
 PARAMS = {"objective": "binary", "learning_rate": 0.1, "num_leaves": 15,
           "min_data_in_leaf": 50, "feature_fraction": 0.9, "bagging_fraction": 0.8,
           "bagging_freq": 1, "verbose": -1, "seed": 7, "deterministic": True,
@@ -59,6 +62,19 @@ def _matrix(columns: Mapping[str, npt.ArrayLike], categories: Sequence[str],
     return np.column_stack([*cols, codes]) if n else np.empty((0, len(FEATURES) + 1))
 
 
+def _check_learnable(y: Array, held: npt.NDArray[np.bool_]) -> None:
+    """Too few buyers teach noise: refuse, so the build keeps the rules and says why."""
+    buyers = int(y.sum())
+    if buyers < MIN_BUYERS or buyers == y.size:
+        raise ValueError(f"the learned model needs at least {MIN_BUYERS} buyers and some "
+                         f"non-buyers in the training snapshot (it has {buyers} of {y.size}"
+                         "); widen the horizon or add history")
+    for part, name in ((~held, "training"), (held, "calibration")):
+        if y[part].size == 0 or y[part].min() == y[part].max():
+            raise ValueError(f"the {name} members hold only buyers or only non-buyers; "
+                             "add history")
+
+
 @dataclass
 class DemandModel:
     """fit → ``booster_``, ``calibrator_``, ``categories_``; predict_proba; reasons."""
@@ -76,9 +92,7 @@ class DemandModel:
         """``holdout`` marks the rows (whole members) kept to calibrate, not to fit."""
         y = np.asarray(label, dtype=np.float64)
         held = np.asarray(holdout, dtype=bool)
-        if y.size == 0 or y.min() == y.max():
-            raise ValueError("the learned model needs both buyers and non-buyers in the "
-                             "training snapshot; widen the horizon or add history")
+        _check_learnable(y, held)
         self.categories_ = sorted({str(c) for c in np.asarray(category, dtype=object)})
         X = _matrix(columns, self.categories_, category)
         data = lgb.Dataset(X[~held], y[~held], categorical_feature=[len(FEATURES)],

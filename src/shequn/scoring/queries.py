@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlglot
 import sqlglot.expressions as exp
 
 from shequn import conditions
@@ -168,9 +167,3 @@ FROM rule_scores r
 LEFT JOIN demand d USING (member_id, category)
 LEFT JOIN repeat_purchases rp USING (member_id)
 """
-
-
-def retarget(sql: str, tables: dict[str, str]) -> str:
-    """The same query reading other tables (a past snapshot's ``appliances_at``...)."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    return exp.replace_tables(tree, tables).sql(dialect="duckdb")

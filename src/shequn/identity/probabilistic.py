@@ -1,0 +1,111 @@
+"""The probabilistic pass: linking members that share no strong key by their weak keys.
+
+After the exact pass, a dealer's customer card (name, address, birth date; no phone) and
+an online shop account without a phone stand apart from the member they belong to.
+Splink (Fellegi–Sunter, trained unsupervised by EM) scores pairs of exact-pass components
+on name, birth date, address, city and gender; pairs above the threshold are linked,
+unless both sides hold different values of a key one person has only one of (two member
+numbers are two people, however alike their names).
+
+The model is trained on the data at hand, every run: no labelled pairs are needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot.expressions as exp
+
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.sql import count_rows
+
+# Columns compared, in order; a column absent from the data is left out of the model.
+WEAK_COLUMNS = ("name", "birth_date", "address", "city", "gender")
+# The pass needs names and at least this many other weak columns to tell people apart.
+MIN_OTHER_COLUMNS = 1
+# Keys one person holds one value of: two components holding different ones are two people.
+EXCLUSIVE_KEYS = ("member_no", "phone", "wechat_unionid")
+# Deterministic rules for the prior: pairs that agree on these are almost surely one person.
+PRIOR_RULES = (("name", "birth_date"), ("name", "address"))
+PRIOR_RECALL = 0.7
+# Candidate pairs: only records that agree on one of these are compared.
+BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"))
+
+
+@dataclass(frozen=True)
+class ProbabilisticResult:
+    ran: bool
+    why: str = ""
+    records: int = 0
+    candidate_links: int = 0
+    links: int = 0
+    refused_conflicting_keys: int = 0
+    merged_members: int = 0
+
+
+def present_columns(engine: DuckDBEngine, table: str) -> list[str]:
+    """The weak columns that hold at least one value."""
+    cols = [c for c in WEAK_COLUMNS if c in engine.columns(table)]
+    if not cols:
+        return []
+    counts = exp.select(*[exp.func("count", exp.column(c)).as_(c) for c in cols]).from_(
+        exp.to_table(table))
+    row = engine.query(counts.sql(dialect="duckdb")).to_pylist()[0]
+    return [c for c in cols if row[c]]
+
+
+def splink_settings(columns: list[str]) -> Any:
+    """The Splink model over the columns present: names and addresses tolerate a typo
+    and weigh rare values more (term frequencies); the rest must agree exactly."""
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    fuzzy = {"name": 1, "address": 2}
+    comparisons: list[Any] = [
+        cl.LevenshteinAtThresholds(c, [fuzzy[c]]).configure(term_frequency_adjustments=True)
+        if c in fuzzy else cl.ExactMatch(c)
+        for c in columns
+    ]
+    blocking: list[Any] = [block_on(*cols) for cols in BLOCKING if set(cols) <= set(columns)]
+    return SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="unique_id",
+        comparisons=comparisons, blocking_rules_to_generate_predictions=blocking,
+        retain_matching_columns=False, retain_intermediate_calculation_columns=True,
+    )
+
+
+def predict_links(engine: DuckDBEngine, records: str, columns: list[str], threshold: float,
+                  out: str) -> int:
+    """Train on ``records`` (``unique_id`` + the weak columns) and write the pairs whose
+    match probability reaches ``threshold`` to table ``out``
+    (``unique_id_l``, ``unique_id_r``, ``match_probability``, ``match_weight``)."""
+    from splink import Linker, block_on
+
+    logging.getLogger("splink").setLevel(logging.ERROR)  # untrained-level notes are expected
+    api = engine.splink_api()
+    linker = Linker(api.register(records), splink_settings(columns), log_level=None)
+    prior: list[Any] = [block_on(*cols) for cols in PRIOR_RULES if set(cols) <= set(columns)]
+    if prior:
+        linker.training.estimate_probability_two_random_records_match(prior, PRIOR_RECALL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    for cols in (("address",), ("name",)):  # each pass learns the columns it does not fix
+        if cols[0] in columns and len(columns) > 1:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*cols), estimate_without_term_frequencies=True)
+    predicted = linker.inference.predict(threshold_match_probability=threshold)
+    select = exp.select("unique_id_l", "unique_id_r", "match_probability", "match_weight",
+                        _agreed(columns)).from_(exp.to_table(predicted.physical_name))
+    engine.materialise(select.sql(dialect="duckdb"), None, out)
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    return int(engine.scalar(count_rows(out)))
+
+
+def _agreed(columns: list[str]) -> exp.Expr:
+    """The columns whose comparison spoke for the match (a positive partial match weight,
+    ``mw_*``), as words."""
+    words = [exp.If(this=exp.GT(this=exp.column(f"mw_{c}"), expression=exp.Literal.number(0)),
+                    true=exp.Literal.string(c)) for c in columns]
+    return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(", "), *words]
+                         ).as_("agreed")

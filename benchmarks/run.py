@@ -100,6 +100,7 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     import datetime as dt
 
     from shequn.engines.duckdb import DuckDBEngine
+    from shequn.identity.evaluate import score_against_truth
     from shequn.pipeline.build import build
     from shequn.settings import Settings
 
@@ -109,9 +110,14 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     engine = DuckDBEngine(temp_directory=home / ".engine-tmp")
     started = time.perf_counter()
     report = build(settings, engine, dt.date.fromisoformat(as_of))
-    return {"seconds": round(time.perf_counter() - started, 2), "events": report.events,
+    seconds = time.perf_counter() - started
+    truth = sorted(str(p) for p in (work / "world" / "truth").glob("event_person*.parquet"))
+    quality = score_against_truth(engine, truth).to_dict()
+    return {"seconds": round(seconds, 2), "events": report.events,
             "stages": report.timings, "members": report.identity["members"],
-            "events_per_second": round(report.events / (time.perf_counter() - started))}
+            "probabilistic_identity": report.identity.get("probabilistic"),
+            "identity_quality": quality, "models": report.models, "offers": report.offers,
+            "events_per_second": round(report.events / seconds)}
 
 
 STAGES = {"generate": stage_generate, "ingest": stage_ingest, "reingest": stage_reingest,

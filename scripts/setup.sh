@@ -13,6 +13,8 @@ need_apt=()
 $PYTHON -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # LightGBM's wheel links OpenMP's runtime.
 ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || need_apt+=(libgomp1)
+# The Spark engine (PySpark local mode) runs on Java 17.
+java -version 2>&1 | grep -q 'version "17' || need_apt+=(openjdk-17-jre-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

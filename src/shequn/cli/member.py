@@ -79,12 +79,19 @@ def render_member(view: dict[str, Any]) -> None:
             title=f"推荐 Offer: {offer['category']} (score {offer['score']}{chance})"))
     if view["merge_reasons"]:
         t = Table(title="为何合并 Why these identities are one member", title_justify="left")
-        for col in ("key", "joined to", "events", "first seen in"):
+        for col in ("key", "joined to", "events", "evidence 依据"):
             t.add_column(col)
         for r in view["merge_reasons"][:10]:
             t.add_row(f"{r['key_a']} {r['value_a']}", f"{r['key_b']} {r['value_b']}",
-                      str(r["events"]), f"{r['evidence_type']} {r['evidence_event']}")
+                      "" if r["events"] is None else str(r["events"]), _evidence(r))
         out.print(t)
+
+
+def _evidence(reason: dict[str, Any]) -> str:
+    if reason["evidence_type"] == "probabilistic":
+        return (f"相似匹配 weak keys agree ({reason['agreed']}), "
+                f"p = {reason['match_probability']:.3f}")
+    return f"first seen in {reason['evidence_type']} {reason['evidence_event']}"
 
 
 def _price(price: float | None) -> str:

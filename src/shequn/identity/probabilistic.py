@@ -30,8 +30,11 @@ EXCLUSIVE_KEYS = ("member_no", "phone", "wechat_unionid")
 # Deterministic rules for the prior: pairs that agree on these are almost surely one person.
 PRIOR_RULES = (("name", "birth_date"), ("name", "address"))
 PRIOR_RECALL = 0.7
+# Random pairs (almost all non-matches) that teach how often strangers agree.
+U_PAIRS = 3e5
 # Candidate pairs: only records that agree on one of these are compared.
-BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"))
+BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"), ("birth_date", "city"),
+            ("birth_date", "substr(name, 1, 1)"))
 
 
 @dataclass(frozen=True)
@@ -56,24 +59,48 @@ def present_columns(engine: DuckDBEngine, table: str) -> list[str]:
     return [c for c in cols if row[c]]
 
 
-def splink_settings(columns: list[str]) -> Any:
-    """The Splink model over the columns present: names and addresses tolerate a typo
-    and weigh rare values more (term frequencies); the rest must agree exactly."""
+# Levels of each compared column, closest first: exact, then within a typo or two
+# (Levenshtein), then alike (Jaro-Winkler, which suits short names of any script).
+# EM learns how much each level weighs, on the data at hand.
+FUZZY = {"name": ((1, 2), (0.9, 0.7)), "address": ((2, 4), (0.9,)),
+         "birth_date": ((1,), ())}
+
+
+def _comparison(column: str) -> Any:
+    import splink.comparison_level_library as cll
     import splink.comparison_library as cl
+
+    if column not in FUZZY:
+        return cl.ExactMatch(column)
+    edits, alike = FUZZY[column]
+    text = f"CAST({column} AS VARCHAR)"  # dates are compared as written digits
+    exact: Any = cll.ExactMatchLevel(column)
+    if column in ("name", "address"):
+        exact = exact.configure(tf_adjustment_column=column)  # rare values weigh more
+    return cl.CustomComparison(
+        [cll.NullLevel(column), exact,
+         *[cll.LevenshteinLevel(text, d) for d in edits],
+         *[cll.JaroWinklerLevel(text, t) for t in alike], cll.ElseLevel()],
+        output_column_name=column)
+
+
+def splink_settings(columns: list[str]) -> Any:
+    """The Splink model over the columns present; candidate pairs agree on one of the
+    blocking keys."""
     from splink import SettingsCreator, block_on
 
-    fuzzy = {"name": 1, "address": 2}
-    comparisons: list[Any] = [
-        cl.LevenshteinAtThresholds(c, [fuzzy[c]]).configure(term_frequency_adjustments=True)
-        if c in fuzzy else cl.ExactMatch(c)
-        for c in columns
-    ]
-    blocking: list[Any] = [block_on(*cols) for cols in BLOCKING if set(cols) <= set(columns)]
+    blocking: list[Any] = [block_on(*cols) for cols in BLOCKING if _uses(cols, columns)]
     return SettingsCreator(
         link_type="dedupe_only", unique_id_column_name="unique_id",
-        comparisons=comparisons, blocking_rules_to_generate_predictions=blocking,
+        comparisons=[_comparison(c) for c in columns],
+        blocking_rules_to_generate_predictions=blocking,
         retain_matching_columns=False, retain_intermediate_calculation_columns=True,
     )
+
+
+def _uses(rule: tuple[str, ...], columns: list[str]) -> bool:
+    """Whether every column a blocking rule reads is present."""
+    return all(any(c == part or f"({c}," in part for c in columns) for part in rule)
 
 
 def predict_links(engine: DuckDBEngine, records: str, columns: list[str], threshold: float,
@@ -86,10 +113,10 @@ def predict_links(engine: DuckDBEngine, records: str, columns: list[str], thresh
     logging.getLogger("splink").setLevel(logging.ERROR)  # untrained-level notes are expected
     api = engine.splink_api()
     linker = Linker(api.register(records), splink_settings(columns), log_level=None)
-    prior: list[Any] = [block_on(*cols) for cols in PRIOR_RULES if set(cols) <= set(columns)]
+    prior: list[Any] = [block_on(*cols) for cols in PRIOR_RULES if _uses(cols, columns)]
     if prior:
         linker.training.estimate_probability_two_random_records_match(prior, PRIOR_RECALL)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1, num_chunks=1)
     for cols in (("address",), ("name",)):  # each pass learns the columns it does not fix
         if cols[0] in columns and len(columns) > 1:
             linker.training.estimate_parameters_using_expectation_maximisation(

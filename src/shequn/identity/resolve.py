@@ -1,4 +1,5 @@
-"""Identity resolution by exact keys: events → members, with the reasons.
+"""Identity resolution: events → members, with the reasons; exact keys first, then
+(optionally) the probabilistic pass on weak keys (:mod:`.probabilistic`).
 
 Keys seen on one event belong to one person; the members are the connected components
 of that graph, after the guards real CDPs learned the hard way: listed placeholder and
@@ -134,7 +135,8 @@ def _link_probable(engine: DuckDBEngine, as_of: dt.datetime, threshold: float,
         "SELECT count(*) - count(DISTINCT label) FROM link_labels")
     engine.materialise(q.RELABEL, None, "key_labels_relabelled")
     engine.rename("key_labels_relabelled", "key_labels")
-    for scratch in ("link_records", "link_input", "probable_pairs", "label_exclusive", "link_labels"):
+    for scratch in ("link_records", "link_input", "probable_pairs", "label_exclusive",
+                    "link_labels"):
         engine.drop(scratch)
     return ProbabilisticResult(True, "", records, candidates, links, candidates - links,
                                merged)

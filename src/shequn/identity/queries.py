@@ -19,15 +19,13 @@ KEY_PRIORITY = ("member_no", "wechat_unionid", "phone", "email", "customer_id",
 # One row per event and identity key, for the events up to $as_of, in one scan. The key
 # list is the contract's IDENTITY_KEYS (a test keeps the two the same).
 EVENT_KEYS = """
-SELECT seq, ts, type, key_type, key_value FROM (
-    UNPIVOT (
-        SELECT seq, ts, type, phone, email, wechat_openid, wechat_unionid, member_no,
-               device_id, customer_id
-        FROM events WHERE ts <= $as_of
-    )
-    ON phone, email, wechat_openid, wechat_unionid, member_no, device_id, customer_id
-    INTO NAME key_type VALUE key_value
-)
+SELECT seq, ts, type, key_type, key_value
+FROM (
+    SELECT seq, ts, type, phone, email, wechat_openid, wechat_unionid, member_no,
+           device_id, customer_id
+    FROM events WHERE ts <= $as_of
+) UNPIVOT (key_value FOR key_type IN (phone, email, wechat_openid, wechat_unionid,
+                                      member_no, device_id, customer_id))
 """
 
 
@@ -165,7 +163,7 @@ GROUP BY l.label
 # key (both sides holding one means two values: they are in different components).
 LINK_EDGES = """
 SELECT least(p.unique_id_l, p.unique_id_r) AS a, greatest(p.unique_id_l, p.unique_id_r) AS b,
-       p.* EXCLUDE (unique_id_l, unique_id_r)
+       p.match_probability, p.match_weight, p.agreed
 FROM probable_pairs p
 LEFT JOIN label_exclusive xl ON xl.label = p.unique_id_l
 LEFT JOIN label_exclusive xr ON xr.label = p.unique_id_r
@@ -195,4 +193,4 @@ JOIN key_nodes nb ON nb.node = e.b
 JOIN node_members m ON m.node = e.a
 """
 
-ALL_REASONS = "SELECT * FROM merge_reasons UNION ALL BY NAME SELECT * FROM probable_reasons"
+ALL_REASONS = "SELECT * FROM merge_reasons UNION ALL SELECT * FROM probable_reasons"

@@ -1,0 +1,164 @@
+"""The scale-out engine: the same operations as :class:`DuckDBEngine`, run by Spark.
+
+Stages keep writing DuckDB SQL; :func:`to_spark` binds the ``$name`` parameters as
+literals and has SQLGlot write Spark SQL, with the few differences between the two
+engines declared below as data. Materialised tables are written as Parquet under the
+engine's work folder and read back as temporary views, so a long build never carries
+a growing lineage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlglot
+import sqlglot.expressions as exp
+
+# DuckDB functions that Spark knows by another name (same arguments, same meaning).
+FUNCTION_NAMES = {"LIST_POSITION": "ARRAY_POSITION", "LIST_HAS_ANY": "ARRAYS_OVERLAP",
+                  "EPOCH_US": "UNIX_MICROS"}
+
+
+def literal(value: Any) -> exp.Expression:
+    """A bound parameter as a Spark literal."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    if isinstance(value, dt.datetime):
+        utc = value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+        return exp.cast(exp.Literal.string(utc.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, list | tuple):
+        return exp.Array(expressions=[literal(v) for v in value])
+    return exp.Literal.string(str(value))
+
+
+def _bind(node: exp.Expression, params: Mapping[str, Any]) -> exp.Expression:
+    if isinstance(node, exp.Placeholder | exp.Parameter):
+        name = node.name
+        if name not in params:
+            raise KeyError(f"query parameter ${name} has no value")
+        return literal(params[name])
+    return node
+
+
+def _rename(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.ArrayOverlaps):
+        return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Anonymous) and node.name.upper() in FUNCTION_NAMES:
+        return exp.Anonymous(this=FUNCTION_NAMES[node.name.upper()],
+                             expressions=node.expressions)
+    return node
+
+
+def to_spark(sql: str, params: Mapping[str, Any] | None = None) -> str:
+    """DuckDB SQL with ``$name`` parameters → one Spark SQL statement."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(lambda n: _bind(n, params or {})).transform(_rename)
+    return tree.sql(dialect="spark")
+
+
+class SparkEngine:
+    """A local (or cluster) Spark session with the operations the build asks for."""
+
+    name = "spark"
+
+    def __init__(self, master: str = "local[2]", work_dir: Path | None = None,
+                 session: Any = None) -> None:
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+
+        self._spark = session or (
+            SparkSession.builder.master(master).appName("shequn")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.memory", "2g")
+            # Splink's string-similarity functions (Jaro-Winkler...), shipped in its wheel
+            .config("spark.jars", similarity_jar_location())
+            .getOrCreate())
+        self._spark.sparkContext.setLogLevel("ERROR")
+        self._work = Path(work_dir or tempfile.mkdtemp(prefix="shequn-spark-"))
+        self._work.mkdir(parents=True, exist_ok=True)
+        self._serial = itertools.count()
+
+    @property
+    def session(self) -> Any:
+        return self._spark
+
+    def close(self) -> None:
+        shutil.rmtree(self._work, ignore_errors=True)
+
+    def _df(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._spark.sql(to_spark(sql, params))
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None,
+              tables: Mapping[str, pa.Table] | None = None) -> pa.Table:
+        for name, table in (tables or {}).items():
+            self.view_arrow(name, table)
+        try:
+            return self._df(sql, params).toArrow()
+        finally:
+            for name in tables or {}:
+                self.drop(name)
+
+    def stream(self, sql: str, params: Mapping[str, Any] | None = None,
+               rows: int = 250_000) -> Iterator[pa.RecordBatch]:
+        # the driver collects the result as Arrow; batches keep the consumer's contract
+        yield from self._df(sql, params).toArrow().to_batches(rows)
+
+    def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
+        path = self._work / f"{name}-{next(self._serial)}"
+        self._df(sql, params).write.parquet(str(path))
+        self._spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        row = self._df(sql, params).first()
+        return row[0] if row else None
+
+    def rename(self, old: str, new: str) -> None:
+        self._spark.table(old).createOrReplaceTempView(new)
+        self._spark.catalog.dropTempView(old)
+
+    def view_parquet(self, name: str, files: Sequence[str]) -> None:
+        self._spark.read.option("mergeSchema", "true").parquet(*files
+                                                               ).createOrReplaceTempView(name)
+
+    def view_arrow(self, name: str, table: pa.Table) -> None:
+        path = self._work / f"{name}-{next(self._serial)}.parquet"
+        pq.write_table(table, path)
+        self._spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def columns(self, name: str) -> list[str]:
+        return list(self._spark.table(name).columns)
+
+    def table(self, name: str) -> pa.Table:
+        return self._spark.table(name).toArrow()
+
+    def write_table(self, name: str, path: Path) -> int:
+        table = self.table(name)
+        pq.write_table(table, path, compression="zstd")
+        return table.num_rows
+
+    def drop(self, name: str) -> None:
+        self._spark.catalog.dropTempView(name)
+
+    def splink_api(self) -> Any:
+        from splink import SparkAPI
+
+        # Splink breaks its lineage by checkpoints, kept in the engine's work folder
+        self._spark.sparkContext.setCheckpointDir(str(self._work / "checkpoints"))
+        return SparkAPI(spark_session=self._spark)

@@ -7,6 +7,7 @@ environment at import time. Each field may be set as ``SHEQUN_<NAME>``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +82,14 @@ class Settings(BaseSettings):
     tags_file: Path | None = Field(
         None, description="YAML file of tags, segments and audiences; empty uses the "
         "one shipped with shequn (src/shequn/tags/default.yaml).",
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="Engine of the batch stages (build, backtest): the embedded "
+        "DuckDB, or Spark when one machine is not enough. Reading snapshots stays embedded.",
+    )
+    spark_master: str = Field(
+        "local[*]", description="Spark master URL for the Spark engine (local[*] runs "
+        "Spark in this process's machine, on every core).",
     )
     threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
     memory_limit: str = Field(

@@ -16,3 +16,34 @@ def retarget(sql: str, tables: dict[str, str]) -> str:
 def count_rows(table: str) -> str:
     return exp.select(exp.func("count", exp.Star())).from_(exp.to_table(table)).sql(
         dialect="duckdb")
+
+
+HEX_DIGITS = "0123456789abcdef"
+HASH_DIGITS = 7  # 16^7 ≈ 268M buckets
+
+
+def stable_hash(*args: exp.Expression) -> exp.Expression:
+    """A number from the MD5 of the arguments that every engine computes alike (the
+    engines' own ``hash`` functions differ): the first hex digits, read with ``instr``
+    and arithmetic, which DuckDB and Spark share."""
+    text = [exp.cast(a, "VARCHAR") for a in args]
+    digest = exp.func("md5", exp.Anonymous(this="concat_ws",
+                                           expressions=[exp.Literal.string("|"), *text]))
+    total: exp.Expression = exp.Literal.number(0)
+    for i in range(HASH_DIGITS):
+        digit = exp.Sub(this=exp.Anonymous(this="instr", expressions=[
+            exp.Literal.string(HEX_DIGITS),
+            exp.Substring(this=digest.copy(), start=exp.Literal.number(i + 1),
+                          length=exp.Literal.number(1))]), expression=exp.Literal.number(1))
+        total = exp.Add(this=exp.Mul(this=exp.paren(total), expression=exp.Literal.number(16)),
+                        expression=digit)
+    return exp.paren(total)
+
+
+def expand_stable_hash(sql: str) -> str:
+    """Queries write ``stable_hash(a, b)``; this spells it out for the engines."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(lambda n: stable_hash(*n.expressions)
+                          if isinstance(n, exp.Anonymous) and n.name.lower() == "stable_hash"
+                          else n)
+    return tree.sql(dialect="duckdb")

@@ -12,7 +12,14 @@ from pydantic import ValidationError
 
 from shequn import __version__
 from shequn.cli import output
-from shequn.cli.common import JsonOpt, engine_for, parse_day, settings_of, stage_progress
+from shequn.cli.common import (
+    JsonOpt,
+    batch_engine,
+    engine_for,
+    parse_day,
+    settings_of,
+    stage_progress,
+)
 from shequn.cli.member import render_member
 from shequn.cli.scoring import backtest_cmd
 from shequn.cli.segments import portrait_cmd, segments_cmd
@@ -284,7 +291,7 @@ def build_cmd(
     day = parse_day(as_of, "--as-of")
     try:
         with stage_progress("building", not as_json) as tick:
-            report = build(settings, engine_for(settings), day, progress=tick)
+            report = build(settings, batch_engine(settings), day, progress=tick)
     except EmptyLake as error:
         output.fail(str(error))
     if as_json:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from shequn.cli import output
+from shequn.engines.base import Engine
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.settings import Settings
 
@@ -24,6 +25,16 @@ def settings_of(ctx: typer.Context) -> Settings:
 def engine_for(settings: Settings) -> DuckDBEngine:
     return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
                         temp_directory=settings.home / ".engine-tmp")
+
+
+def batch_engine(settings: Settings) -> Engine:
+    """The engine of the batch stages: DuckDB, or Spark when the settings say so."""
+    if settings.engine == "spark":
+        from shequn.engines.spark import SparkEngine
+
+        return SparkEngine(master=settings.spark_master,
+                           work_dir=settings.home / ".engine-tmp" / "spark")
+    return engine_for(settings)
 
 
 def parse_day(text: str | None, option: str) -> dt.date | None:

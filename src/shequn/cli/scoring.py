@@ -9,7 +9,7 @@ import orjson
 import typer
 
 from shequn.cli import output
-from shequn.cli.common import JsonOpt, engine_for, parse_day, settings_of, stage_progress
+from shequn.cli.common import JsonOpt, batch_engine, parse_day, settings_of, stage_progress
 from shequn.pipeline.backtest import NotEnoughHistory, backtest
 from shequn.pipeline.build import EmptyLake
 
@@ -41,7 +41,7 @@ def backtest_cmd(
     day = parse_day(as_of, "--as-of")
     try:
         with stage_progress("backtest", not as_json) as tick:
-            report = backtest(settings, engine_for(settings), day, progress=tick)
+            report = backtest(settings, batch_engine(settings), day, progress=tick)
     except (EmptyLake, NotEnoughHistory, ValueError) as error:
         output.fail(str(error))
     folder = settings.home / "backtests"

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -54,7 +54,38 @@ def _bind(node: exp.Expression, params: Mapping[str, Any]) -> exp.Expression:
     return node
 
 
+def _ordered_list(node: exp.ArrayAgg) -> exp.Expression:
+    """``list(v ORDER BY k1, k2 DESC)``: Spark's ``collect_list`` keeps no order, so the
+    values travel in structs led by their sort keys (a descending key negated), are
+    sorted, and are taken out again."""
+    order = node.this
+    keys = []
+    for i, ordered in enumerate(order.expressions):
+        key = ordered.this.copy()
+        if ordered.args.get("desc"):
+            key = exp.Neg(this=exp.paren(key))  # numeric keys only, as in our queries
+        keys.append(exp.alias_(key, f"k{i}"))
+    packed = exp.Anonymous(this="STRUCT", expressions=[*keys,
+                                                        exp.alias_(order.this.copy(), "v")])
+    collected = exp.Anonymous(this="COLLECT_LIST", expressions=[packed])
+    ordered_list = exp.Anonymous(this="ARRAY_SORT", expressions=[collected])
+    lam = exp.Lambda(this=exp.Dot(this=exp.to_identifier("x"), expression=exp.to_identifier("v")),
+                     expressions=[exp.to_identifier("x")])
+    return exp.Anonymous(this="TRANSFORM", expressions=[ordered_list, lam])
+
+
 def _rename(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+        return _ordered_list(node)
+    if isinstance(node, exp.Literal) and not node.is_string and "." in node.this:
+        return exp.cast(node.copy(), "DOUBLE")  # DuckDB computes in doubles, Spark in decimals
+    if (isinstance(node, exp.Anonymous) and node.name.upper() == "DATE_SUB"
+            and len(node.expressions) == 3):  # DuckDB's whole units elapsed
+        unit, start, end = node.expressions
+        return exp.Anonymous(this="TIMESTAMPDIFF", expressions=[exp.var(unit.name.upper()),
+                                                                 start, end])
+    if isinstance(node, exp.ToDays):  # an interval of n days
+        return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[node.this])
     if isinstance(node, exp.ArrayOverlaps):
         return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
     if isinstance(node, exp.Anonymous) and node.name.upper() in FUNCTION_NAMES:
@@ -74,6 +105,11 @@ class SparkEngine:
     """A local (or cluster) Spark session with the operations the build asks for."""
 
     name = "spark"
+    # Spark's string distances count characters (Splink's jar adds Jaro-Winkler).
+    text_distance: ClassVar[dict[str, str]] = {
+        "levenshtein": "levenshtein",
+        "jaro_winkler": "jaro_winkler"}
+    dialect = "spark"
 
     def __init__(self, master: str = "local[2]", work_dir: Path | None = None,
                  session: Any = None) -> None:

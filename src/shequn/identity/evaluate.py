@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 
 # $truth: Parquet files with (event_id, person_id); records are the identify events.
 CONTINGENCY = """
@@ -58,7 +58,7 @@ class PairScore:
                 "f1": round(self.f1, 4)}
 
 
-def score_against_truth(engine: DuckDBEngine, truth_files: list[str]) -> PairScore:
+def score_against_truth(engine: Engine, truth_files: list[str]) -> PairScore:
     row = engine.query(CONTINGENCY, {"truth": truth_files}).to_pylist()[0]
     return PairScore(int(row["records"]), int(row["true_pairs"] or 0),
                      int(row["predicted_pairs"] or 0), int(row["true_positive"] or 0))

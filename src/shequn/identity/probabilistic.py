@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.sql import count_rows
 
 # Columns compared, in order; a column absent from the data is left out of the model.
@@ -48,7 +48,7 @@ class ProbabilisticResult:
     merged_members: int = 0
 
 
-def present_columns(engine: DuckDBEngine, table: str) -> list[str]:
+def present_columns(engine: Engine, table: str) -> list[str]:
     """The weak columns that hold at least one value."""
     cols = [c for c in WEAK_COLUMNS if c in engine.columns(table)]
     if not cols:
@@ -66,25 +66,38 @@ FUZZY = {"name": ((1, 2), (0.9, 0.7)), "address": ((2, 4), (0.9,)),
          "birth_date": ((1,), ())}
 
 
-def _comparison(column: str) -> Any:
+def _comparison(column: str, engine: Engine) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
     if column not in FUZZY:
         return cl.ExactMatch(column)
     edits, alike = FUZZY[column]
-    text = f"CAST({column} AS VARCHAR)"  # dates are compared as written digits
     exact: Any = cll.ExactMatchLevel(column)
     if column in ("name", "address"):
         exact = exact.configure(tf_adjustment_column=column)  # rare values weigh more
     return cl.CustomComparison(
         [cll.NullLevel(column), exact,
-         *[cll.LevenshteinLevel(text, d) for d in edits],
-         *[cll.JaroWinklerLevel(text, t) for t in alike], cll.ElseLevel()],
+         *[_distance_level(engine, "levenshtein", column, exp.LTE, d) for d in edits],
+         *[_distance_level(engine, "jaro_winkler", column, exp.GTE, t) for t in alike],
+         cll.ElseLevel()],
         output_column_name=column)
 
 
-def splink_settings(columns: list[str]) -> Any:
+def _distance_level(engine: Engine, distance: str, column: str, compare: type[exp.Binary],
+                    threshold: float) -> Any:
+    """A level on a character-level distance (dates compared as written digits)."""
+    import splink.comparison_level_library as cll
+
+    sides = [exp.cast(exp.column(f"{column}_{side}"), "VARCHAR") for side in ("l", "r")]
+    condition = compare(this=exp.Anonymous(this=engine.text_distance[distance],
+                                           expressions=sides),
+                        expression=exp.Literal.number(threshold))
+    return cll.CustomLevel(condition.sql(dialect=engine.dialect),
+                           label_for_charts=f"{column} {distance} {threshold}")
+
+
+def splink_settings(columns: list[str], engine: Engine) -> Any:
     """The Splink model over the columns present; candidate pairs agree on one of the
     blocking keys."""
     from splink import SettingsCreator, block_on
@@ -92,7 +105,7 @@ def splink_settings(columns: list[str]) -> Any:
     blocking: list[Any] = [block_on(*cols) for cols in BLOCKING if _uses(cols, columns)]
     return SettingsCreator(
         link_type="dedupe_only", unique_id_column_name="unique_id",
-        comparisons=[_comparison(c) for c in columns],
+        comparisons=[_comparison(c, engine) for c in columns],
         blocking_rules_to_generate_predictions=blocking,
         retain_matching_columns=False, retain_intermediate_calculation_columns=True,
     )
@@ -103,7 +116,7 @@ def _uses(rule: tuple[str, ...], columns: list[str]) -> bool:
     return all(any(c == part or f"({c}," in part for c in columns) for part in rule)
 
 
-def predict_links(engine: DuckDBEngine, records: str, columns: list[str], threshold: float,
+def predict_links(engine: Engine, records: str, columns: list[str], threshold: float,
                   out: str) -> int:
     """Train on ``records`` (``unique_id`` + the weak columns) and write the pairs whose
     match probability reaches ``threshold`` to table ``out``
@@ -112,7 +125,7 @@ def predict_links(engine: DuckDBEngine, records: str, columns: list[str], thresh
 
     logging.getLogger("splink").setLevel(logging.ERROR)  # untrained-level notes are expected
     api = engine.splink_api()
-    linker = Linker(api.register(records), splink_settings(columns), log_level=None)
+    linker = Linker(api.register(records), splink_settings(columns, engine), log_level=None)
     prior: list[Any] = [block_on(*cols) for cols in PRIOR_RULES if _uses(cols, columns)]
     if prior:
         linker.training.estimate_probability_two_random_records_match(prior, PRIOR_RECALL)

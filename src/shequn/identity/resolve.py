@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.identity import queries as q
 from shequn.identity.probabilistic import (
     EXCLUSIVE_KEYS,
@@ -47,7 +47,7 @@ class IdentityResult:
     probabilistic: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
+def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100,
             match_probability: float | None = None) -> IdentityResult:
     """Build ``identity_map``, ``event_members``, ``merge_reasons`` and
@@ -95,7 +95,7 @@ def resolve(engine: DuckDBEngine, as_of: dt.datetime, cap: int,
     return result
 
 
-def _components(engine: DuckDBEngine, labels: str, edges: str, max_rounds: int) -> int:
+def _components(engine: Engine, labels: str, edges: str, max_rounds: int) -> int:
     """Connected components by iterated minimum label: ``labels`` (node, label) ends
     with each node labelled by the smallest node of its component; returns the rounds."""
     step = retarget(q.LABELS_STEP, {"key_labels": labels, "key_edges": edges})
@@ -112,7 +112,7 @@ def _components(engine: DuckDBEngine, labels: str, edges: str, max_rounds: int) 
     return rounds
 
 
-def _link_probable(engine: DuckDBEngine, as_of: dt.datetime, threshold: float,
+def _link_probable(engine: Engine, as_of: dt.datetime, threshold: float,
                    max_rounds: int) -> ProbabilisticResult:
     """Link exact-pass components by weak keys; relabels ``key_labels`` and leaves the
     accepted links in ``link_edges``."""

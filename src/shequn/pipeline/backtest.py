@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.pipeline.build import as_of_time, open_lake, resolve_identity
 from shequn.profile import queries as pq_
 from shequn.scoring import metrics
@@ -55,7 +55,7 @@ def _judge(label: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str, Any]:
     return out
 
 
-def backtest(settings: Settings, engine: DuckDBEngine, evaluate_at: dt.date | None = None,
+def backtest(settings: Settings, engine: Engine, evaluate_at: dt.date | None = None,
              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     open_lake(settings, engine)
     horizon = dt.timedelta(days=settings.demand_horizon_days)

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.identity.resolve import IdentityResult, resolve
 from shequn.lake.store import Lake
 from shequn.offers import queries as oq
@@ -79,14 +79,14 @@ class BuildReport:
         return asdict(self)
 
 
-def as_of_time(engine: DuckDBEngine, as_of: dt.date | None) -> dt.datetime:
+def as_of_time(engine: Engine, as_of: dt.date | None) -> dt.datetime:
     if as_of is not None:  # the whole day belongs to the past
         return dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
     micros = engine.scalar(LATEST_TS)
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
 
 
-def reference_views(engine: DuckDBEngine, lake: Lake) -> None:
+def reference_views(engine: Engine, lake: Lake) -> None:
     """Reference tables as views; an empty one with the declared columns when absent."""
     from shequn.events.schema import ARROW_TYPES
 
@@ -100,13 +100,13 @@ def reference_views(engine: DuckDBEngine, lake: Lake) -> None:
         engine.view_arrow(f"ref_{name}", table)
 
 
-def resolve_identity(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings
+def resolve_identity(engine: Engine, as_of: dt.datetime, settings: Settings
                      ) -> IdentityResult:
     match = settings.identity_match_probability if settings.identity_probabilistic else None
     return resolve(engine, as_of, settings.identity_key_cap, match_probability=match)
 
 
-def _profile(engine: DuckDBEngine, as_of: dt.datetime) -> None:
+def _profile(engine: Engine, as_of: dt.datetime) -> None:
     params = {"as_of": as_of}
     engine.materialise(pq_.MEMBER_EVENTS, params, "member_events")
     engine.materialise(pq_.PORTRAIT, None, "portrait")
@@ -117,7 +117,7 @@ def _profile(engine: DuckDBEngine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.PROFILES, params, "profiles")
 
 
-def open_lake(settings: Settings, engine: DuckDBEngine) -> None:
+def open_lake(settings: Settings, engine: Engine) -> None:
     """The view ``events`` over the committed lake, and the reference views."""
     lake = Lake(settings.lake_dir)
     files = lake.event_files()
@@ -127,13 +127,13 @@ def open_lake(settings: Settings, engine: DuckDBEngine) -> None:
     reference_views(engine, lake)
 
 
-def _rule_scores(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings) -> None:
+def _rule_scores(engine: Engine, as_of: dt.datetime, settings: Settings) -> None:
     check_rules(DEFAULT_RULES, FEATURE_COLUMNS)
     feature_snapshot(engine, as_of, "", settings)
     engine.materialise(sq.scores_sql(DEFAULT_RULES), None, "rule_scores")
 
 
-def _repeat(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings,
+def _repeat(engine: Engine, as_of: dt.datetime, settings: Settings,
             report: BuildReport) -> None:
     fit = fit_repeat_model(engine, as_of, "")
     if fit is None:
@@ -148,11 +148,11 @@ def _repeat(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings,
         "log_likelihood": round(model.log_likelihood_, 2), "customers": model.customers_}
 
 
-def _learned(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings, work: Path,
+def _learned(engine: Engine, as_of: dt.datetime, settings: Settings, work: Path,
              report: BuildReport) -> None:
     """Train on the past, score today; when the past cannot teach (no buyers, too
     little history) the scores keep the rules alone and the report says why."""
-    out = work / "_demand.parquet"
+    out = work / "demand-scratch.parquet"  # no leading _: Hadoop readers skip such files
     try:
         model = train_demand_model(engine, as_of, settings)
     except ValueError as err:
@@ -169,7 +169,7 @@ def _learned(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings, work:
     out.unlink()
 
 
-def tag_tables(engine: DuckDBEngine, spec: TagFile) -> None:
+def tag_tables(engine: Engine, spec: TagFile) -> None:
     """``member_tags``, ``segment_flags``, ``tags``, ``segments`` and ``audiences`` from
     the table ``traits``."""
     traits = engine.columns("traits")
@@ -180,7 +180,7 @@ def tag_tables(engine: DuckDBEngine, spec: TagFile) -> None:
     engine.materialise(tc.audiences_sql(spec, traits), None, "audiences")
 
 
-def _tags(engine: DuckDBEngine, spec: TagFile, report: BuildReport) -> None:
+def _tags(engine: Engine, spec: TagFile, report: BuildReport) -> None:
     engine.materialise(tc.TRAITS, None, "traits")
     tag_tables(engine, spec)
     report.segments = {r["name"]: r["members"] for r in engine.query(SEGMENT_COUNTS)
@@ -189,7 +189,7 @@ def _tags(engine: DuckDBEngine, spec: TagFile, report: BuildReport) -> None:
                         for r in engine.query(AUDIENCE_COUNTS).to_pylist()}
 
 
-def _offers(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings,
+def _offers(engine: Engine, as_of: dt.datetime, settings: Settings,
             report: BuildReport) -> None:
     engine.materialise(oq.CONTACTS, {"as_of": as_of, "cap_days": settings.offer_cap_days},
                        "contacts")
@@ -210,7 +210,7 @@ def _offers(engine: DuckDBEngine, as_of: dt.datetime, settings: Settings,
     engine.drop("contacts")
 
 
-def build(settings: Settings, engine: DuckDBEngine, as_of: dt.date | None = None,
+def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
           progress: Callable[[str], None] | None = None) -> BuildReport:
     spec = load_tags(settings.tags_file)  # a broken tag file fails before any work
     open_lake(settings, engine)

@@ -100,7 +100,7 @@ fixed AS (
     GROUP BY ALL
 )
 SELECT b.member_id, b.category, b.product_id, b.serial, b.bought_at, b.bought_times,
-       date_diff('day', b.bought_at, $as_of) / 365.25 AS age_years,
+       date_diff('day', CAST(b.bought_at AS DATE), CAST($as_of AS DATE)) / 365.25 AS age_years,
        coalesce(f.repairs, 0) AS repairs, coalesce(f.repairs_12m, 0) AS repairs_12m,
        f.last_repair
 FROM bought b LEFT JOIN fixed f USING (member_id, category)
@@ -130,15 +130,15 @@ SELECT i.member_id,
        coalesce(h.household_id, 'h' || substr(md5(i.member_id), 1, 15)) AS household_id,
        i.identity_count, i.identities,
        p.* EXCLUDE (member_id),
-       date_diff('year', p.birth_date, CAST($as_of AS DATE)) AS age,
+       date_sub('year', p.birth_date, CAST($as_of AS DATE)) AS age,
        rc.grade AS community_grade,
        a.* EXCLUDE (member_id),
-       date_diff('day', a.last_purchase, $as_of) AS recency_days,
+       date_diff('day', CAST(a.last_purchase AS DATE), CAST($as_of AS DATE)) AS recency_days,
        t.interests, t.interest_share
 FROM identities i
 LEFT JOIN portrait p USING (member_id)
 LEFT JOIN (
-    SELECT member_id, list(topic ORDER BY share DESC) AS interests,
+    SELECT member_id, list(topic ORDER BY share DESC, topic) AS interests,
            map_from_entries(list({'k': topic, 'v': share})) AS interest_share
     FROM interests GROUP BY member_id
 ) t USING (member_id)

@@ -17,24 +17,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.profile import queries as pq_
 from shequn.scoring import queries as sq
 from shequn.scoring.bgnbd import BetaGeometricNBD
 from shequn.scoring.model import FEATURES, DemandModel
 from shequn.settings import Settings
-from shequn.sql import retarget
+from shequn.sql import expand_stable_hash, retarget
 
 SNAPSHOT_TABLES = ("appliances", "typical_life", "features", "member_history",
                    "model_features", "bought_after", "repeat_history")
 MIN_GAPS = 20  # repeat purchases needed before a category's usual life is learnt
 CALIBRATION_BUCKETS = 5  # one member in five calibrates instead of fitting
 
-SAMPLE = """
-SELECT *, hash(member_id) % $buckets = 0 AS holdout
-FROM labelled WHERE hash(member_id, category) % $stride = 0
+SAMPLE = expand_stable_hash("""
+SELECT *, stable_hash(member_id) % $buckets = 0 AS holdout
+FROM labelled WHERE stable_hash(member_id, category) % $stride = 0
 ORDER BY member_id, category
-"""
+""")
 DEMAND_SCHEMA = pa.schema([("member_id", pa.string()), ("category", pa.string()),
                            ("probability", pa.float64()),
                            ("model_reasons", pa.list_(pa.string()))])
@@ -44,7 +44,7 @@ def _names(suffix: str) -> dict[str, str]:
     return {t: f"{t}{suffix}" for t in SNAPSHOT_TABLES}
 
 
-def feature_snapshot(engine: DuckDBEngine, at: dt.datetime, suffix: str,
+def feature_snapshot(engine: Engine, at: dt.datetime, suffix: str,
                      settings: Settings) -> str:
     """The model's features as of ``at`` into ``model_features<suffix>``."""
     names = _names(suffix)
@@ -62,7 +62,7 @@ def feature_snapshot(engine: DuckDBEngine, at: dt.datetime, suffix: str,
     return names["model_features"]
 
 
-def labelled_snapshot(engine: DuckDBEngine, at: dt.datetime, suffix: str,
+def labelled_snapshot(engine: Engine, at: dt.datetime, suffix: str,
                       settings: Settings) -> str:
     """A snapshot as of ``at`` with ``label``: bought the category in the horizon after."""
     names = _names(suffix)
@@ -79,7 +79,7 @@ def model_columns(batch: pa.RecordBatch | pa.Table) -> dict[str, np.ndarray]:
             for f in FEATURES if f in batch.schema.names}
 
 
-def train_demand_model(engine: DuckDBEngine, as_of: dt.datetime,
+def train_demand_model(engine: Engine, as_of: dt.datetime,
                        settings: Settings) -> DemandModel:
     """Fit on the snapshot one horizon before ``as_of``, labelled by what came after."""
     start = as_of - dt.timedelta(days=settings.demand_horizon_days)
@@ -95,7 +95,7 @@ def train_demand_model(engine: DuckDBEngine, as_of: dt.datetime,
                              sample.column("holdout").to_numpy(zero_copy_only=False))
 
 
-def score_demand(engine: DuckDBEngine, model: DemandModel, features: str, out: Path,
+def score_demand(engine: Engine, model: DemandModel, features: str, out: Path,
                  settings: Settings) -> int:
     """Probabilities and reason codes for every row of ``features``, written to ``out``
     batch by batch; returns the row count."""
@@ -126,7 +126,7 @@ class RepeatFit(NamedTuple):
     histories: pa.Table  # the distinct (x, t_x, T) with how many members have each
 
 
-def fit_repeat_model(engine: DuckDBEngine, as_of: dt.datetime, suffix: str
+def fit_repeat_model(engine: Engine, as_of: dt.datetime, suffix: str
                      ) -> RepeatFit | None:
     """BG/NBD on every member's purchase days up to ``as_of``; None with no repeat
     buyer (the model cannot be identified)."""
@@ -142,7 +142,7 @@ def fit_repeat_model(engine: DuckDBEngine, as_of: dt.datetime, suffix: str
     return RepeatFit(model, histories)
 
 
-def repeat_predictions(engine: DuckDBEngine, fit: RepeatFit, suffix: str,
+def repeat_predictions(engine: Engine, fit: RepeatFit, suffix: str,
                        horizon_days: int) -> str:
     """``repeat_purchases<suffix>``: each member's history, P(alive) and expected
     purchases in the horizon, computed once per distinct history."""

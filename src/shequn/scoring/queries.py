@@ -20,7 +20,8 @@ from shequn.scoring.rules import Rule
 TYPICAL_LIFE = """
 WITH gaps AS (
     SELECT category,
-           date_diff('day', ts, lead(ts) OVER (PARTITION BY member_id, category ORDER BY ts))
+           date_diff('day', CAST(ts AS DATE),
+                     CAST(lead(ts) OVER (PARTITION BY member_id, category ORDER BY ts) AS DATE))
                / 365.25 AS years
     FROM member_events
     WHERE type = 'purchase' AND category IS NOT NULL AND ts <= $as_of
@@ -96,7 +97,8 @@ SELECT member_id,
     count(*) FILTER (WHERE type = 'purchase') AS purchases_total,
     count(*) FILTER (WHERE type = 'purchase' AND ts > $as_of - INTERVAL 365 DAY)
         AS purchases_365d,
-    coalesce(date_diff('day', max(ts) FILTER (WHERE type = 'purchase'), $as_of), 3650)
+    coalesce(date_diff('day', CAST(max(ts) FILTER (WHERE type = 'purchase') AS DATE),
+                       CAST($as_of AS DATE)), 3650)
         AS days_since_purchase,
     count(*) FILTER (WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY)
         AS views_90d,
@@ -146,7 +148,10 @@ SELECT member_id, count(*) - 1 AS x,
 FROM days GROUP BY member_id
 """
 
-REPEAT_DISTINCT = 'SELECT x, t_x, "T", count(*) AS customers FROM repeat_history GROUP BY ALL'
+REPEAT_DISTINCT = """
+SELECT x, t_x, "T", count(*) AS customers FROM repeat_history GROUP BY ALL
+ORDER BY x, t_x, "T"  -- the same order, so the same sums, on every engine
+"""
 
 REPEAT_PURCHASES = """
 SELECT h.member_id, h.x AS repeat_purchases, round(h.t_x, 2) AS t_x, round(h."T", 2) AS "T",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import sqlglot.expressions as exp
 
 from shequn import conditions
+from shequn.sql import stable_hash
 from shequn.tags.spec import Tag, TagFile
 
 HOLDOUT_BUCKETS = 10_000
@@ -143,7 +144,7 @@ def audiences_sql(spec: TagFile, traits: Sequence[str]) -> str:
         cond = conditions.check(f"audience {a.name}", a.when, known).copy()
         if a.segment:
             cond = exp.and_(exp.column(a.segment), cond)
-        bucket = exp.Mod(this=exp.func("hash", _lit(a.name), exp.column("member_id")),
+        bucket = exp.Mod(this=stable_hash(_lit(a.name), exp.column("member_id")),
                          expression=exp.Literal.number(HOLDOUT_BUCKETS))
         group = exp.If(this=exp.LT(this=bucket, expression=exp.Literal.number(
             round(a.holdout * HOLDOUT_BUCKETS))), true=_lit("holdout"), false=_lit("target"))

@@ -1,0 +1,42 @@
+"""What a stage may ask of an engine; :class:`~.duckdb.DuckDBEngine` and
+:class:`~.spark.SparkEngine` both provide it, so every stage is written once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import pyarrow as pa
+
+
+class Engine(Protocol):
+    name: str
+    dialect: str  # SQLGlot's name for the engine's SQL
+    text_distance: ClassVar[dict[str, str]]  # character-level string distances by name
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None,
+              tables: Mapping[str, pa.Table] | None = None) -> pa.Table: ...
+
+    def stream(self, sql: str, params: Mapping[str, Any] | None = None,
+               rows: int = 250_000) -> Iterator[pa.RecordBatch]: ...
+
+    def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None: ...
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any: ...
+
+    def rename(self, old: str, new: str) -> None: ...
+
+    def view_parquet(self, name: str, files: Sequence[str]) -> None: ...
+
+    def view_arrow(self, name: str, table: pa.Table) -> None: ...
+
+    def columns(self, name: str) -> list[str]: ...
+
+    def table(self, name: str) -> pa.Table: ...
+
+    def write_table(self, name: str, path: Path) -> int: ...
+
+    def drop(self, name: str) -> None: ...
+
+    def splink_api(self) -> Any: ...

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         "learned demand model (an even sample when there are more).",
     )
     model_reason_probability: float = Field(
-        0.05, ge=0, le=1, description="Reason codes are worked out for learned "
+        0.10, ge=0, le=1, description="Reason codes are worked out for learned "
         "probabilities from this level up (the members anyone will look at).",
     )
     tags_file: Path | None = Field(

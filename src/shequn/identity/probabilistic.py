@@ -32,6 +32,9 @@ PRIOR_RULES = (("name", "birth_date"), ("name", "address"))
 PRIOR_RECALL = 0.7
 # Random pairs (almost all non-matches) that teach how often strangers agree.
 U_PAIRS = 3e5
+# Pairs each EM pass learns from: common names make the name block grow with the
+# square of the data, and a sample teaches the same weights.
+EM_PAIRS = 1e6
 # Candidate pairs: only records that agree on one of these are compared.
 BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"), ("birth_date", "city"),
             ("birth_date", "substr(name, 1, 1)"))
@@ -133,7 +136,8 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold: f
     for cols in (("address",), ("name",)):  # each pass learns the columns it does not fix
         if cols[0] in columns and len(columns) > 1:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols), estimate_without_term_frequencies=True)
+                block_on(*cols), estimate_without_term_frequencies=True,
+                max_pairs=EM_PAIRS)
     predicted = linker.inference.predict(threshold_match_probability=threshold)
     select = exp.select("unique_id_l", "unique_id_r", "match_probability", "match_weight",
                         _agreed(columns)).from_(exp.to_table(predicted.physical_name))

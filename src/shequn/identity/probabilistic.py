@@ -93,9 +93,14 @@ def _distance_level(engine: Engine, distance: str, column: str, compare: type[ex
     import splink.comparison_level_library as cll
 
     sides = [exp.cast(exp.column(f"{column}_{side}"), "VARCHAR") for side in ("l", "r")]
-    condition = compare(this=exp.Anonymous(this=engine.text_distance[distance],
-                                           expressions=sides),
-                        expression=exp.Literal.number(threshold))
+    condition: Any = compare(
+        this=exp.Anonymous(this=engine.text_distance[distance], expressions=sides),
+        expression=exp.Literal.number(threshold))
+    if distance == "levenshtein":  # cheap bound first: lengths differ by at most d edits
+        gap = exp.Abs(this=exp.Sub(this=exp.Length(this=sides[0].copy()),
+                                   expression=exp.Length(this=sides[1].copy())))
+        condition = exp.and_(exp.LTE(this=gap, expression=exp.Literal.number(threshold)),
+                             condition)
     return cll.CustomLevel(condition.sql(dialect=engine.dialect),
                            label_for_charts=f"{column} {distance} {threshold}")
 

@@ -407,6 +407,8 @@ def _funnel(report: IngestReport, built: BuildReport) -> dict[str, int | str]:
             "events up to the as-of date": built.events,
             "identity keys": built.identity["keys"],
             "keys blocked as shared": built.identity["blocked"],
+            "members joined by name, birth date, address (probabilistic)":
+                built.identity.get("probabilistic", {}).get("merged_members", 0),
             "members": built.identity["members"], "households": built.households,
             "tags assigned": built.tables.get("tags", 0),
             **{f"segment {name}": n for name, n in built.segments.items()},

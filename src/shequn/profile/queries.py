@@ -107,8 +107,7 @@ FROM bought b LEFT JOIN fixed f USING (member_id, category)
 """
 
 IDENTITIES = """
-SELECT member_id, list({'key': key_type, 'value': key_value} ORDER BY key_type, key_value)
-           AS identities,
+SELECT member_id, list_sort(list({'key': key_type, 'value': key_value})) AS identities,
        count(*) AS identity_count
 FROM identity_map GROUP BY member_id
 """

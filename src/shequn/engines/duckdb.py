@@ -126,16 +126,19 @@ class DuckDBEngine:
     def splink_api(self) -> Any:
         """Splink's database API over this connection, so it reads and writes the same
         tables as the rest of the build."""
+        import jellyfish
         from splink import DuckDBAPI
 
         with self._lock:
             if not self._text_functions:
-                for name, function, kind in (
-                        ("char_levenshtein", _char_levenshtein, "BIGINT"),
-                        ("char_jaro_winkler", _char_jaro_winkler, "DOUBLE")):
+                for name, function, kind, sql_kind in (
+                        ("char_levenshtein", jellyfish.levenshtein_distance, pa.int64(),
+                         "BIGINT"),
+                        ("char_jaro_winkler", jellyfish.jaro_winkler_similarity, pa.float64(),
+                         "DOUBLE")):
                     self._con.create_function(  # type: ignore[call-overload]
-                        name, function, ["VARCHAR", "VARCHAR"], kind, type="arrow",
-                        null_handling="special")
+                        name, _pairwise(function, kind), ["VARCHAR", "VARCHAR"], sql_kind,
+                        type="arrow", null_handling="special")
                 self._text_functions = True
         return DuckDBAPI(connection=self._con)
 
@@ -145,23 +148,12 @@ class DuckDBEngine:
 
 
 def _pairwise(function: Any, kind: pa.DataType) -> Any:
+    """A Python function of two strings as a vectorised (Arrow) DuckDB function."""
     def apply(left: pa.Array, right: pa.Array) -> pa.Array:
         return pa.array([None if a is None or b is None else function(a, b)
                          for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
                         kind)
     return apply
-
-
-def _char_levenshtein(left: pa.Array, right: pa.Array) -> pa.Array:
-    import jellyfish
-
-    return _pairwise(jellyfish.levenshtein_distance, pa.int64())(left, right)
-
-
-def _char_jaro_winkler(left: pa.Array, right: pa.Array) -> pa.Array:
-    import jellyfish
-
-    return _pairwise(jellyfish.jaro_winkler_similarity, pa.float64())(left, right)
 
 
 def _drop_sql(table: str) -> str:

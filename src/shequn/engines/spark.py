@@ -74,7 +74,8 @@ def _ordered_list(node: exp.ArrayAgg) -> exp.Expression:
     return exp.Anonymous(this="TRANSFORM", expressions=[ordered_list, lam])
 
 
-def _rename(node: exp.Expression) -> exp.Expression:
+def _translate(node: exp.Expression) -> exp.Expression:
+    """One DuckDB construct as Spark writes it (the engines' differences, in one place)."""
     if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
         return _ordered_list(node)
     if isinstance(node, exp.Literal) and not node.is_string and "." in node.this:
@@ -97,7 +98,7 @@ def _rename(node: exp.Expression) -> exp.Expression:
 def to_spark(sql: str, params: Mapping[str, Any] | None = None) -> str:
     """DuckDB SQL with ``$name`` parameters → one Spark SQL statement."""
     tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(lambda n: _bind(n, params or {})).transform(_rename)
+    tree = tree.transform(lambda n: _bind(n, params or {})).transform(_translate)
     return tree.sql(dialect="spark")
 
 

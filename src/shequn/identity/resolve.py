@@ -14,8 +14,6 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import sqlglot.expressions as exp
-
 from shequn.engines.base import Engine
 from shequn.identity import queries as q
 from shequn.identity.probabilistic import (
@@ -123,8 +121,7 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold: float,
         engine.drop("link_records")
         return ProbabilisticResult(False, "too few weak keys (names with a birth date, "
                                    "address, city or gender) to compare", records)
-    engine.materialise(_keep(columns), None, "link_input")
-    candidates = predict_links(engine, "link_input", columns, threshold, "probable_pairs")
+    candidates = predict_links(engine, "link_records", columns, threshold, "probable_pairs")
     engine.materialise(q.LABEL_EXCLUSIVE, {"exclusive": list(EXCLUSIVE_KEYS)},
                        "label_exclusive")
     engine.materialise(q.LINK_EDGES, None, "link_edges")
@@ -135,13 +132,7 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold: float,
         "SELECT count(*) - count(DISTINCT label) FROM link_labels")
     engine.materialise(q.RELABEL, None, "key_labels_relabelled")
     engine.rename("key_labels_relabelled", "key_labels")
-    for scratch in ("link_records", "link_input", "probable_pairs", "label_exclusive",
-                    "link_labels"):
+    for scratch in ("link_records", "probable_pairs", "label_exclusive", "link_labels"):
         engine.drop(scratch)
     return ProbabilisticResult(True, "", records, candidates, links, candidates - links,
                                merged)
-
-
-def _keep(columns: list[str]) -> str:
-    """``link_records`` with only the columns that hold values (Splink compares them all)."""
-    return exp.select("unique_id", *columns).from_("link_records").sql(dialect="duckdb")

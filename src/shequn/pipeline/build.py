@@ -68,7 +68,7 @@ class BuildReport:
     households: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
-    identity: dict[str, int] = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     segments: dict[str, int] = field(default_factory=dict)
     audiences: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot.expressions as exp
 
 
@@ -126,18 +127,17 @@ class DuckDBEngine:
     def splink_api(self) -> Any:
         """Splink's database API over this connection, so it reads and writes the same
         tables as the rest of the build."""
-        import jellyfish
+        from rapidfuzz.distance import JaroWinkler, Levenshtein
         from splink import DuckDBAPI
 
         with self._lock:
             if not self._text_functions:
-                for name, function, kind, sql_kind in (
-                        ("char_levenshtein", jellyfish.levenshtein_distance, pa.int64(),
-                         "BIGINT"),
-                        ("char_jaro_winkler", jellyfish.jaro_winkler_similarity, pa.float64(),
+                for name, scorer, kind, sql_kind in (
+                        ("char_levenshtein", Levenshtein.distance, pa.int64(), "BIGINT"),
+                        ("char_jaro_winkler", JaroWinkler.similarity, pa.float64(),
                          "DOUBLE")):
                     self._con.create_function(  # type: ignore[call-overload]
-                        name, _pairwise(function, kind), ["VARCHAR", "VARCHAR"], sql_kind,
+                        name, _pairwise(scorer, kind), ["VARCHAR", "VARCHAR"], sql_kind,
                         type="arrow", null_handling="special")
                 self._text_functions = True
         return DuckDBAPI(connection=self._con)
@@ -147,12 +147,23 @@ class DuckDBEngine:
         return self._con.read_parquet(list(files), union_by_name=True)
 
 
-def _pairwise(function: Any, kind: pa.DataType) -> Any:
-    """A Python function of two strings as a vectorised (Arrow) DuckDB function."""
+def _pairwise(scorer: Any, kind: pa.DataType) -> Any:
+    """A rapidfuzz scorer of two strings as a vectorised (Arrow) DuckDB function: the
+    pairs are scored in C, row by row; null when either side is null, and two empty
+    strings score 0 (as Spark's functions do), not rapidfuzz's 1."""
+    import numpy as np
+    from rapidfuzz.process import cpdist
+
     def apply(left: pa.Array, right: pa.Array) -> pa.Array:
-        return pa.array([None if a is None or b is None else function(a, b)
-                         for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
-                        kind)
+        missing = pc.or_(pc.is_null(left), pc.is_null(right)).to_numpy(zero_copy_only=False)
+        empty = pc.and_(pc.equal(pc.utf8_length(left), 0),
+                        pc.equal(pc.utf8_length(right), 0)).fill_null(False)
+        lefts = pc.fill_null(left, "").to_pylist()
+        rights = pc.fill_null(right, "").to_pylist()
+        scores = cpdist(lefts, rights, scorer=scorer, workers=1,
+                        dtype=np.float64 if kind == pa.float64() else np.int64)
+        scores[empty.to_numpy(zero_copy_only=False)] = 0
+        return pa.array(scores, kind, mask=missing)
     return apply
 
 

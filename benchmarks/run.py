@@ -107,7 +107,8 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     home = work / "home"
     settings = Settings(home=home)
     as_of = json.loads((work / "world" / "truth" / "world.json").read_text())["as_of"]
-    engine = DuckDBEngine(temp_directory=home / ".engine-tmp")
+    engine = DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
+                          temp_directory=home / ".engine-tmp")  # SHEQUN_MEMORY_LIMIT caps it
     started = time.perf_counter()
     report = build(settings, engine, dt.date.fromisoformat(as_of))
     seconds = time.perf_counter() - started
@@ -117,6 +118,7 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
             "stages": report.timings, "members": report.identity["members"],
             "probabilistic_identity": report.identity.get("probabilistic"),
             "identity_quality": quality, "models": report.models, "offers": report.offers,
+            "memory_limit": settings.memory_limit or "DuckDB's default (80% of RAM)",
             "events_per_second": round(report.events / seconds)}
 
 

@@ -3,11 +3,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.optimize import approx_fprime
 
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.lake.ingest import ingest
 from shequn.pipeline.build import build
-from shequn.scoring.bgnbd import BetaGeometricNBD
+from shequn.scoring.bgnbd import (
+    BetaGeometricNBD,
+    log_likelihood,
+    log_likelihood_gradient,
+    thin,
+)
 from shequn.settings import Settings
 from tests.scoring import cdnow
 
@@ -80,3 +86,28 @@ def test_cdnow_as_a_bare_purchase_history_goes_through_the_product(tmp_path: Pat
     published = engine.query("SELECT count(*) AS n, sum(expected_purchases) AS e "
                              "FROM repeat_purchases").to_pylist()[0]
     assert published["n"] == 2_357 and published["e"] > 0
+
+
+def test_a_fit_on_a_thin_spread_of_histories_is_a_close_start() -> None:
+    s = cdnow.summary()
+    rows = np.column_stack([s["frequency"], s["recency"], s["T"]])
+    distinct, counts = np.unique(rows, axis=0, return_counts=True)
+    spread = thin(*distinct.T, counts, rows=400)
+    assert len(spread[0]) <= 400 and spread[0].max() > 10  # all of x's range, not its head
+    rough = BetaGeometricNBD().fit(*spread)
+    assert rough.params_ == pytest.approx(
+        [cdnow.PUBLISHED[k] for k in ("r", "alpha", "a", "b")], rel=0.5)
+    exact = BetaGeometricNBD().fit(*distinct.T, counts, start=rough.params_)
+    _assert_published(exact.r_, exact.alpha_, exact.a_, exact.b_, exact.log_likelihood_)
+
+
+def test_the_gradient_is_the_likelihood_s_slope() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 6, 200).astype(float)
+    T = rng.uniform(1, 3, 200)
+    t_x = np.where(x > 0, T * rng.uniform(0, 1, 200), 0.0)
+    for params in ([0.3, 4.0, 0.8, 2.4], [2.0, 0.5, 1.5, 0.7]):
+        at = np.array(params)
+        numeric = approx_fprime(at, lambda p: log_likelihood(p, x, t_x, T).sum(), 1e-7)
+        assert log_likelihood_gradient(at, x, t_x, T).sum(axis=0) == pytest.approx(
+            numeric, rel=1e-5)

@@ -5,7 +5,8 @@ shape r, rate α); after each purchase she drops out with probability p (beta-di
 a, b). Fitted by maximum likelihood on each customer's repeat purchases ``x``, the time of
 the last one ``t_x`` and the length of observation ``T`` (all in the same unit, weeks
 here). Identical (x, t_x, T) rows may be passed once with a weight: at ten million members
-the fit then costs what the distinct histories cost.
+the fit then costs what the distinct histories cost; and a fit on a :func:`thin` spread of
+them is a close start (``start=``) from which the full fit needs few steps.
 
 Pure: arrays in, numbers out. Conventions of scikit-learn: learned attributes end in ``_``.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
-from scipy.special import gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
 Array = npt.NDArray[np.float64]
 
@@ -38,6 +39,37 @@ def log_likelihood(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     return np.asarray(a1 + a2 + np.logaddexp(a3, a4), dtype=np.float64)
 
 
+def thin(x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike, weights: npt.ArrayLike,
+         rows: int = 20_000) -> tuple[Array, Array, Array, Array]:
+    """Every k-th of the distinct histories (taken in their sorted order, so an even
+    spread of x, t_x and T), at most ``rows``: a fit on them starts the full fit close to
+    its optimum."""
+    xs, txs, Ts, w = _as_arrays(x, t_x, T, weights)
+    step = max(1, -(-len(xs) // rows))
+    return xs[::step], txs[::step], Ts[::step], w[::step]
+
+
+def log_likelihood_gradient(params: Array, x: Array, t_x: Array, T: Array) -> Array:
+    """Each customer's gradient of :func:`log_likelihood` in (r, α, a, b), one row each:
+    with it the optimiser needs one evaluation a step instead of five."""
+    r, alpha, a, b = params
+    repeat = x > 0
+    a3 = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a4 = np.where(repeat, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x),
+                      -np.inf)
+        total = np.logaddexp(a3, a4)
+        w3, w4 = np.exp(a3 - total), np.where(repeat, np.exp(a4 - total), 0.0)
+        after_last = np.where(repeat, 1 / (b + x - 1), 0.0)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) \
+        - w4 * np.log(alpha + t_x)
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    shared = digamma(a + b) - digamma(a + b + x)
+    d_a = shared + w4 / a
+    d_b = shared + digamma(b + x) - digamma(b) - w4 * after_last
+    return np.column_stack([d_r, d_alpha, d_a, d_b])
+
+
 @dataclass
 class BetaGeometricNBD:
     """The BG/NBD model. ``fit`` learns ``r_``, ``alpha_``, ``a_``, ``b_`` and
@@ -51,7 +83,9 @@ class BetaGeometricNBD:
     customers_: float = 0.0
 
     def fit(self, x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike,
-            weights: npt.ArrayLike | None = None) -> BetaGeometricNBD:
+            weights: npt.ArrayLike | None = None,
+            start: npt.ArrayLike | None = None) -> BetaGeometricNBD:
+        """Maximum likelihood from ``start`` (r, α, a, b; by default all 1)."""
         xs, txs, Ts = _as_arrays(x, t_x, T)
         w = np.ones_like(xs) if weights is None else _as_arrays(weights)[0]
         if len(xs) == 0 or w.sum() == 0:
@@ -60,14 +94,21 @@ class BetaGeometricNBD:
             raise ValueError("BG/NBD needs 0 <= t_x <= T and x >= 0 for every customer")
         scale = max(float(Ts.max()), 1e-9)  # fit on unit time, for a well-scaled α
 
-        def loss(log_params: Array) -> float:
-            return -float(np.dot(w, log_likelihood(np.exp(log_params), xs, txs / scale,
-                                                   Ts / scale)))
+        unit_tx, unit_T = txs / scale, Ts / scale
+
+        def loss(log_params: Array) -> tuple[float, Array]:
+            params = np.exp(log_params)
+            value = -float(np.dot(w, log_likelihood(params, xs, unit_tx, unit_T)))
+            slope = -(w @ log_likelihood_gradient(params, xs, unit_tx, unit_T)) * params
+            return value, slope
 
         # log-parameters, bounded so that a degenerate history (nobody ever drops out)
         # stops at a huge b instead of wandering off to infinity
-        result = minimize(loss, np.zeros(4), method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4,
-                          options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 2_000})
+        initial = np.zeros(4) if start is None else np.log(
+            _as_arrays(start)[0] * np.array([1.0, 1 / scale, 1.0, 1.0]))
+        result = minimize(loss, np.clip(initial, -12.0, 12.0), jac=True, method="L-BFGS-B",
+                          bounds=[(-12.0, 12.0)] * 4,
+                          options={"ftol": 1e-10, "gtol": 1e-6, "maxiter": 2_000})
         r, alpha, a, b = np.exp(result.x)
         self.r_, self.alpha_, self.a_, self.b_ = float(r), float(alpha * scale), float(a), \
             float(b)

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from shequn.engines.base import Engine
 from shequn.profile import queries as pq_
 from shequn.scoring import queries as sq
-from shequn.scoring.bgnbd import BetaGeometricNBD
+from shequn.scoring.bgnbd import BetaGeometricNBD, thin
 from shequn.scoring.model import FEATURES, DemandModel
 from shequn.settings import Settings
 from shequn.sql import expand_stable_hash, retarget
@@ -136,9 +136,9 @@ def fit_repeat_model(engine: Engine, as_of: dt.datetime, suffix: str
     x = histories.column("x").to_numpy()
     if histories.num_rows == 0 or not (x > 0).any():
         return None
-    model = BetaGeometricNBD().fit(x, histories.column("t_x").to_numpy(),
-                                   histories.column("T").to_numpy(),
-                                   histories.column("customers").to_numpy())
+    t_x, T, customers = (histories.column(c).to_numpy() for c in ("t_x", "T", "customers"))
+    rough = BetaGeometricNBD().fit(*thin(x, t_x, T, customers))
+    model = BetaGeometricNBD().fit(x, t_x, T, customers, start=rough.params_)
     return RepeatFit(model, histories)
 
 

@@ -30,6 +30,9 @@ class DuckDBEngine:
         # partitions and digests are defined in UTC, whatever the machine's zone
         self._con.execute("SET TimeZone = 'UTC'")
         self._con.execute("SET enable_progress_bar = false")
+        # tables are sets: every query that needs an order says ORDER BY, and without
+        # the promise DuckDB writes large results in parallel and with less memory
+        self._con.execute("SET preserve_insertion_order = false")
         if threads:
             self._con.execute("SET threads = ?", [threads])
         if memory_limit:

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         "model's label window and the span of BG/NBD's expected purchases.",
     )
     model_training_rows: int = Field(
-        1_000_000, ge=1_000, description="At most this many member-category rows train the "
+        400_000, ge=1_000, description="At most this many member-category rows train the "
         "learned demand model (an even sample when there are more).",
     )
     model_reason_probability: float = Field(

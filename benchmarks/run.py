@@ -110,7 +110,13 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     engine = DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
                           temp_directory=home / ".engine-tmp")  # SHEQUN_MEMORY_LIMIT caps it
     started = time.perf_counter()
-    report = build(settings, engine, dt.date.fromisoformat(as_of))
+
+    def progress(name: str) -> None:  # a long run shows where it is, and its peak so far
+        print(f"build: {name} from {time.perf_counter() - started:.0f} s, peak so far "
+              f"{_peak_mb():.0f} MB", file=sys.stderr, flush=True)
+
+    report = build(settings, engine, dt.date.fromisoformat(as_of), progress)
+    progress("done")
     seconds = time.perf_counter() - started
     truth = sorted(str(p) for p in (work / "world" / "truth").glob("event_person*.parquet"))
     quality = score_against_truth(engine, truth).to_dict()
@@ -148,9 +154,8 @@ def main() -> None:
     for stage in args.stages.split(","):
         proc = subprocess.run([sys.executable, __file__, "--members", str(args.members),
                                "--work", str(args.work), "--stage", stage],
-                              capture_output=True, text=True, check=False)
-        if proc.returncode:
-            sys.stderr.write(proc.stderr)
+                              stdout=subprocess.PIPE, text=True, check=False)
+        if proc.returncode:  # the child's own errors went to stderr as they came
             raise SystemExit(f"stage {stage} failed")
         results["stages"][stage] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(stage, results["stages"][stage], flush=True)

@@ -19,9 +19,9 @@ KEY_PRIORITY = ("member_no", "wechat_unionid", "phone", "email", "customer_id",
 # One row per event and identity key, for the events up to $as_of, in one scan. The key
 # list is the contract's IDENTITY_KEYS (a test keeps the two the same).
 EVENT_KEYS = """
-SELECT seq, ts, type, key_type, key_value
+SELECT seq, ts, key_type, key_value
 FROM (
-    SELECT seq, ts, type, phone, email, wechat_openid, wechat_unionid, member_no,
+    SELECT seq, ts, phone, email, wechat_openid, wechat_unionid, member_no,
            device_id, customer_id
     FROM events WHERE ts <= $as_of
 ) UNPIVOT (key_value FOR key_type IN (phone, email, wechat_openid, wechat_unionid,
@@ -67,16 +67,17 @@ FROM (SELECT DISTINCT key_type, key_value FROM usable_keys)
 
 # Each event's keys as node numbers, and the event's anchor (its smallest node).
 EVENT_NODES = """
-SELECT u.seq, u.ts, u.type, n.node
+SELECT u.seq, u.ts, n.node
 FROM usable_keys u JOIN key_nodes n USING (key_type, key_value)
 """
 EVENT_ANCHORS = "SELECT seq, min(node) AS anchor FROM event_nodes GROUP BY seq"
 
 # Every key of an event is linked to the event's anchor: enough to connect them all.
-# The earliest event that showed the link is kept as the evidence.
+# The earliest event that showed the link is kept as the evidence (its id and type are
+# looked up for the merge reasons only).
 KEY_EDGES = """
 SELECT a.anchor AS a, n.node AS b, count(*) AS events,
-       arg_min(n.seq, n.ts) AS evidence_seq, arg_min(n.type, n.ts) AS evidence_type,
+       arg_min(n.seq, n.ts) AS evidence_seq,
        min(n.ts) AS first_seen
 FROM event_nodes n JOIN event_anchors a USING (seq)
 WHERE n.node <> a.anchor
@@ -121,13 +122,13 @@ SELECT a.seq, m.member_id FROM event_anchors a JOIN node_members m ON m.node = a
 MERGE_REASONS = """
 SELECT ma.member_id, na.key_type AS key_a, na.key_value AS value_a,
        nb.key_type AS key_b, nb.key_value AS value_b,
-       e.events, ev.event_id AS evidence_event, e.evidence_type, e.first_seen,
+       e.events, ev.event_id AS evidence_event, ev.type AS evidence_type, e.first_seen,
        CAST(NULL AS DOUBLE) AS match_probability, CAST(NULL AS VARCHAR) AS agreed
 FROM key_edges e
 JOIN key_nodes na ON na.node = e.a
 JOIN key_nodes nb ON nb.node = e.b
 JOIN identity_map ma ON ma.key_type = na.key_type AND ma.key_value = na.key_value
-LEFT JOIN (SELECT seq, event_id FROM events
+LEFT JOIN (SELECT seq, event_id, type FROM events
            WHERE seq IN (SELECT evidence_seq FROM key_edges)) ev ON ev.seq = e.evidence_seq
 """
 

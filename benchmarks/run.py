@@ -99,7 +99,7 @@ def stage_scan(members: int, work: Path) -> dict[str, Any]:
 def stage_build(members: int, work: Path) -> dict[str, Any]:
     import datetime as dt
 
-    from shequn.engines.duckdb import DuckDBEngine
+    from shequn.cli.common import batch_engine
     from shequn.identity.evaluate import score_against_truth
     from shequn.pipeline.build import build
     from shequn.settings import Settings
@@ -107,8 +107,7 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     home = work / "home"
     settings = Settings(home=home)
     as_of = json.loads((work / "world" / "truth" / "world.json").read_text())["as_of"]
-    engine = DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
-                          temp_directory=home / ".engine-tmp")  # SHEQUN_MEMORY_LIMIT caps it
+    engine = batch_engine(settings)  # SHEQUN_MEMORY_LIMIT, SHEQUN_ENGINE_ON_DISK apply
     started = time.perf_counter()
 
     def progress(name: str) -> None:  # a long run shows where it is, and its peak so far
@@ -125,6 +124,7 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
             "probabilistic_identity": report.identity.get("probabilistic"),
             "identity_quality": quality, "models": report.models, "offers": report.offers,
             "memory_limit": settings.memory_limit or "DuckDB's default (80% of RAM)",
+            "engine_on_disk": settings.engine_on_disk,
             "events_per_second": round(report.events / seconds)}
 
 

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         "Spark in this process's machine, on every core).",
     )
     threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
+    engine_on_disk: bool = Field(
+        False, description="Build in a working database file under the home (compressed, "
+        "spilling as it must) instead of in memory: for lakes of tens of millions of "
+        "members, whose working tables do not fit in memory. The file is removed after.",
+    )
     memory_limit: str = Field(
         "", description="Engine memory limit such as '8GB'; empty lets the engine decide."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -34,6 +35,12 @@ def batch_engine(settings: Settings) -> Engine:
 
         return SparkEngine(master=settings.spark_master,
                            work_dir=settings.home / ".engine-tmp" / "spark")
+    if settings.engine_on_disk:
+        work = settings.home / ".engine-tmp"
+        work.mkdir(parents=True, exist_ok=True)
+        return DuckDBEngine(str(work / f"build-{uuid.uuid4().hex[:8]}.duckdb"),
+                            threads=settings.threads, memory_limit=settings.memory_limit,
+                            temp_directory=work, scratch=True)
     return engine_for(settings)
 
 

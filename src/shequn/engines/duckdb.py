@@ -7,6 +7,7 @@ values and file lists always travel as bound parameters or registered Arrow tabl
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,8 +24,12 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, database: str = ":memory:", threads: int = 0,
-                 memory_limit: str = "", temp_directory: Path | None = None) -> None:
+                 memory_limit: str = "", temp_directory: Path | None = None,
+                 scratch: bool = False) -> None:
+        """``scratch``: ``database`` is a working file, removed when the engine goes."""
         self._con = duckdb.connect(database)
+        if scratch:
+            weakref.finalize(self, _remove_scratch, self._con, Path(database))
         self._lock = threading.RLock()
         self._text_functions = False
         # partitions and digests are defined in UTC, whatever the machine's zone
@@ -168,6 +173,12 @@ def _pairwise(scorer: Any, kind: pa.DataType) -> Any:
         scores[empty.to_numpy(zero_copy_only=False)] = 0
         return pa.array(scores, kind, mask=missing)
     return apply
+
+
+def _remove_scratch(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    con.close()
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def _drop_sql(table: str) -> str:

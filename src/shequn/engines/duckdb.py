@@ -67,14 +67,16 @@ class DuckDBEngine:
     def stream(self, sql: str, params: Mapping[str, Any] | None = None,
                rows: int = 250_000) -> Iterator[pa.RecordBatch]:
         """A query's result in batches of at most ``rows``, never all in memory."""
-        reader = self._con.sql(sql, params=params).to_arrow_reader(rows)
-        yield from reader
+        # executed, not built as a relation: a relation with parameters would hold the
+        # whole result first. Run no other query on the engine until the batches end.
+        yield from self._con.execute(sql, params or {}).to_arrow_reader(rows)
 
     def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
-        """Run a query into a temporary table ``name`` (replacing any of that name)."""
+        """Run a query into a table ``name`` (replacing any of that name). One CREATE
+        TABLE AS statement: a relation built with parameters would first hold the whole
+        result in memory, outside the memory limit (24 GB for 10M members' keys)."""
         with self._lock:
-            self._con.execute(_drop_sql(name))
-            self._con.sql(sql, params=params).to_table(name)
+            self._con.execute(_create_as_sql(name) + sql, params or {})
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         with self._lock:
@@ -179,6 +181,15 @@ def _remove_scratch(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.close()
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
+
+
+def _create_as_sql(table: str) -> str:
+    """``CREATE OR REPLACE TABLE "name" AS `` with the name quoted by SQLGlot; the query
+    text follows."""
+    create = exp.Create(this=exp.to_table(table, quoted=True), kind="TABLE", replace=True,
+                        expression=exp.select("1"))
+    head = create.sql(dialect="duckdb")
+    return head[: head.rindex("SELECT")]
 
 
 def _drop_sql(table: str) -> str:

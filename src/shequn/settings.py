@@ -98,7 +98,8 @@ class Settings(BaseSettings):
         "members, whose working tables do not fit in memory. The file is removed after.",
     )
     memory_limit: str = Field(
-        "", description="Engine memory limit such as '8GB'; empty lets the engine decide."
+        "", description="Engine memory limit such as '8GB'; empty means 60% of the "
+        "machine's memory (the rest is for the Python side: Arrow batches, model training)."
     )
 
     @property

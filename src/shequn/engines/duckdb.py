@@ -6,6 +6,7 @@ values and file lists always travel as bound parameters or registered Arrow tabl
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,8 +41,7 @@ class DuckDBEngine:
         self._con.execute("SET preserve_insertion_order = false")
         if threads:
             self._con.execute("SET threads = ?", [threads])
-        if memory_limit:
-            self._con.execute("SET memory_limit = ?", [memory_limit])
+        self._con.execute("SET memory_limit = ?", [memory_limit or _default_memory_limit()])
         if temp_directory:
             self._con.execute("SET temp_directory = ?", [str(temp_directory)])
 
@@ -175,6 +175,13 @@ def _pairwise(scorer: Any, kind: pa.DataType) -> Any:
         scores[empty.to_numpy(zero_copy_only=False)] = 0
         return pa.array(scores, kind, mask=missing)
     return apply
+
+
+def _default_memory_limit() -> str:
+    """60% of the machine's memory: DuckDB's own default (80%) leaves too little for
+    the Python side beside it (Arrow batches, model training, Splink)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{int(total * 0.6) // 2**20}MB"
 
 
 def _remove_scratch(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -27,16 +27,27 @@ def _as_arrays(*values: npt.ArrayLike) -> list[Array]:
     return [np.asarray(v, dtype=np.float64) for v in values]
 
 
+def _tails(params: Array, x: Array, t_x: Array, T: Array) -> tuple[Array, Array]:
+    """The two terms of the likelihood that the observation window decides: still alive
+    at T, or dropped out after the last purchase (impossible without a repeat)."""
+    r, alpha, a, b = params
+    alive = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gone = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x),
+                        -np.inf)
+    return alive, gone
+
+
+def _head(params: Array, x: Array) -> Array:
+    r, alpha, a, b = params
+    return (gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+            + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x))
+
+
 def log_likelihood(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     """Each customer's log-likelihood under (r, α, a, b) (equation 6 of the paper)."""
-    r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x),
-                      -np.inf)
-    return np.asarray(a1 + a2 + np.logaddexp(a3, a4), dtype=np.float64)
+    alive, gone = _tails(params, x, t_x, T)
+    return np.asarray(_head(params, x) + np.logaddexp(alive, gone), dtype=np.float64)
 
 
 def thin(x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike, weights: npt.ArrayLike,
@@ -52,22 +63,26 @@ def thin(x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike, weights: npt.Ar
 def log_likelihood_gradient(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     """Each customer's gradient of :func:`log_likelihood` in (r, α, a, b), one row each:
     with it the optimiser needs one evaluation a step instead of five."""
+    return _value_and_gradient(params, x, t_x, T)[1]
+
+
+def _value_and_gradient(params: Array, x: Array, t_x: Array, T: Array
+                        ) -> tuple[Array, Array]:
     r, alpha, a, b = params
     repeat = x > 0
-    a3 = -(r + x) * np.log(alpha + T)
+    alive, gone = _tails(params, x, t_x, T)
+    total = np.logaddexp(alive, gone)
     with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(repeat, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x),
-                      -np.inf)
-        total = np.logaddexp(a3, a4)
-        w3, w4 = np.exp(a3 - total), np.where(repeat, np.exp(a4 - total), 0.0)
+        w_alive, w_gone = np.exp(alive - total), np.where(repeat, np.exp(gone - total), 0.0)
         after_last = np.where(repeat, 1 / (b + x - 1), 0.0)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) \
-        - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * np.log(alpha + T) \
+        - w_gone * np.log(alpha + t_x)
+    d_alpha = r / alpha - (r + x) * (w_alive / (alpha + T) + w_gone / (alpha + t_x))
     shared = digamma(a + b) - digamma(a + b + x)
-    d_a = shared + w4 / a
-    d_b = shared + digamma(b + x) - digamma(b) - w4 * after_last
-    return np.column_stack([d_r, d_alpha, d_a, d_b])
+    d_a = shared + w_gone / a
+    d_b = shared + digamma(b + x) - digamma(b) - w_gone * after_last
+    value = _head(params, x) + total
+    return value, np.column_stack([d_r, d_alpha, d_a, d_b])
 
 
 @dataclass
@@ -98,9 +113,8 @@ class BetaGeometricNBD:
 
         def loss(log_params: Array) -> tuple[float, Array]:
             params = np.exp(log_params)
-            value = -float(np.dot(w, log_likelihood(params, xs, unit_tx, unit_T)))
-            slope = -(w @ log_likelihood_gradient(params, xs, unit_tx, unit_T)) * params
-            return value, slope
+            value, gradient = _value_and_gradient(params, xs, unit_tx, unit_T)
+            return -float(np.dot(w, value)), -(w @ gradient) * params
 
         # log-parameters, bounded so that a degenerate history (nobody ever drops out)
         # stops at a huge b instead of wandering off to infinity

@@ -123,7 +123,7 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
             "stages": report.timings, "members": report.identity["members"],
             "probabilistic_identity": report.identity.get("probabilistic"),
             "identity_quality": quality, "models": report.models, "offers": report.offers,
-            "memory_limit": settings.memory_limit or "default: 60% of RAM",
+            "memory_limit": engine.scalar("SELECT current_setting('memory_limit')"),
             "engine_on_disk": settings.engine_on_disk,
             "events_per_second": round(report.events / seconds)}
 

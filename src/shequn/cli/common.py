@@ -23,9 +23,17 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
-def engine_for(settings: Settings) -> DuckDBEngine:
-    return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
-                        temp_directory=settings.home / ".engine-tmp")
+def engine_for(settings: Settings, on_disk: bool = False) -> DuckDBEngine:
+    """DuckDB in memory; ``on_disk``, in a working database file under the home that
+    goes when the engine does."""
+    work = settings.home / ".engine-tmp"
+    database = ":memory:"
+    if on_disk:
+        work.mkdir(parents=True, exist_ok=True)
+        database = str(work / f"build-{uuid.uuid4().hex[:8]}.duckdb")
+    return DuckDBEngine(database, threads=settings.threads,
+                        memory_limit=settings.memory_limit, temp_directory=work,
+                        scratch=on_disk)
 
 
 def batch_engine(settings: Settings) -> Engine:
@@ -35,13 +43,7 @@ def batch_engine(settings: Settings) -> Engine:
 
         return SparkEngine(master=settings.spark_master,
                            work_dir=settings.home / ".engine-tmp" / "spark")
-    if settings.engine_on_disk:
-        work = settings.home / ".engine-tmp"
-        work.mkdir(parents=True, exist_ok=True)
-        return DuckDBEngine(str(work / f"build-{uuid.uuid4().hex[:8]}.duckdb"),
-                            threads=settings.threads, memory_limit=settings.memory_limit,
-                            temp_directory=work, scratch=True)
-    return engine_for(settings)
+    return engine_for(settings, on_disk=settings.engine_on_disk)
 
 
 def parse_day(text: str | None, option: str) -> dt.date | None:

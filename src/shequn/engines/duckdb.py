@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot.expressions as exp
@@ -161,7 +162,6 @@ def _pairwise(scorer: Any, kind: pa.DataType) -> Any:
     """A rapidfuzz scorer of two strings as a vectorised (Arrow) DuckDB function: the
     pairs are scored in C, row by row; null when either side is null, and two empty
     strings score 0 (as Spark's functions do), not rapidfuzz's 1."""
-    import numpy as np
     from rapidfuzz.process import cpdist
 
     def apply(left: pa.Array, right: pa.Array) -> pa.Array:
@@ -191,12 +191,10 @@ def _remove_scratch(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _create_as_sql(table: str) -> str:
-    """``CREATE OR REPLACE TABLE "name" AS `` with the name quoted by SQLGlot; the query
+    """``CREATE OR REPLACE TABLE "name" AS ``, the name quoted by SQLGlot; the query
     text follows."""
-    create = exp.Create(this=exp.to_table(table, quoted=True), kind="TABLE", replace=True,
-                        expression=exp.select("1"))
-    head = create.sql(dialect="duckdb")
-    return head[: head.rindex("SELECT")]
+    name = exp.to_identifier(table, quoted=True).sql(dialect="duckdb")
+    return "CREATE OR REPLACE TABLE " + name + " AS "
 
 
 def _drop_sql(table: str) -> str:

@@ -109,7 +109,7 @@ def resolve_identity(engine: Engine, as_of: dt.datetime, settings: Settings
 def _profile(engine: Engine, as_of: dt.datetime) -> None:
     params = {"as_of": as_of}
     engine.materialise(pq_.MEMBER_EVENTS, params, "member_events")
-    engine.materialise(pq_.PORTRAIT, None, "portrait")
+    engine.materialise(pq_.PORTRAIT, params, "portrait")
     engine.materialise(pq_.ACTIVITY, params, "activity")
     engine.materialise(pq_.INTERESTS, None, "interests")
     engine.materialise(pq_.IDENTITIES, None, "identities")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from shequn.scoring import metrics
-from shequn.scoring.model import FEATURES, DemandModel
+from shequn.scoring.model import FEATURES, DemandModel, _matrix
 
 
 def _planted(n: int, seed: int) -> tuple[dict[str, np.ndarray], list[str], np.ndarray]:
@@ -77,3 +77,20 @@ def test_calibration_members_without_buyers_cannot_calibrate() -> None:
     held = (label == 0) & (np.arange(2000) % 2 == 0)  # every buyer is in the training part
     with pytest.raises(ValueError, match="calibration members hold only"):
         DemandModel().fit(cols, category, label, held)
+
+
+def test_contributions_add_up_to_the_raw_score() -> None:
+    """Each tree's starting value + every feature's part (the category's too) = the
+    booster's own raw score, row by row."""
+    model = _fitted()
+    cols, category, _ = _planted(500, 6)
+    X = _matrix(cols, model.categories_, category)
+    booster = model._booster()
+    starts = sum(t["tree_structure"]["internal_value"]
+                 for t in booster.dump_model()["tree_info"])
+    leaves = booster.predict(X, pred_leaf=True)
+    assert model.leaf_parts_ is not None
+    category_part = sum(model.leaf_parts_[t, leaves[:, t], len(FEATURES)]
+                        for t in range(leaves.shape[1]))
+    total = starts + model.contributions(cols, category).sum(axis=1) + category_part
+    np.testing.assert_allclose(total, booster.predict(X, raw_score=True), atol=1e-9)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -62,6 +63,31 @@ def _matrix(columns: Mapping[str, npt.ArrayLike], categories: Sequence[str],
     return np.column_stack([*cols, codes]) if n else np.empty((0, len(FEATURES) + 1))
 
 
+def leaf_parts(trees: Sequence[Mapping[str, Any]], features: int) -> Array:
+    """For every tree and leaf of a dumped LightGBM model (``dump_model()["tree_info"]``),
+    the change in output each feature's splits made on the way from the root to the
+    leaf. A tree's output for a row = its root value + the parts of the row's leaf."""
+    width = max(t["num_leaves"] for t in trees)
+    parts = np.zeros((len(trees), width, features))
+    for i, tree in enumerate(trees):
+        root = tree["tree_structure"]
+        if "leaf_index" in root:  # a tree that never split credits nobody
+            continue
+        stack = [(root, np.zeros(features))]
+        while stack:
+            node, credit = stack.pop()
+            if "leaf_index" in node:
+                parts[i, node["leaf_index"]] = credit
+                continue
+            for side in ("left_child", "right_child"):
+                child = node[side]
+                value = child["leaf_value"] if "leaf_index" in child else child["internal_value"]
+                step = credit.copy()
+                step[node["split_feature"]] += value - node["internal_value"]
+                stack.append((child, step))
+    return parts
+
+
 def _check_learnable(y: Array, held: npt.NDArray[np.bool_]) -> None:
     """Too few buyers teach noise: refuse, so the build keeps the rules and says why."""
     buyers = int(y.sum())
@@ -86,6 +112,7 @@ class DemandModel:
     categories_: list[str] = field(default_factory=list)
     base_rate_: float = float("nan")
     trained_rows_: int = 0
+    leaf_parts_: Array | None = None  # (tree, leaf, feature): what each leaf's path credits
 
     def fit(self, columns: Mapping[str, npt.ArrayLike], category: npt.ArrayLike,
             label: npt.ArrayLike, holdout: npt.ArrayLike) -> DemandModel:
@@ -98,6 +125,8 @@ class DemandModel:
         data = lgb.Dataset(X[~held], y[~held], categorical_feature=[len(FEATURES)],
                            feature_name=[*FEATURES, "category"], free_raw_data=True)
         self.booster_ = lgb.train(PARAMS, data, num_boost_round=self.rounds)
+        self.leaf_parts_ = leaf_parts(self.booster_.dump_model()["tree_info"],
+                                      len(FEATURES) + 1)
         raw = self.booster_.predict(X[held], raw_score=True)
         self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
         self.calibrator_.fit(raw, y[held])
@@ -118,11 +147,16 @@ class DemandModel:
 
     def contributions(self, columns: Mapping[str, npt.ArrayLike],
                       category: npt.ArrayLike) -> Array:
-        """Per-row, per-feature contributions to the raw score (the last column, the
-        category's, and the bias are left out)."""
+        """Per-row, per-feature contributions to the raw score (the category's and the
+        trees' starting values are left out)."""
         X = _matrix(columns, self.categories_, category)
-        contrib = np.asarray(self._booster().predict(X, pred_contrib=True))
-        return contrib[:, : len(FEATURES)]
+        leaves = np.asarray(self._booster().predict(X, pred_leaf=True), dtype=np.intp)
+        parts = self.leaf_parts_
+        assert parts is not None  # set with the booster
+        out = np.zeros((X.shape[0], len(FEATURES)))
+        for tree in range(leaves.shape[1]):
+            out += parts[tree, leaves[:, tree], : len(FEATURES)]
+        return out
 
     def reasons(self, contributions: Array, top: int = 3) -> list[list[str]]:
         """The names of the features that raised each row's score most (positive only)."""

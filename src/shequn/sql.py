@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlglot
 import sqlglot.expressions as exp
 
+from shequn.events.types import IDENTITY_KEYS
+
 
 def retarget(sql: str, tables: dict[str, str]) -> str:
     """The same query reading other tables (a past snapshot's ``appliances_at``, the
@@ -45,5 +47,23 @@ def expand_stable_hash(sql: str) -> str:
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(lambda n: stable_hash(*n.expressions)
                           if isinstance(n, exp.Anonymous) and n.name.lower() == "stable_hash"
+                          else n)
+    return tree.sql(dialect="duckdb")
+
+
+def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Expression:
+    """Both rows carry the same identity keys, a key absent from one absent from the
+    other (null-safe equality, which every engine can hash-join on)."""
+    return exp.and_(*[
+        exp.NullSafeEQ(this=exp.column(key, table=left.name),
+                       expression=exp.column(key, table=right.name))
+        for key in IDENTITY_KEYS])
+
+
+def expand_same_identity(sql: str) -> str:
+    """Queries write ``same_identity(e, m)`` (two table aliases); this spells it out."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(lambda n: exp.paren(same_identity(*n.expressions))
+                          if isinstance(n, exp.Anonymous) and n.name.lower() == "same_identity"
                           else n)
     return tree.sql(dialect="duckdb")

@@ -32,7 +32,7 @@ def members(table: pa.Table, cap: int = 3) -> dict[str, set[str]]:
     engine.view_arrow("events", table)
     resolve(engine, AS_OF, cap)
     out: dict[str, set[str]] = {}
-    for row in engine.table("event_members").to_pylist():
+    for row in engine.query(queries.EVENT_MEMBERS).to_pylist():
         out.setdefault(row["member_id"], set()).add(f"e{row['seq']}")
     return out
 
@@ -64,7 +64,9 @@ def test_the_cap_decides_what_counts_as_shared() -> None:
 
 def test_the_key_list_in_sql_is_the_contracts() -> None:
     for key in IDENTITY_KEYS:
-        assert key in queries.EVENT_KEYS
+        assert key in queries.SIGNATURES
+        assert key in queries.SIGNATURE_KEYS
+        assert key in queries.SIGNATURE_MEMBERS
     assert set(queries.KEY_PRIORITY) == set(IDENTITY_KEYS)
 
 

@@ -7,17 +7,19 @@ from the contingency table, never by listing pairs (n² at scale).
 
 from __future__ import annotations
 
+from shequn.sql import expand_same_identity
+
 from dataclasses import dataclass
 
 from shequn.engines.base import Engine
 
 # $truth: Parquet files with (event_id, person_id); records are the identify events.
-CONTINGENCY = """
+CONTINGENCY = expand_same_identity("""
 WITH records AS (
     SELECT m.member_id AS predicted, t.person_id AS truth
     FROM read_parquet($truth) t
     JOIN events e USING (event_id)
-    JOIN event_members m USING (seq)
+    JOIN signature_members m ON same_identity(e, m)
     WHERE e.type = 'identify'
 )
 SELECT
@@ -28,7 +30,7 @@ SELECT
     (SELECT sum(n * (n - 1) / 2) FROM
         (SELECT count(*) AS n FROM records GROUP BY truth)) AS true_pairs,
     (SELECT count(*) FROM records) AS records
-"""
+""")
 
 
 @dataclass(frozen=True)

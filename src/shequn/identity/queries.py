@@ -1,13 +1,18 @@
 """The SQL of identity resolution (DuckDB dialect; SQLGlot transpiles it for Spark).
 
-Tables, in order: ``id_events`` (the events up to the as-of time) → ``event_keys`` (one
-row per event and identity key) → ``blocked_keys`` (values that must not join people)
-→ ``key_edges`` (keys seen on the same event, with the evidence) → ``key_labels``
-(connected components, by iterated minimum label) → ``identity_map`` and
-``event_members``.
+Most events of a person carry the same few keys, so the work is done on key
+*signatures* (each distinct combination of identity keys, with its events counted) rather
+than on events: ``signatures`` → ``signature_keys`` (one row per signature and key) →
+``blocked_keys`` (values that must not join people) → ``key_edges`` (keys seen on the
+same event, with the evidence) → ``key_labels`` (connected components, by iterated
+minimum label) → ``identity_map`` and ``signature_members``. An event's member is found
+by its keys: ``events e JOIN signature_members m ON same_identity(e, m)``
+(see ``shequn.sql.expand_same_identity``).
 """
 
 from __future__ import annotations
+
+from shequn.sql import expand_same_identity
 
 # Keys that name one person; a value seen with too many of them is shared, not personal.
 PERSON_KEYS = ("phone", "email", "member_no", "wechat_unionid", "customer_id")
@@ -16,14 +21,24 @@ KEY_PRIORITY = ("member_no", "wechat_unionid", "phone", "email", "customer_id",
                 "wechat_openid", "device_id")
 
 
-# One row per event and identity key, for the events up to $as_of, in one scan. The key
-# list is the contract's IDENTITY_KEYS (a test keeps the two the same).
-EVENT_KEYS = """
-SELECT seq, ts, key_type, key_value
+# Each distinct combination of keys up to $as_of, in one scan: how many events carry it,
+# the first of them (the evidence of a link), and an id (its smallest event number). The
+# key list is the contract's IDENTITY_KEYS (a test keeps the two the same).
+SIGNATURES = """
+SELECT phone, email, wechat_openid, wechat_unionid, member_no, device_id, customer_id,
+       min(seq) AS sig, count(*) AS events, min(ts) AS first_seen,
+       arg_min(seq, ts) AS first_seq
+FROM events WHERE ts <= $as_of
+GROUP BY phone, email, wechat_openid, wechat_unionid, member_no, device_id, customer_id
+"""
+
+# One row per signature and identity key.
+SIGNATURE_KEYS = """
+SELECT sig, events, first_seen, first_seq, key_type, key_value
 FROM (
-    SELECT seq, ts, phone, email, wechat_openid, wechat_unionid, member_no,
-           device_id, customer_id
-    FROM events WHERE ts <= $as_of
+    SELECT sig, events, first_seen, first_seq, phone, email, wechat_openid,
+           wechat_unionid, member_no, device_id, customer_id
+    FROM signatures
 ) UNPIVOT (key_value FOR key_type IN (phone, email, wechat_openid, wechat_unionid,
                                       member_no, device_id, customer_id))
 """
@@ -36,8 +51,8 @@ BLOCKED_KEYS = """
 WITH pairs AS (
     SELECT a.key_type, a.key_value, b.key_type AS other_type,
            count(DISTINCT b.key_value) AS others
-    FROM event_keys a JOIN event_keys b
-      ON a.seq = b.seq AND a.key_type <> b.key_type
+    FROM signature_keys a JOIN signature_keys b
+      ON a.sig = b.sig AND a.key_type <> b.key_type
     WHERE b.key_type IN (SELECT unnest($person_keys))
     GROUP BY a.key_type, a.key_value, b.key_type
 )
@@ -49,11 +64,11 @@ FROM pairs WHERE others > $cap
 GROUP BY key_type, key_value
 UNION ALL
 SELECT DISTINCT key_type, key_value, 'blocked value' AS reason, 0 AS linked
-FROM event_keys WHERE key_value IN (SELECT unnest($blocked_values))
+FROM signature_keys WHERE key_value IN (SELECT unnest($blocked_values))
 """
 
 USABLE_KEYS = """
-SELECT k.* FROM event_keys k
+SELECT k.* FROM signature_keys k
 ANTI JOIN blocked_keys b ON k.key_type = b.key_type AND k.key_value = b.key_value
 """
 
@@ -65,21 +80,21 @@ SELECT key_type, key_value,
 FROM (SELECT DISTINCT key_type, key_value FROM usable_keys)
 """
 
-# Each event's keys as node numbers, and the event's anchor (its smallest node).
-EVENT_NODES = """
-SELECT u.seq, u.ts, n.node
+# Each signature's keys as node numbers, and its anchor (its smallest node).
+SIGNATURE_NODES = """
+SELECT u.sig, u.events, u.first_seen, u.first_seq, n.node
 FROM usable_keys u JOIN key_nodes n USING (key_type, key_value)
 """
-EVENT_ANCHORS = "SELECT seq, min(node) AS anchor FROM event_nodes GROUP BY seq"
+SIGNATURE_ANCHORS = "SELECT sig, min(node) AS anchor FROM signature_nodes GROUP BY sig"
 
-# Every key of an event is linked to the event's anchor: enough to connect them all.
-# The earliest event that showed the link is kept as the evidence (its id and type are
+# Every key of a signature is linked to its anchor: enough to connect them all. The
+# earliest event that showed the link is kept as the evidence (its id and type are
 # looked up for the merge reasons only).
 KEY_EDGES = """
-SELECT a.anchor AS a, n.node AS b, count(*) AS events,
-       arg_min(n.seq, n.ts) AS evidence_seq,
-       min(n.ts) AS first_seen
-FROM event_nodes n JOIN event_anchors a USING (seq)
+SELECT a.anchor AS a, n.node AS b, sum(n.events) AS events,
+       arg_min(n.first_seq, n.first_seen) AS evidence_seq,
+       min(n.first_seen) AS first_seen
+FROM signature_nodes n JOIN signature_anchors a USING (sig)
 WHERE n.node <> a.anchor
 GROUP BY a.anchor, n.node
 """
@@ -114,9 +129,19 @@ SELECT n.key_type, n.key_value, m.member_id
 FROM key_nodes n JOIN node_members m USING (node)
 """
 
-EVENT_MEMBERS = """
-SELECT a.seq, m.member_id FROM event_anchors a JOIN node_members m ON m.node = a.anchor
+# The member of each signature: events find theirs by their keys (same_identity).
+SIGNATURE_MEMBERS = """
+SELECT s.phone, s.email, s.wechat_openid, s.wechat_unionid, s.member_no, s.device_id,
+       s.customer_id, s.events, m.member_id
+FROM signatures s
+JOIN signature_anchors a USING (sig)
+JOIN node_members m ON m.node = a.anchor
 """
+
+# Each resolved event's member (an event none of whose keys is usable has none).
+EVENT_MEMBERS = expand_same_identity("""
+SELECT e.seq, m.member_id FROM events e JOIN signature_members m ON same_identity(e, m)
+""")
 
 # Why two keys belong to one member: the edge and the event that showed it.
 MERGE_REASONS = """
@@ -136,7 +161,7 @@ LEFT JOIN (SELECT seq, event_id, type FROM events
 
 # The probabilistic pass compares exact-pass components (labels), one record each: the
 # latest weak keys stated for them. Names and addresses lose their spaces and case.
-LINK_RECORDS = """
+LINK_RECORDS = expand_same_identity("""
 SELECT l.label AS unique_id,
     arg_max(lower(regexp_replace(e.name, '\\s+', '', 'g')), e.ts)
         FILTER (WHERE e.name IS NOT NULL) AS name,
@@ -146,11 +171,12 @@ SELECT l.label AS unique_id,
     arg_max(e.city, e.ts) FILTER (WHERE e.city IS NOT NULL) AS city,
     arg_max(e.gender, e.ts) FILTER (WHERE e.gender IS NOT NULL) AS gender
 FROM events e
-JOIN event_anchors a USING (seq)
+JOIN signatures s ON same_identity(e, s)
+JOIN signature_anchors a USING (sig)
 JOIN key_labels l ON l.node = a.anchor
 WHERE e.ts <= $as_of AND e.name IS NOT NULL
 GROUP BY l.label
-"""
+""")
 
 # The exclusive keys (one value per person) each component holds.
 LABEL_EXCLUSIVE = """

@@ -48,19 +48,20 @@ class IdentityResult:
 def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100,
             match_probability: float | None = None) -> IdentityResult:
-    """Build ``identity_map``, ``event_members``, ``merge_reasons`` and
+    """Build ``identity_map``, ``signature_members``, ``merge_reasons`` and
     ``blocked_keys`` from the view ``events``; with ``match_probability``, the
     probabilistic pass then links components whose weak keys match at least that well."""
-    engine.materialise(q.EVENT_KEYS, {"as_of": as_of}, "event_keys")
+    engine.materialise(q.SIGNATURES, {"as_of": as_of}, "signatures")
+    engine.materialise(q.SIGNATURE_KEYS, None, "signature_keys")
     engine.materialise(q.BLOCKED_KEYS, {"person_keys": list(q.PERSON_KEYS), "cap": cap,
                                         "blocked_values": list(blocked_values)},
                        "blocked_keys")
     engine.materialise(q.USABLE_KEYS, None, "usable_keys")
-    engine.drop("event_keys")
+    engine.drop("signature_keys")
     engine.materialise(q.KEY_NODES, {"priority": list(q.KEY_PRIORITY)}, "key_nodes")
-    engine.materialise(q.EVENT_NODES, None, "event_nodes")
+    engine.materialise(q.SIGNATURE_NODES, None, "signature_nodes")
     engine.drop("usable_keys")
-    engine.materialise(q.EVENT_ANCHORS, None, "event_anchors")
+    engine.materialise(q.SIGNATURE_ANCHORS, None, "signature_anchors")
     engine.materialise(q.KEY_EDGES, None, "key_edges")
     engine.materialise(q.LABELS_INIT, None, "key_labels")
     rounds = _components(engine, "key_labels", "key_edges", max_rounds)
@@ -69,7 +70,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
         probable = _link_probable(engine, as_of, match_probability, max_rounds)
     engine.materialise(q.NODE_MEMBERS, None, "node_members")
     engine.materialise(q.IDENTITY_MAP, None, "identity_map")
-    engine.materialise(q.EVENT_MEMBERS, None, "event_members")
+    engine.materialise(q.SIGNATURE_MEMBERS, None, "signature_members")
     engine.materialise(q.MERGE_REASONS, None, "merge_reasons")
     if probable.links:
         engine.materialise(q.PROBABLE_REASONS, None, "probable_reasons")
@@ -79,7 +80,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
         engine.drop("link_edges")
     events = engine.scalar("SELECT count(*) FROM events WHERE ts <= $as_of",
                            {"as_of": as_of})
-    resolved = engine.scalar("SELECT count(*) FROM event_members")
+    resolved = engine.scalar("SELECT coalesce(sum(events), 0) FROM signature_members")
     result = IdentityResult(
         members=engine.scalar("SELECT count(DISTINCT member_id) FROM identity_map"),
         keys=engine.scalar("SELECT count(*) FROM key_nodes"),
@@ -88,7 +89,8 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
         rounds=rounds, resolved_events=resolved, unresolved_events=events - resolved,
         probabilistic=asdict(probable),
     )
-    for scratch in ("key_labels", "event_nodes", "event_anchors", "node_members"):
+    for scratch in ("key_labels", "signature_nodes", "signature_anchors", "node_members",
+                    "signatures"):
         engine.drop(scratch)
     return result
 

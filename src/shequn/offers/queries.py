@@ -19,16 +19,18 @@ no product in the catalogue (a bare purchase history) is offered as the category
 
 from __future__ import annotations
 
+from shequn.sql import expand_same_identity
+
 INTEREST_SHARE = 0.2  # share of a member's reading that counts as an interest
 
 # Contacts in the frequency-cap window: how many times each member was reached lately.
-CONTACTS = """
+CONTACTS = expand_same_identity("""
 SELECT m.member_id, count(*) AS contacts, max(e.ts) AS last_contact
-FROM events e JOIN event_members m USING (seq)
+FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.type = 'coupon_issued' AND e.ts <= $as_of
   AND e.ts > $as_of - to_days(CAST($cap_days AS INTEGER))
 GROUP BY m.member_id
-"""
+""")
 
 OFFERS = """
 WITH wanting AS (

@@ -1,24 +1,26 @@
 """The SQL of the 360° profile: one row per member, built from the resolved events.
 
-Reads ``events``, ``event_members`` and ``identity_map`` (identity stage) and the
+Reads ``events``, ``signature_members`` and ``identity_map`` (identity stage) and the
 reference views ``ref_communities`` and ``ref_products`` (empty when not loaded).
 Every aggregate looks only at events up to ``$as_of``.
 """
 
 from __future__ import annotations
 
+from shequn.sql import expand_same_identity
+
 # Events with their member, up to the as-of time: only the columns the aggregates
 # below read. It is the build's largest table (every event of every member), so the
 # portrait columns, stated by `identify` events only, are not carried here.
-MEMBER_EVENTS = """
+MEMBER_EVENTS = expand_same_identity("""
 SELECT m.member_id, e.ts, e.type, e.source, e.amount, e.category, e.product_id,
        e.serial, e.topic, e.content_id
-FROM events e JOIN event_members m USING (seq)
+FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.ts <= $as_of
-"""
+""")
 
 # Portrait facts: for each field the latest value any source stated, and which source.
-PORTRAIT = """
+PORTRAIT = expand_same_identity("""
 SELECT m.member_id,
     arg_max(name, ts) FILTER (WHERE name IS NOT NULL) AS name,
     arg_max(gender, ts) FILTER (WHERE gender IS NOT NULL) AS gender,
@@ -34,10 +36,10 @@ SELECT m.member_id,
     arg_max(source, ts) FILTER (WHERE income_band IS NOT NULL) AS income_band_source,
     arg_max(consent_marketing, ts)
         FILTER (WHERE consent_marketing IS NOT NULL) AS consent_marketing
-FROM events e JOIN event_members m USING (seq)
+FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.type = 'identify' AND e.ts <= $as_of
 GROUP BY m.member_id
-"""
+""")
 
 ACTIVITY = """
 SELECT member_id,

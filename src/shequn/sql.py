@@ -51,7 +51,7 @@ def expand_stable_hash(sql: str) -> str:
     return tree.sql(dialect="duckdb")
 
 
-def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Expression:
+def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:
     """Both rows carry the same identity keys, a key absent from one absent from the
     other (null-safe equality, which every engine can hash-join on)."""
     return exp.and_(*[

@@ -14,6 +14,9 @@ class Engine(Protocol):
     name: str
     dialect: str  # SQLGlot's name for the engine's SQL
     text_distance: ClassVar[dict[str, str]]  # character-level string distances by name
+    # The data lives in this process: a graph's edges may come into Python whole (a
+    # cluster engine keeps them distributed and iterates in SQL instead).
+    in_process: ClassVar[bool]
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None,
               tables: Mapping[str, pa.Table] | None = None) -> pa.Table: ...

@@ -24,6 +24,7 @@ class DuckDBEngine:
     """A DuckDB connection with the few operations the product asks of it."""
 
     name = "duckdb"
+    in_process: ClassVar[bool] = True
 
     def __init__(self, database: str = ":memory:", threads: int = 0,
                  memory_limit: str = "", temp_directory: Path | None = None,
@@ -118,8 +119,12 @@ class DuckDBEngine:
             return int(self._con.table(name).count("*").fetchone()[0])  # type: ignore[index]
 
     def drop(self, name: str) -> None:
+        """Drop a table, or a view (an Arrow table registered by ``view_arrow``)."""
         with self._lock:
-            self._con.execute(_drop_sql(name))
+            try:
+                self._con.execute(_drop_sql(name))
+            except duckdb.CatalogException:  # it is a view
+                self._con.execute(_drop_sql(name, "VIEW"))
 
     def write_partitioned(self, sql: str, out_dir: Path, partition_by: str) -> None:
         with self._lock:
@@ -197,6 +202,6 @@ def _create_as_sql(table: str) -> str:
     return "CREATE OR REPLACE TABLE " + name + " AS "
 
 
-def _drop_sql(table: str) -> str:
-    drop = exp.Drop(this=exp.to_table(table, quoted=True), kind="TABLE", exists=True)
+def _drop_sql(table: str, kind: str = "TABLE") -> str:
+    drop = exp.Drop(this=exp.to_table(table, quoted=True), kind=kind, exists=True)
     return drop.sql(dialect="duckdb")

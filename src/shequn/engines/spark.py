@@ -111,6 +111,7 @@ class SparkEngine:
         "levenshtein": "levenshtein",
         "jaro_winkler": "jaro_winkler"}
     dialect = "spark"
+    in_process: ClassVar[bool] = False
 
     def __init__(self, master: str = "local[2]", work_dir: Path | None = None,
                  session: Any = None) -> None:

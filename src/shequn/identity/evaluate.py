@@ -7,11 +7,10 @@ from the contingency table, never by listing pairs (n² at scale).
 
 from __future__ import annotations
 
-from shequn.sql import expand_same_identity
-
 from dataclasses import dataclass
 
 from shequn.engines.base import Engine
+from shequn.sql import expand_same_identity
 
 # $truth: Parquet files with (event_id, person_id); records are the identify events.
 CONTINGENCY = expand_same_identity("""

@@ -4,10 +4,10 @@ Most events of a person carry the same few keys, so the work is done on key
 *signatures* (each distinct combination of identity keys, with its events counted) rather
 than on events: ``signatures`` → ``signature_keys`` (one row per signature and key) →
 ``blocked_keys`` (values that must not join people) → ``key_edges`` (keys seen on the
-same event, with the evidence) → ``key_labels`` (connected components, by iterated
-minimum label) → ``identity_map`` and ``signature_members``. An event's member is found
-by its keys: ``events e JOIN signature_members m ON same_identity(e, m)``
-(see ``shequn.sql.expand_same_identity``).
+same event, with the evidence) → ``key_labels`` (connected components, see
+``shequn.graph.components``) → ``identity_map`` and ``signature_members``. An event
+finds its member by its keys: ``events e JOIN signature_members m ON
+same_identity(e, m)`` (see ``shequn.sql.expand_same_identity``).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ SIGNATURE_ANCHORS = "SELECT sig, min(node) AS anchor FROM signature_nodes GROUP 
 # earliest event that showed the link is kept as the evidence (its id and type are
 # looked up for the merge reasons only).
 KEY_EDGES = """
-SELECT a.anchor AS a, n.node AS b, sum(n.events) AS events,
+SELECT a.anchor AS a, n.node AS b, CAST(sum(n.events) AS BIGINT) AS events,
        arg_min(n.first_seq, n.first_seen) AS evidence_seq,
        min(n.first_seen) AS first_seen
 FROM signature_nodes n JOIN signature_anchors a USING (sig)
@@ -99,24 +99,11 @@ WHERE n.node <> a.anchor
 GROUP BY a.anchor, n.node
 """
 
-LABELS_INIT = "SELECT node, node AS label FROM key_nodes"
-
-# One round of label propagation: each node takes the smallest label among itself and
-# its neighbours. Repeated until no label changes.
-LABELS_STEP = """
-WITH candidate AS (
-    SELECT node, label FROM key_labels
-    UNION ALL
-    SELECT e.b AS node, l.label FROM key_edges e JOIN key_labels l ON e.a = l.node
-    UNION ALL
-    SELECT e.a AS node, l.label FROM key_edges e JOIN key_labels l ON e.b = l.node
-)
-SELECT node, min(label) AS label FROM candidate GROUP BY node
-"""
-
-LABELS_CHANGED = """
-SELECT count(*) AS changed FROM key_labels_next n JOIN key_labels o USING (node)
-WHERE n.label <> o.label
+# Every key labelled by its component (the smallest node in it): keys on no edge are
+# components of their own.
+KEY_LABELS = """
+SELECT n.node, coalesce(c.label, n.node) AS label
+FROM key_nodes n LEFT JOIN edge_labels c USING (node)
 """
 
 NODE_MEMBERS = """
@@ -152,7 +139,7 @@ SELECT ma.member_id, na.key_type AS key_a, na.key_value AS value_a,
 FROM key_edges e
 JOIN key_nodes na ON na.node = e.a
 JOIN key_nodes nb ON nb.node = e.b
-JOIN identity_map ma ON ma.key_type = na.key_type AND ma.key_value = na.key_value
+JOIN node_members ma ON ma.node = e.a
 LEFT JOIN (SELECT seq, event_id, type FROM events
            WHERE seq IN (SELECT evidence_seq FROM key_edges)) ev ON ev.seq = e.evidence_seq
 """
@@ -195,10 +182,6 @@ FROM probable_pairs p
 LEFT JOIN label_exclusive xl ON xl.label = p.unique_id_l
 LEFT JOIN label_exclusive xr ON xr.label = p.unique_id_r
 WHERE NOT coalesce(list_has_any(xl.exclusive, xr.exclusive), false)
-"""
-
-LINK_LABELS_INIT = """
-SELECT a AS node, a AS label FROM link_edges UNION SELECT b, b FROM link_edges
 """
 
 # Components of the link graph name the smallest label: the highest-priority key wins.

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from shequn.engines.base import Engine
+from shequn.graph.components import components
 from shequn.identity import queries as q
 from shequn.identity.probabilistic import (
     EXCLUSIVE_KEYS,
@@ -23,7 +24,7 @@ from shequn.identity.probabilistic import (
     predict_links,
     present_columns,
 )
-from shequn.sql import count_rows, retarget
+from shequn.sql import count_rows
 
 # Written by people and systems when the real value is unknown.
 DEFAULT_BLOCKED = (
@@ -39,7 +40,6 @@ class IdentityResult:
     keys: int
     blocked: int
     edges: int
-    rounds: int
     resolved_events: int
     unresolved_events: int
     probabilistic: dict[str, Any] = field(default_factory=dict)
@@ -63,8 +63,9 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     engine.drop("usable_keys")
     engine.materialise(q.SIGNATURE_ANCHORS, None, "signature_anchors")
     engine.materialise(q.KEY_EDGES, None, "key_edges")
-    engine.materialise(q.LABELS_INIT, None, "key_labels")
-    rounds = _components(engine, "key_labels", "key_edges", max_rounds)
+    components(engine, "key_edges", "edge_labels", max_rounds)
+    engine.materialise(q.KEY_LABELS, None, "key_labels")
+    engine.drop("edge_labels")
     probable = ProbabilisticResult(False, "not asked for")
     if match_probability is not None:
         probable = _link_probable(engine, as_of, match_probability, max_rounds)
@@ -86,30 +87,13 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
         keys=engine.scalar("SELECT count(*) FROM key_nodes"),
         blocked=engine.scalar("SELECT count(*) FROM blocked_keys"),
         edges=engine.scalar("SELECT count(*) FROM key_edges"),
-        rounds=rounds, resolved_events=resolved, unresolved_events=events - resolved,
+        resolved_events=resolved, unresolved_events=events - resolved,
         probabilistic=asdict(probable),
     )
     for scratch in ("key_labels", "signature_nodes", "signature_anchors", "node_members",
                     "signatures"):
         engine.drop(scratch)
     return result
-
-
-def _components(engine: Engine, labels: str, edges: str, max_rounds: int) -> int:
-    """Connected components by iterated minimum label: ``labels`` (node, label) ends
-    with each node labelled by the smallest node of its component; returns the rounds."""
-    step = retarget(q.LABELS_STEP, {"key_labels": labels, "key_edges": edges})
-    changed_sql = retarget(q.LABELS_CHANGED, {"key_labels": labels,
-                                              "key_labels_next": labels + "_next"})
-    rounds = 0
-    while rounds < max_rounds:
-        rounds += 1
-        engine.materialise(step, None, labels + "_next")
-        changed = engine.scalar(changed_sql)
-        engine.rename(labels + "_next", labels)
-        if not changed:
-            break
-    return rounds
 
 
 def _link_probable(engine: Engine, as_of: dt.datetime, threshold: float,
@@ -128,8 +112,7 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold: float,
                        "label_exclusive")
     engine.materialise(q.LINK_EDGES, None, "link_edges")
     links = engine.scalar(count_rows("link_edges"))
-    engine.materialise(q.LINK_LABELS_INIT, None, "link_labels")
-    _components(engine, "link_labels", "link_edges", max_rounds)
+    components(engine, "link_edges", "link_labels", max_rounds)
     merged = engine.scalar(
         "SELECT count(*) - count(DISTINCT label) FROM link_labels")
     engine.materialise(q.RELABEL, None, "key_labels_relabelled")

@@ -11,6 +11,7 @@ personal, and joins nobody.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -47,10 +48,12 @@ class IdentityResult:
 
 def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100,
-            match_probability: float | None = None) -> IdentityResult:
+            match_probability: float | None = None,
+            timings: dict[str, float] | None = None) -> IdentityResult:
     """Build ``identity_map``, ``signature_members``, ``merge_reasons`` and
     ``blocked_keys`` from the view ``events``; with ``match_probability``, the
-    probabilistic pass then links components whose weak keys match at least that well."""
+    probabilistic pass then links components whose weak keys match at least that well
+    (its seconds go to ``timings["identity_probabilistic"]``)."""
     engine.materialise(q.SIGNATURES, {"as_of": as_of}, "signatures")
     engine.materialise(q.SIGNATURE_KEYS, None, "signature_keys")
     engine.materialise(q.BLOCKED_KEYS, {"person_keys": list(q.PERSON_KEYS), "cap": cap,
@@ -68,7 +71,10 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     engine.drop("edge_labels")
     probable = ProbabilisticResult(False, "not asked for")
     if match_probability is not None:
+        started = time.perf_counter()
         probable = _link_probable(engine, as_of, match_probability, max_rounds)
+        if timings is not None:
+            timings["identity_probabilistic"] = round(time.perf_counter() - started, 3)
     engine.materialise(q.NODE_MEMBERS, None, "node_members")
     engine.materialise(q.IDENTITY_MAP, None, "identity_map")
     engine.materialise(q.SIGNATURE_MEMBERS, None, "signature_members")

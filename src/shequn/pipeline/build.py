@@ -100,10 +100,11 @@ def reference_views(engine: Engine, lake: Lake) -> None:
         engine.view_arrow(f"ref_{name}", table)
 
 
-def resolve_identity(engine: Engine, as_of: dt.datetime, settings: Settings
-                     ) -> IdentityResult:
+def resolve_identity(engine: Engine, as_of: dt.datetime, settings: Settings,
+                     timings: dict[str, float] | None = None) -> IdentityResult:
     match = settings.identity_match_probability if settings.identity_probabilistic else None
-    return resolve(engine, as_of, settings.identity_key_cap, match_probability=match)
+    return resolve(engine, as_of, settings.identity_key_cap, match_probability=match,
+                   timings=timings)
 
 
 def _profile(engine: Engine, as_of: dt.datetime) -> None:
@@ -230,7 +231,10 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
         report.timings[name] = round(time.perf_counter() - started, 3)
         return result
 
-    identity = stage("identity", lambda: resolve_identity(engine, as_of_ts, settings))
+    identity = stage("identity", lambda: resolve_identity(engine, as_of_ts, settings,
+                                                          report.timings))
+    if "identity_probabilistic" in report.timings:  # listed after the stage it is part of
+        report.timings["identity_probabilistic"] = report.timings.pop("identity_probabilistic")
     report.identity = asdict(identity)  # type: ignore[call-overload]
     stage("profile", lambda: _profile(engine, as_of_ts))
     report.households = engine.scalar("SELECT count(DISTINCT household_id) FROM profiles")

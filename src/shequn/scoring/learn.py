@@ -103,13 +103,13 @@ def score_demand(engine: Engine, model: DemandModel, features: str, out: Path,
     with pq.ParquetWriter(out, DEMAND_SCHEMA, compression="zstd") as writer:
         for batch in engine.stream(retarget("SELECT * FROM f", {"f": features})):
             columns = model_columns(batch)
-            category = batch.column("category").to_pylist()
+            category = batch.column("category")
             probability = model.predict_proba(columns, category)
             reasons: list[list[str] | None] = [None] * batch.num_rows
             wanted = np.flatnonzero(probability >= settings.model_reason_probability)
             if wanted.size:
                 picked = {k: v[wanted] for k, v in columns.items()}
-                contrib = model.contributions(picked, [category[i] for i in wanted])
+                contrib = model.contributions(picked, category.take(wanted))
                 for i, names in zip(wanted, model.reasons(contrib), strict=True):
                     reasons[i] = names
             writer.write_table(pa.table({

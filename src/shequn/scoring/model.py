@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.isotonic import IsotonicRegression
 
 Array = npt.NDArray[np.float64]
@@ -50,13 +52,22 @@ PARAMS = {"objective": "binary", "learning_rate": 0.1, "num_leaves": 15,
           "num_threads": 0, "force_col_wise": True}
 
 
+Categories: TypeAlias = "npt.ArrayLike | pa.Array | pa.ChunkedArray"
+
+
+def _codes(categories: Sequence[str], category: Categories) -> Array:
+    """Each row's category as its index in ``categories`` (unknown → NaN), vectorised:
+    a batch's Arrow column goes in as it is."""
+    arrow = (category if isinstance(category, pa.Array | pa.ChunkedArray)
+             else pa.array([str(c) for c in np.asarray(category, dtype=object)], pa.string()))
+    codes = pc.index_in(arrow, value_set=pa.array(list(categories), pa.string()))
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
 def _matrix(columns: Mapping[str, npt.ArrayLike], categories: Sequence[str],
-            category: npt.ArrayLike) -> Array:
+            category: Categories) -> Array:
     """Feature columns (missing → NaN) and the category's index as the last column."""
-    index = {c: i for i, c in enumerate(categories)}
-    codes = np.array([index.get(str(c), -1) for c in np.asarray(category, dtype=object)],
-                     dtype=np.float64)
-    codes[codes < 0] = np.nan
+    codes = _codes(categories, category)
     n = len(codes)
     cols = [np.asarray(columns[f], dtype=np.float64) if f in columns
             else np.full(n, np.nan) for f in FEATURES]
@@ -140,13 +151,13 @@ class DemandModel:
         return self.booster_
 
     def predict_proba(self, columns: Mapping[str, npt.ArrayLike],
-                      category: npt.ArrayLike) -> Array:
+                      category: Categories) -> Array:
         X = _matrix(columns, self.categories_, category)
         raw = self._booster().predict(X, raw_score=True)
         return np.asarray(self.calibrator_.predict(raw), dtype=np.float64)  # type: ignore[union-attr]
 
     def contributions(self, columns: Mapping[str, npt.ArrayLike],
-                      category: npt.ArrayLike) -> Array:
+                      category: Categories) -> Array:
         """Per-row, per-feature contributions to the raw score (the category's and the
         trees' starting values are left out)."""
         X = _matrix(columns, self.categories_, category)

@@ -140,7 +140,9 @@ SELECT i.member_id,
 FROM identities i
 LEFT JOIN portrait p USING (member_id)
 LEFT JOIN (
-    SELECT member_id, list(topic ORDER BY share DESC, topic) AS interests,
+    -- sorting each member's short list beats an ordered aggregate over all rows
+    SELECT member_id,
+           list_transform(list_sort(list({'s': -share, 't': topic})), x -> x.t) AS interests,
            map_from_entries(list({'k': topic, 'v': share})) AS interest_share
     FROM interests GROUP BY member_id
 ) t USING (member_id)

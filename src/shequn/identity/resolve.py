@@ -78,18 +78,19 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     engine.materialise(q.NODE_MEMBERS, None, "node_members")
     engine.materialise(q.IDENTITY_MAP, None, "identity_map")
     engine.materialise(q.SIGNATURE_MEMBERS, None, "signature_members")
-    engine.materialise(q.MERGE_REASONS, None, "merge_reasons")
     if probable.links:
         engine.materialise(q.PROBABLE_REASONS, None, "probable_reasons")
-        engine.materialise(q.ALL_REASONS, None, "merge_reasons_all")
+        engine.materialise(q.ALL_REASONS, None, "merge_reasons")
         engine.drop("probable_reasons")
-        engine.rename("merge_reasons_all", "merge_reasons")
         engine.drop("link_edges")
-    events = engine.scalar("SELECT count(*) FROM events WHERE ts <= $as_of",
-                           {"as_of": as_of})
+    else:
+        engine.materialise(q.MERGE_REASONS, None, "merge_reasons")
+    # counted on the small tables: every event up to as_of is in one signature, and
+    # every member is one label
+    events = engine.scalar("SELECT coalesce(sum(events), 0) FROM signatures")
     resolved = engine.scalar("SELECT coalesce(sum(events), 0) FROM signature_members")
     result = IdentityResult(
-        members=engine.scalar("SELECT count(DISTINCT member_id) FROM identity_map"),
+        members=engine.scalar("SELECT count(DISTINCT label) FROM key_labels"),
         keys=engine.scalar("SELECT count(*) FROM key_nodes"),
         blocked=engine.scalar("SELECT count(*) FROM blocked_keys"),
         edges=engine.scalar("SELECT count(*) FROM key_edges"),

@@ -33,33 +33,26 @@ FROM gaps GROUP BY category
 """
 
 FEATURES = """
-WITH reading AS (
-    SELECT member_id, topic AS category, count(*) AS views
+WITH recent AS (  -- one scan for the three counts
+    SELECT member_id,
+           CASE WHEN type = 'content_view' THEN topic ELSE category END AS category,
+           count(*) FILTER (WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY)
+               AS views,
+           count(*) FILTER (WHERE type = 'device_status' AND ts > $as_of - INTERVAL 90 DAY)
+               AS errors,
+           count(*) FILTER (WHERE type = 'repair') AS repairs_24m
     FROM member_events
-    WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY AND ts <= $as_of
-    GROUP BY ALL
-),
-errors AS (
-    SELECT member_id, category, count(*) AS errors
-    FROM member_events
-    WHERE type = 'device_status' AND ts > $as_of - INTERVAL 90 DAY AND ts <= $as_of
-    GROUP BY ALL
-),
-repairs AS (
-    SELECT member_id, category, count(*) AS repairs_24m
-    FROM member_events
-    WHERE type = 'repair' AND ts > $as_of - INTERVAL 730 DAY AND ts <= $as_of
+    WHERE type IN ('content_view', 'device_status', 'repair')
+      AND ts > $as_of - INTERVAL 730 DAY AND ts <= $as_of
     GROUP BY ALL
 )
 SELECT a.member_id, a.category, round(a.age_years, 1) AS age_years,
        round(coalesce(l.typical_life, $default_life), 1) AS typical_life,
        a.repairs_12m, coalesce(r.repairs_24m, 0) AS repairs_24m,
-       coalesce(v.views, 0) AS category_views_90d, coalesce(e.errors, 0) AS device_errors_90d
+       coalesce(r.views, 0) AS category_views_90d, coalesce(r.errors, 0) AS device_errors_90d
 FROM appliances a
 LEFT JOIN typical_life l USING (category)
-LEFT JOIN reading v USING (member_id, category)
-LEFT JOIN errors e USING (member_id, category)
-LEFT JOIN repairs r USING (member_id, category)
+LEFT JOIN recent r USING (member_id, category)
 """
 
 

@@ -118,7 +118,8 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     progress("done")
     seconds = time.perf_counter() - started
     truth = sorted(str(p) for p in (work / "world" / "truth").glob("event_person*.parquet"))
-    quality = score_against_truth(engine, truth).to_dict()
+    quality = score_against_truth(engine, truth, dt.datetime.fromisoformat(report.as_of)
+                                  ).to_dict()
     return {"seconds": round(seconds, 2), "events": report.events,
             "stages": report.timings, "members": report.identity["members"],
             "probabilistic_identity": report.identity.get("probabilistic"),

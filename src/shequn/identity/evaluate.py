@@ -7,19 +7,23 @@ from the contingency table, never by listing pairs (n² at scale).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from shequn.engines.base import Engine
 from shequn.sql import expand_same_identity
 
-# $truth: Parquet files with (event_id, person_id); records are the identify events.
+END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+# $truth: Parquet files with (event_id, person_id); records are the identify events up to
+# $as_of (the time identity was resolved for: later events are not its business).
 CONTINGENCY = expand_same_identity("""
 WITH records AS (
     SELECT m.member_id AS predicted, t.person_id AS truth
     FROM read_parquet($truth) t
     JOIN events e USING (event_id)
     JOIN signature_members m ON same_identity(e, m)
-    WHERE e.type = 'identify'
+    WHERE e.type = 'identify' AND e.ts <= $as_of
 )
 SELECT
     (SELECT sum(n * (n - 1) / 2) FROM
@@ -59,7 +63,8 @@ class PairScore:
                 "f1": round(self.f1, 4)}
 
 
-def score_against_truth(engine: Engine, truth_files: list[str]) -> PairScore:
-    row = engine.query(CONTINGENCY, {"truth": truth_files}).to_pylist()[0]
+def score_against_truth(engine: Engine, truth_files: list[str],
+                        as_of: dt.datetime = END_OF_TIME) -> PairScore:
+    row = engine.query(CONTINGENCY, {"truth": truth_files, "as_of": as_of}).to_pylist()[0]
     return PairScore(int(row["records"]), int(row["true_pairs"] or 0),
                      int(row["predicted_pairs"] or 0), int(row["true_positive"] or 0))

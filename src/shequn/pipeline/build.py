@@ -112,6 +112,7 @@ def _profile(engine: Engine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.MEMBER_EVENTS, params, "member_events")
     engine.materialise(pq_.PORTRAIT, params, "portrait")
     engine.materialise(pq_.ACTIVITY, params, "activity")
+    engine.materialise(pq_.SOURCES, None, "sources")
     engine.materialise(pq_.INTERESTS, None, "interests")
     engine.materialise(pq_.IDENTITIES, None, "identities")
     engine.materialise(pq_.HOUSEHOLDS, None, "households")

@@ -160,22 +160,16 @@ def main() -> None:
             raise SystemExit(f"stage {stage} failed")
         results["stages"][stage] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(stage, results["stages"][stage], flush=True)
-    stages = results["stages"]
-    if "scan" in stages:
-        floor = stages["scan"]["seconds"]
-        results["ratio_to_scan_floor"] = {
-            s: round(v["seconds"] / floor, 1) for s, v in stages.items() if s != "scan"}
-    elif (ROOT / "benchmarks" / "results" / f"{args.members}.json").exists():
-        old = json.loads((ROOT / "benchmarks" / "results" / f"{args.members}.json").read_text())
-        floor = old.get("stages", {}).get("scan", {}).get("seconds")
-        if floor:
-            results["ratio_to_scan_floor"] = {
-                s: round(v["seconds"] / floor, 1) for s, v in stages.items()}
-    results["targets"] = TARGETS
     out = ROOT / "benchmarks" / "results" / f"{args.members}.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
-    previous.setdefault("stages", {}).update(stages)
-    results["stages"] = previous["stages"]
+    previous.setdefault("stages", {}).update(results["stages"])
+    results["stages"] = stages = previous["stages"]  # this run's, over the earlier ones
+    floor = stages.get("scan", {}).get("seconds")
+    if floor:  # a stage that did not finish has no time to compare
+        results["ratio_to_scan_floor"] = {
+            s: round(v["seconds"] / floor, 1) for s, v in stages.items()
+            if s != "scan" and "seconds" in v}
+    results["targets"] = TARGETS
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {out}")
 

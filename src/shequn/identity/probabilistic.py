@@ -34,7 +34,7 @@ PRIOR_RECALL = 0.7
 U_PAIRS = 3e5
 # Pairs each EM pass learns from: common names make the name block grow with the
 # square of the data, and a sample teaches the same weights.
-EM_PAIRS = 1e6
+EM_PAIRS = 3e5
 # Candidate pairs: only records that agree on one of these are compared. Each block
 # must stay small as the data grows: a birth date within a city holds ever more people
 # (a hundred times the pairs at ten times the members), so it also needs the name's

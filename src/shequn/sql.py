@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlglot
 import sqlglot.expressions as exp
 
@@ -42,13 +44,18 @@ def stable_hash(*args: exp.Expression) -> exp.Expression:
     return exp.paren(total)
 
 
+def _expand(sql: str, name: str, spell: Callable[..., exp.Expression]) -> str:
+    """Every call of the made-up function ``name`` in ``sql`` replaced by what ``spell``
+    builds from its arguments."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(lambda n: spell(*n.expressions)
+                          if isinstance(n, exp.Anonymous) and n.name.lower() == name else n)
+    return tree.sql(dialect="duckdb")
+
+
 def expand_stable_hash(sql: str) -> str:
     """Queries write ``stable_hash(a, b)``; this spells it out for the engines."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(lambda n: stable_hash(*n.expressions)
-                          if isinstance(n, exp.Anonymous) and n.name.lower() == "stable_hash"
-                          else n)
-    return tree.sql(dialect="duckdb")
+    return _expand(sql, "stable_hash", stable_hash)
 
 
 def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:
@@ -62,8 +69,4 @@ def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:
 
 def expand_same_identity(sql: str) -> str:
     """Queries write ``same_identity(e, m)`` (two table aliases); this spells it out."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(lambda n: exp.paren(same_identity(*n.expressions))
-                          if isinstance(n, exp.Anonymous) and n.name.lower() == "same_identity"
-                          else n)
-    return tree.sql(dialect="duckdb")
+    return _expand(sql, "same_identity", lambda a, b: exp.paren(same_identity(a, b)))

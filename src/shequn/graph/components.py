@@ -52,21 +52,18 @@ def label_components(a: npt.ArrayLike, b: npt.ArrayLike) -> pa.Table:
 
 
 def components_by_rounds(engine: Engine, edges: str, out: str, max_rounds: int = 100
-                         ) -> int:
-    """On the engine, by iterated minimum label into ``out``; returns the rounds."""
+                         ) -> None:
+    """On the engine, by iterated minimum label into ``out``."""
     names = {"edges": edges, "labels": out, "labels_next": out + "_next"}
     engine.materialise(retarget(LABELS_INIT, names), None, out)
     step = retarget(LABELS_STEP, names)
     changed_sql = retarget(LABELS_CHANGED, names)
-    rounds = 0
-    while rounds < max_rounds:
-        rounds += 1
+    for _ in range(max_rounds):
         engine.materialise(step, None, out + "_next")
         changed = engine.scalar(changed_sql)
         engine.rename(out + "_next", out)
         if not changed:
             break
-    return rounds
 
 
 def components(engine: Engine, edges: str, out: str, max_rounds: int = 100) -> None:

@@ -232,10 +232,9 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
         report.timings[name] = round(time.perf_counter() - started, 3)
         return result
 
-    identity = stage("identity", lambda: resolve_identity(engine, as_of_ts, settings,
-                                                          report.timings))
-    if "identity_probabilistic" in report.timings:  # listed after the stage it is part of
-        report.timings["identity_probabilistic"] = report.timings.pop("identity_probabilistic")
+    parts: dict[str, float] = {}  # listed after the stage they are part of
+    identity = stage("identity", lambda: resolve_identity(engine, as_of_ts, settings, parts))
+    report.timings.update(parts)
     report.identity = asdict(identity)  # type: ignore[call-overload]
     stage("profile", lambda: _profile(engine, as_of_ts))
     report.households = engine.scalar("SELECT count(DISTINCT household_id) FROM profiles")

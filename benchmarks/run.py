@@ -117,6 +117,10 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     report = build(settings, engine, dt.date.fromisoformat(as_of), progress)
     progress("done")
     seconds = time.perf_counter() - started
+    built = {"seconds": round(seconds, 2), "events": report.events, "stages": report.timings,
+             "members": report.identity["members"], "peak_rss_mb": _peak_mb()}
+    # kept before the truth is scored, which at 10M is a long join of its own
+    (work / "build-report.json").write_text(json.dumps(built, indent=2) + "\n")
     truth = sorted(str(p) for p in (work / "world" / "truth").glob("event_person*.parquet"))
     quality = score_against_truth(engine, truth, dt.datetime.fromisoformat(report.as_of)
                                   ).to_dict()

@@ -70,3 +70,15 @@ def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:
 def expand_same_identity(sql: str) -> str:
     """Queries write ``same_identity(e, m)`` (two table aliases); this spells it out."""
     return _expand(sql, "same_identity", lambda a, b: exp.paren(same_identity(a, b)))
+
+
+def named_by_member_id(sql: str) -> str:
+    """A query keyed by the build's integer ``member_key`` (see ``members``), with the
+    member's id in its place: aggregates over every event group by the integer, and the
+    id is joined once per member afterwards."""
+    keyed = sqlglot.parse_one(sql, read="duckdb").subquery("keyed")
+    rest = exp.Column(this=exp.Star(except_=[exp.column("member_key")]),
+                      table=exp.to_identifier("keyed"))
+    query = (exp.select(exp.column("member_id", table="m"), rest).from_(keyed)
+             .join(exp.to_table("members").as_("m"), using=["member_key"]))
+    return query.sql(dialect="duckdb")

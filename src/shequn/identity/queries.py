@@ -5,7 +5,7 @@ Most events of a person carry the same few keys, so the work is done on key
 than on events: ``signatures`` → ``signature_keys`` (one row per signature and key) →
 ``blocked_keys`` (values that must not join people) → ``key_edges`` (keys seen on the
 same event, with the evidence) → ``key_labels`` (connected components, see
-``shequn.graph.components``) → ``identity_map`` and ``signature_members``. An event
+``shequn.graph.components``) → ``members``, ``identity_map`` and ``signature_members``. An event
 finds its member by its keys: ``events e JOIN signature_members m ON
 same_identity(e, m)`` (see ``shequn.sql.expand_same_identity``).
 """
@@ -109,9 +109,18 @@ SELECT n.node, coalesce(c.label, n.node) AS label
 FROM key_nodes n LEFT JOIN edge_labels c USING (node)
 """
 
+# One row per member: its id, named by its highest-priority key (stable from run to run),
+# and its key inside the build (the component's label), an integer that the per-member
+# aggregates over every event group by: far cheaper than a 16-character string at 10M.
+MEMBERS = """
+SELECT root.node AS member_key,
+       'm' || substr(md5(root.key_type || ':' || root.key_value), 1, 15) AS member_id
+FROM key_nodes root WHERE root.node IN (SELECT label FROM key_labels)
+"""
+
 NODE_MEMBERS = """
-SELECT l.node, 'm' || substr(md5(root.key_type || ':' || root.key_value), 1, 15) AS member_id
-FROM key_labels l JOIN key_nodes root ON root.node = l.label
+SELECT l.node, m.member_key, m.member_id
+FROM key_labels l JOIN members m ON m.member_key = l.label
 """
 
 IDENTITY_MAP = """
@@ -122,7 +131,7 @@ FROM key_nodes n JOIN node_members m USING (node)
 # The member of each signature: events find theirs by their keys (same_identity).
 SIGNATURE_MEMBERS = """
 SELECT s.phone, s.email, s.wechat_openid, s.wechat_unionid, s.member_no, s.device_id,
-       s.customer_id, s.events, m.member_id
+       s.customer_id, s.events, m.member_key, m.member_id
 FROM signatures s
 JOIN signature_anchors a USING (sig)
 JOIN node_members m ON m.node = a.anchor

@@ -50,7 +50,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100,
             match_probability: float | None = None,
             timings: dict[str, float] | None = None) -> IdentityResult:
-    """Build ``identity_map``, ``signature_members``, ``merge_reasons`` and
+    """Build ``members``, ``identity_map``, ``signature_members``, ``merge_reasons`` and
     ``blocked_keys`` from the view ``events``; with ``match_probability``, the
     probabilistic pass then links components whose weak keys match at least that well
     (its seconds go to ``timings["identity_probabilistic"]``)."""
@@ -75,6 +75,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
         probable = _link_probable(engine, as_of, match_probability, max_rounds)
         if timings is not None:
             timings["identity_probabilistic"] = round(time.perf_counter() - started, 3)
+    engine.materialise(q.MEMBERS, None, "members")
     engine.materialise(q.NODE_MEMBERS, None, "node_members")
     engine.materialise(q.IDENTITY_MAP, None, "identity_map")
     engine.materialise(q.SIGNATURE_MEMBERS, None, "signature_members")
@@ -86,11 +87,11 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     else:
         engine.materialise(q.MERGE_REASONS, None, "merge_reasons")
     # counted on the small tables: every event up to as_of is in one signature, and
-    # every member is one label
+    # every member is one row of members
     events = engine.scalar("SELECT coalesce(sum(events), 0) FROM signatures")
     resolved = engine.scalar("SELECT coalesce(sum(events), 0) FROM signature_members")
     result = IdentityResult(
-        members=engine.scalar("SELECT count(DISTINCT label) FROM key_labels"),
+        members=engine.scalar(count_rows("members")),
         keys=engine.scalar("SELECT count(*) FROM key_nodes"),
         blocked=engine.scalar("SELECT count(*) FROM blocked_keys"),
         edges=engine.scalar("SELECT count(*) FROM key_edges"),

@@ -1,19 +1,20 @@
 """The SQL of the 360° profile: one row per member, built from the resolved events.
 
-Reads ``events``, ``signature_members`` and ``identity_map`` (identity stage) and the
-reference views ``ref_communities`` and ``ref_products`` (empty when not loaded).
-Every aggregate looks only at events up to ``$as_of``.
+Reads ``events``, ``signature_members``, ``members`` and ``identity_map`` (identity
+stage) and the reference views ``ref_communities`` and ``ref_products`` (empty when not
+loaded). Every aggregate looks only at events up to ``$as_of``. The aggregates over
+every event group by the integer ``member_key`` and name the member afterwards.
 """
 
 from __future__ import annotations
 
-from shequn.sql import expand_same_identity
+from shequn.sql import expand_same_identity, named_by_member_id
 
 # Events with their member, up to the as-of time: only the columns the aggregates
 # below read. It is the build's largest table (every event of every member), so the
 # portrait columns, stated by `identify` events only, are not carried here.
 MEMBER_EVENTS = expand_same_identity("""
-SELECT m.member_id, e.ts, e.type, e.source, e.amount, e.category, e.product_id,
+SELECT m.member_key, e.ts, e.type, e.source, e.amount, e.category, e.product_id,
        e.serial, e.topic, e.content_id
 FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.ts <= $as_of
@@ -41,8 +42,8 @@ WHERE e.type = 'identify' AND e.ts <= $as_of
 GROUP BY m.member_id
 """)
 
-ACTIVITY = """
-SELECT member_id,
+ACTIVITY = named_by_member_id("""
+SELECT member_key,
     min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS events,
     count(*) FILTER (WHERE type = 'purchase') AS purchases,
     coalesce(sum(amount) FILTER (WHERE type = 'purchase'), 0) AS purchase_amount,
@@ -62,35 +63,35 @@ SELECT member_id,
     count(*) FILTER (WHERE type = 'pledge') AS pledges,
     count(*) FILTER (WHERE type = 'meetup_checkin') AS meetups,
     count(*) FILTER (WHERE type IN ('wifi_connect', 'qr_scan')) AS scene_events
-FROM member_events GROUP BY member_id
-"""
+FROM member_events GROUP BY member_key
+""")
 
 # How many systems know each member. Apart from ACTIVITY and without a distinct
 # aggregate: inside a grouped query over every event one spilled 36 GB at 10M members.
-SOURCES = """
-SELECT member_id, count(source) AS sources
-FROM (SELECT DISTINCT member_id, source FROM member_events)
-GROUP BY member_id
-"""
+SOURCES = named_by_member_id("""
+SELECT member_key, count(source) AS sources
+FROM (SELECT DISTINCT member_key, source FROM member_events)
+GROUP BY member_key
+""")
 
 # What each member reads about, as shares of their reading.
-INTERESTS = """
+INTERESTS = named_by_member_id("""
 WITH counts AS (
-    SELECT member_id, coalesce(e.topic, c.topic) AS topic, count(*) AS views
+    SELECT member_key, coalesce(e.topic, c.topic) AS topic, count(*) AS views
     FROM member_events e LEFT JOIN ref_content c USING (content_id)
     WHERE e.type = 'content_view' AND coalesce(e.topic, c.topic) IS NOT NULL
     GROUP BY ALL
 )
-SELECT member_id, topic, views, views / sum(views) OVER (PARTITION BY member_id) AS share
+SELECT member_key, topic, views, views / sum(views) OVER (PARTITION BY member_key) AS share
 FROM counts
-"""
+""")
 
 # Appliances owned: the latest purchase of each category, with its age and the repairs
 # since it was bought (by serial when the repair names one, else by category). Bounded by
 # $as_of so that it also gives what a member owned at a past date (training snapshots).
-APPLIANCES = """
+APPLIANCES = named_by_member_id("""
 WITH bought AS (
-    SELECT e.member_id, coalesce(e.category, p.category) AS category,
+    SELECT e.member_key, coalesce(e.category, p.category) AS category,
            arg_max(e.product_id, e.ts) AS product_id, arg_max(e.serial, e.ts) AS serial,
            max(e.ts) AS bought_at, count(*) AS bought_times
     FROM member_events e LEFT JOIN ref_products p USING (product_id)
@@ -99,22 +100,22 @@ WITH bought AS (
     GROUP BY ALL
 ),
 fixed AS (
-    SELECT b.member_id, b.category, count(*) AS repairs,
+    SELECT b.member_key, b.category, count(*) AS repairs,
            count(*) FILTER (WHERE r.ts > $as_of - INTERVAL 365 DAY) AS repairs_12m,
            max(r.ts) AS last_repair
     FROM bought b
     JOIN member_events r
-      ON r.member_id = b.member_id AND r.type = 'repair' AND r.category = b.category
+      ON r.member_key = b.member_key AND r.type = 'repair' AND r.category = b.category
     WHERE r.ts >= b.bought_at AND r.ts <= $as_of
       AND (r.serial IS NULL OR b.serial IS NULL OR r.serial = b.serial)
     GROUP BY ALL
 )
-SELECT b.member_id, b.category, b.product_id, b.serial, b.bought_at, b.bought_times,
+SELECT b.member_key, b.category, b.product_id, b.serial, b.bought_at, b.bought_times,
        date_diff('day', CAST(b.bought_at AS DATE), CAST($as_of AS DATE)) / 365.25 AS age_years,
        coalesce(f.repairs, 0) AS repairs, coalesce(f.repairs_12m, 0) AS repairs_12m,
        f.last_repair
-FROM bought b LEFT JOIN fixed f USING (member_id, category)
-"""
+FROM bought b LEFT JOIN fixed f USING (member_key, category)
+""")
 
 IDENTITIES = """
 SELECT member_id, list_sort(list({'key': key_type, 'value': key_value})) AS identities,

@@ -1,6 +1,7 @@
 """The SQL of demand scoring: features per member and category, then the rules' sum.
 
-Reads ``member_events`` and ``appliances`` (profile stage). Nothing here knows the demo
+Reads ``member_events`` (keyed by the integer ``member_key``, named through ``members``)
+and ``appliances`` (profile stage). Nothing here knows the demo
 world: a category's usual life is learnt from the data (the median time between two
 purchases of that category by one member), with a default where data is thin.
 """
@@ -13,6 +14,7 @@ import sqlglot.expressions as exp
 
 from shequn import conditions
 from shequn.scoring.rules import Rule
+from shequn.sql import named_by_member_id
 
 # The usual life of each category: median years between repeat purchases. Every query
 # here reads only events up to $as_of, so that it also describes a past date exactly as
@@ -21,7 +23,7 @@ TYPICAL_LIFE = """
 WITH gaps AS (
     SELECT category,
            date_diff('day', CAST(ts AS DATE),
-                     CAST(lead(ts) OVER (PARTITION BY member_id, category ORDER BY ts) AS DATE))
+                     CAST(lead(ts) OVER (PARTITION BY member_key, category ORDER BY ts) AS DATE))
                / 365.25 AS years
     FROM member_events
     WHERE type = 'purchase' AND category IS NOT NULL AND ts <= $as_of
@@ -33,8 +35,8 @@ FROM gaps GROUP BY category
 """
 
 FEATURES = """
-WITH recent AS (  -- one scan for the three counts
-    SELECT member_id,
+WITH recent_keyed AS (  -- one scan for the three counts
+    SELECT member_key,
            CASE WHEN type = 'content_view' THEN topic ELSE category END AS category,
            count(*) FILTER (WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY)
                AS views,
@@ -45,6 +47,10 @@ WITH recent AS (  -- one scan for the three counts
     WHERE type IN ('content_view', 'device_status', 'repair')
       AND ts > $as_of - INTERVAL 730 DAY AND ts <= $as_of
     GROUP BY ALL
+),
+recent AS (
+    SELECT m.member_id, r.* EXCLUDE (member_key)
+    FROM recent_keyed r JOIN members m USING (member_key)
 )
 SELECT a.member_id, a.category, round(a.age_years, 1) AS age_years,
        round(coalesce(l.typical_life, $default_life), 1) AS typical_life,
@@ -85,8 +91,8 @@ def scores_sql(rules: Sequence[Rule]) -> str:
     return query.sql(dialect="duckdb")
 
 # What a member did overall up to $as_of: the member-level inputs of the learned model.
-MEMBER_HISTORY = """
-SELECT member_id,
+MEMBER_HISTORY = named_by_member_id("""
+SELECT member_key,
     count(*) FILTER (WHERE type = 'purchase') AS purchases_total,
     count(*) FILTER (WHERE type = 'purchase' AND ts > $as_of - INTERVAL 365 DAY)
         AS purchases_365d,
@@ -101,8 +107,8 @@ SELECT member_id,
     count(*) FILTER (WHERE type IN ('wifi_connect', 'qr_scan')
                      AND ts > $as_of - INTERVAL 90 DAY) AS scenes_90d
 FROM member_events WHERE ts <= $as_of
-GROUP BY member_id
-"""
+GROUP BY member_key
+""")
 
 # One row per member and owned category: the rules' features, what the member owned and
 # did, and the ratio of the appliance's age to its category's usual life.
@@ -116,12 +122,12 @@ LEFT JOIN member_history h USING (member_id)
 """
 
 # Who bought what in the horizon after $as_of: the label of a training snapshot.
-BOUGHT_AFTER = """
-SELECT DISTINCT e.member_id, coalesce(e.category, p.category) AS category
+BOUGHT_AFTER = named_by_member_id("""
+SELECT DISTINCT e.member_key, coalesce(e.category, p.category) AS category
 FROM member_events e LEFT JOIN ref_products p USING (product_id)
 WHERE e.type = 'purchase' AND coalesce(e.category, p.category) IS NOT NULL
   AND e.ts > $as_of AND e.ts <= $as_of + to_days(CAST($horizon_days AS INTEGER))
-"""
+""")
 
 LABELLED = """
 SELECT m.*, b.member_id IS NOT NULL AS label
@@ -130,16 +136,16 @@ FROM model_features m LEFT JOIN bought_after b USING (member_id, category)
 
 # Each member's repeat-purchase history for BG/NBD, in weeks: x = purchase days after the
 # first, t_x = first to last purchase, T = first purchase to $as_of.
-REPEAT_HISTORY = """
+REPEAT_HISTORY = named_by_member_id("""
 WITH days AS (
-    SELECT DISTINCT member_id, CAST(ts AS DATE) AS day
+    SELECT DISTINCT member_key, CAST(ts AS DATE) AS day
     FROM member_events WHERE type = 'purchase' AND ts <= $as_of
 )
-SELECT member_id, count(*) - 1 AS x,
+SELECT member_key, count(*) - 1 AS x,
        date_diff('day', min(day), max(day)) / 7.0 AS t_x,
        date_diff('day', min(day), CAST($as_of AS DATE)) / 7.0 AS "T"
-FROM days GROUP BY member_id
-"""
+FROM days GROUP BY member_key
+""")
 
 REPEAT_DISTINCT = """
 SELECT x, t_x, "T", count(*) AS customers FROM repeat_history GROUP BY ALL

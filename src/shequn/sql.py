@@ -76,7 +76,9 @@ def named_by_member_id(sql: str) -> str:
     """A query keyed by the build's integer ``member_key`` (see ``members``), with the
     member's id in its place: aggregates over every event group by the integer, and the
     id is joined once per member afterwards."""
-    keyed = sqlglot.parse_one(sql, read="duckdb").subquery("keyed")
+    inner = sqlglot.parse_one(sql, read="duckdb")
+    assert isinstance(inner, exp.Query), "a keyed query is a SELECT"
+    keyed = inner.subquery("keyed")
     rest = exp.Column(this=exp.Star(except_=[exp.column("member_key")]),
                       table=exp.to_identifier("keyed"))
     query = (exp.select(exp.column("member_id", table="m"), rest).from_(keyed)

@@ -58,7 +58,7 @@ def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:
     assert funnel["source rows"] >= funnel["events in the lake"] >= funnel["members"]
     assert funnel["members"] >= funnel["households"] > 0
     chen = summary["ms_chen"]
-    keys = {i["key"]: i["value"] for i in chen["profile"]["identities"]}
+    keys = {i["key"]: i["value"] for i in chen["identities"]}
     assert keys["member_no"] == summary["world"]["ms_chen"]["member_no"]
     washer = next(a for a in chen["appliances"] if a["category"] == "washer")
     assert 7.9 < washer["age_years"] < 8.1 and washer["repairs"] == 2

@@ -40,7 +40,7 @@ def render_member(view: dict[str, Any]) -> None:
     ids = Table(title="身份 Identities", title_justify="left")
     ids.add_column("key")
     ids.add_column("value")
-    for ident in p.get("identities") or []:
+    for ident in view["identities"]:
         ids.add_row(ident["key"], ident["value"])
     out.print(ids)
     out.print(_grid("行为 Activity", [(label, p.get(k)) for k, label in ACTIVITY]))

@@ -114,7 +114,8 @@ def _profile(engine: Engine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.ACTIVITY, params, "activity")
     engine.materialise(pq_.SOURCES, None, "sources")
     engine.materialise(pq_.INTERESTS, None, "interests")
-    engine.materialise(pq_.IDENTITIES, None, "identities")
+    engine.materialise(pq_.INTEREST_LISTS, None, "interest_lists")
+    engine.materialise(pq_.IDENTITY_COUNTS, None, "identity_counts")
     engine.materialise(pq_.HOUSEHOLDS, None, "households")
     engine.materialise(pq_.PROFILES, params, "profiles")
 

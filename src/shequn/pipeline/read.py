@@ -20,6 +20,8 @@ SELECT DISTINCT member_id FROM read_parquet($path)
 WHERE (key_type, key_value) IN (SELECT unnest($types), unnest($values))
 """
 PROFILE = "SELECT * FROM read_parquet($path) WHERE member_id = $member"
+IDENTITIES = ("SELECT key_type AS key, key_value AS value FROM read_parquet($path) "
+              "WHERE member_id = $member ORDER BY key, value")
 APPLIANCES = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
               "WHERE member_id = $member ORDER BY age_years DESC")
 INTERESTS = ("SELECT topic, views, round(share, 3) AS share FROM read_parquet($path) "
@@ -79,6 +81,7 @@ def member_view(snapshots: Snapshots, engine: DuckDBEngine, who: str) -> dict[st
         "member_id": member,
         "as_of": snapshots.record()["as_of"],
         "profile": profile,
+        "identities": rows(IDENTITIES, "identity_map"),
         "appliances": rows(APPLIANCES, "appliances"),
         "interests": rows(INTERESTS, "interests"),
         "merge_reasons": rows(REASONS, "merge_reasons"),

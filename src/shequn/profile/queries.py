@@ -117,10 +117,21 @@ SELECT b.member_key, b.category, b.product_id, b.serial, b.bought_at, b.bought_t
 FROM bought b LEFT JOIN fixed f USING (member_key, category)
 """)
 
-IDENTITIES = """
-SELECT member_id, list_sort(list({'key': key_type, 'value': key_value})) AS identities,
-       count(*) AS identity_count
-FROM identity_map GROUP BY member_id
+# How many identities each member has; the identities themselves stay in identity_map
+# (a list of them per member was an aggregate DuckDB cannot spill, and 44M entries at
+# 10M members).
+IDENTITY_COUNTS = """
+SELECT member_id, count(*) AS identity_count FROM identity_map GROUP BY member_id
+"""
+
+# Each member's reading topics, strongest first, and their shares by topic. Built apart
+# from PROFILES so that its list aggregates hold only this in memory.
+INTEREST_LISTS = """
+SELECT member_id,
+       -- sorting each member's short list beats an ordered aggregate over all rows
+       list_transform(list_sort(list({'s': -share, 't': topic})), x -> x.t) AS interests,
+       map_from_entries(list({'k': topic, 'v': share})) AS interest_share
+FROM interests GROUP BY member_id
 """
 
 # Members grouped into households by the address they live at.
@@ -138,22 +149,16 @@ FROM addressed
 PROFILES = """
 SELECT i.member_id,
        coalesce(h.household_id, 'h' || substr(md5(i.member_id), 1, 15)) AS household_id,
-       i.identity_count, i.identities,
+       i.identity_count,
        p.* EXCLUDE (member_id),
        date_sub('year', p.birth_date, CAST($as_of AS DATE)) AS age,
        rc.grade AS community_grade,
        a.* EXCLUDE (member_id), src.sources,
        date_diff('day', CAST(a.last_purchase AS DATE), CAST($as_of AS DATE)) AS recency_days,
        t.interests, t.interest_share
-FROM identities i
+FROM identity_counts i
 LEFT JOIN portrait p USING (member_id)
-LEFT JOIN (
-    -- sorting each member's short list beats an ordered aggregate over all rows
-    SELECT member_id,
-           list_transform(list_sort(list({'s': -share, 't': topic})), x -> x.t) AS interests,
-           map_from_entries(list({'k': topic, 'v': share})) AS interest_share
-    FROM interests GROUP BY member_id
-) t USING (member_id)
+LEFT JOIN interest_lists t USING (member_id)
 LEFT JOIN households h USING (member_id)
 LEFT JOIN activity a USING (member_id)
 LEFT JOIN sources src USING (member_id)

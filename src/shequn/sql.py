@@ -26,13 +26,10 @@ HEX_DIGITS = "0123456789abcdef"
 HASH_DIGITS = 7  # 16^7 ≈ 268M buckets
 
 
-def stable_hash(*args: exp.Expression) -> exp.Expression:
-    """A number from the MD5 of the arguments that every engine computes alike (the
-    engines' own ``hash`` functions differ): the first hex digits, read with ``instr``
-    and arithmetic, which DuckDB and Spark share."""
-    text = [exp.cast(a, "VARCHAR") for a in args]
-    digest = exp.func("md5", exp.Anonymous(this="concat_ws",
-                                           expressions=[exp.Literal.string("|"), *text]))
+def digest_number(digest: exp.Expr) -> exp.Expression:
+    """The first hex digits of an MD5 digest as a number, read with ``instr`` and
+    arithmetic, which DuckDB and Spark share. The digest is read once per digit: give a
+    column, not the ``md5`` call, where the rows are many."""
     total: exp.Expression = exp.Literal.number(0)
     for i in range(HASH_DIGITS):
         digit = exp.Sub(this=exp.Anonymous(this="instr", expressions=[
@@ -42,6 +39,14 @@ def stable_hash(*args: exp.Expression) -> exp.Expression:
         total = exp.Add(this=exp.Mul(this=exp.paren(total), expression=exp.Literal.number(16)),
                         expression=digit)
     return exp.paren(total)
+
+
+def stable_hash(*args: exp.Expression) -> exp.Expression:
+    """A number from the MD5 of the arguments that every engine computes alike (the
+    engines' own ``hash`` functions differ)."""
+    text = [exp.cast(a, "VARCHAR") for a in args]
+    return digest_number(exp.func("md5", exp.Anonymous(
+        this="concat_ws", expressions=[exp.Literal.string("|"), *text])))
 
 
 def _expand(sql: str, name: str, spell: Callable[..., exp.Expression]) -> str:
@@ -54,8 +59,9 @@ def _expand(sql: str, name: str, spell: Callable[..., exp.Expression]) -> str:
 
 
 def expand_stable_hash(sql: str) -> str:
-    """Queries write ``stable_hash(a, b)``; this spells it out for the engines."""
-    return _expand(sql, "stable_hash", stable_hash)
+    """Queries write ``stable_hash(a, b)`` or ``digest_number(d)``; this spells them out
+    for the engines."""
+    return _expand(_expand(sql, "stable_hash", stable_hash), "digest_number", digest_number)
 
 
 def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:

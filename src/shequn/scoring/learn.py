@@ -30,9 +30,17 @@ SNAPSHOT_TABLES = ("appliances", "typical_life", "features", "member_history",
 MIN_GAPS = 20  # repeat purchases needed before a category's usual life is learnt
 CALIBRATION_BUCKETS = 5  # one member in five calibrates instead of fitting
 
+# Whole members calibrate (holdout), every $stride-th member and category trains; both
+# drawn from MD5s that every engine computes alike, each computed once per row.
 SAMPLE = expand_stable_hash("""
-SELECT *, stable_hash(member_id) % $buckets = 0 AS holdout
-FROM labelled WHERE stable_hash(member_id, category) % $stride = 0
+WITH digested AS (
+    SELECT *, md5(member_id) AS member_digest,
+           md5(concat_ws('|', member_id, category)) AS row_digest
+    FROM labelled
+)
+SELECT * EXCLUDE (member_digest, row_digest),
+       digest_number(member_digest) % $buckets = 0 AS holdout
+FROM digested WHERE digest_number(row_digest) % $stride = 0
 ORDER BY member_id, category
 """)
 DEMAND_SCHEMA = pa.schema([("member_id", pa.string()), ("category", pa.string()),

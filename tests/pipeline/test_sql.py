@@ -1,0 +1,41 @@
+"""The shared query builders: the made-up functions every engine computes alike."""
+
+from __future__ import annotations
+
+import hashlib
+
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.spark import to_spark
+from shequn.sql import expand_stable_hash, named_by_member_id
+
+ROWS = [("m1", "tv"), ("会员", "洗衣机"), ("m1", "washer")]
+
+
+def _md5_digits(text: str) -> int:
+    return int(hashlib.md5(text.encode()).hexdigest()[:7], 16)
+
+
+def test_stable_hash_and_digest_number_are_the_md5s_first_hex_digits() -> None:
+    sql = expand_stable_hash("""
+        SELECT a, b, stable_hash(a, b) AS pair, stable_hash(a) AS single,
+               digest_number(md5(concat_ws('|', a, b))) AS from_digest
+        FROM (VALUES ('m1', 'tv'), ('会员', '洗衣机'), ('m1', 'washer')) t(a, b)
+        ORDER BY a, b""")
+    rows = DuckDBEngine().query(sql).to_pylist()
+    assert [(r["a"], r["b"]) for r in rows] == sorted(ROWS)
+    for r in rows:
+        assert r["pair"] == r["from_digest"] == _md5_digits(f"{r['a']}|{r['b']}")
+        assert r["single"] == _md5_digits(r["a"])
+    assert "digest_number" not in sql.lower() and "stable_hash" not in sql.lower()
+
+
+def test_named_by_member_id_puts_the_id_in_place_of_the_key() -> None:
+    engine = DuckDBEngine()
+    engine.materialise("SELECT * FROM (VALUES (1, 'mA'), (2, 'mB')) t(member_key, member_id)",
+                       None, "members")
+    engine.materialise("SELECT * FROM (VALUES (2, 5), (1, 3), (2, 1)) t(member_key, n)",
+                       None, "counts")
+    sql = named_by_member_id("SELECT member_key, sum(n) AS n FROM counts GROUP BY member_key")
+    rows = sorted(engine.query(sql).to_pylist(), key=lambda r: r["member_id"])
+    assert rows == [{"member_id": "mA", "n": 3}, {"member_id": "mB", "n": 6}]
+    assert "EXCEPT (member_key)" in to_spark(sql)

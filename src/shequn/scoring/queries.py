@@ -20,13 +20,16 @@ from shequn.sql import named_by_member_id
 # here reads only events up to $as_of, so that it also describes a past date exactly as
 # it was then (the learned model trains on such snapshots).
 TYPICAL_LIFE = """
-WITH gaps AS (
-    SELECT category,
-           date_diff('day', CAST(ts AS DATE),
-                     CAST(lead(ts) OVER (PARTITION BY member_key, category ORDER BY ts) AS DATE))
-               / 365.25 AS years
+WITH days AS (  -- a time-zoned timestamp's date is costly: cast each purchase once
+    SELECT member_key, category, CAST(ts AS DATE) AS day
     FROM member_events
     WHERE type = 'purchase' AND category IS NOT NULL AND ts <= $as_of
+),
+gaps AS (
+    SELECT category,
+           date_diff('day', day, lead(day) OVER (PARTITION BY member_key, category
+                                                 ORDER BY day)) / 365.25 AS years
+    FROM days
 )
 SELECT category, count(years) AS repeat_purchases,
        CASE WHEN count(years) >= $min_gaps THEN median(years) ELSE $default_life END

@@ -124,9 +124,7 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     truth = sorted(str(p) for p in (work / "world" / "truth").glob("event_person*.parquet"))
     quality = score_against_truth(engine, truth, dt.datetime.fromisoformat(report.as_of)
                                   ).to_dict()
-    return {"seconds": round(seconds, 2), "events": report.events,
-            "stages": report.timings, "members": report.identity["members"],
-            "probabilistic_identity": report.identity.get("probabilistic"),
+    return {**built, "probabilistic_identity": report.identity.get("probabilistic"),
             "identity_quality": quality, "models": report.models, "offers": report.offers,
             "memory_limit": engine.scalar("SELECT current_setting('memory_limit')"),
             "engine_on_disk": settings.engine_on_disk,

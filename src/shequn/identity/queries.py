@@ -5,9 +5,9 @@ Most events of a person carry the same few keys, so the work is done on key
 than on events: ``signatures`` → ``signature_keys`` (one row per signature and key) →
 ``blocked_keys`` (values that must not join people) → ``key_edges`` (keys seen on the
 same event, with the evidence) → ``key_labels`` (connected components, see
-``shequn.graph.components``) → ``members``, ``identity_map`` and ``signature_members``. An event
-finds its member by its keys: ``events e JOIN signature_members m ON
-same_identity(e, m)`` (see ``shequn.sql.expand_same_identity``).
+``shequn.graph.components``) → ``members``, ``identity_map`` and
+``signature_members``. An event finds its member by its keys: ``events e JOIN
+signature_members m ON same_identity(e, m)`` (see ``shequn.sql.expand_same_identity``).
 """
 
 from __future__ import annotations

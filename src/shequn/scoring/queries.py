@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlglot
 import sqlglot.expressions as exp
 
 from shequn import conditions
@@ -37,24 +38,30 @@ SELECT category, count(years) AS repeat_purchases,
 FROM gaps GROUP BY category
 """
 
-FEATURES = """
-WITH recent_keyed AS (  -- one scan for the three counts
-    SELECT member_key,
-           CASE WHEN type = 'content_view' THEN topic ELSE category END AS category,
-           count(*) FILTER (WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY)
-               AS views,
-           count(*) FILTER (WHERE type = 'device_status' AND ts > $as_of - INTERVAL 90 DAY)
-               AS errors,
-           count(*) FILTER (WHERE type = 'repair') AS repairs_24m
-    FROM member_events
-    WHERE type IN ('content_view', 'device_status', 'repair')
-      AND ts > $as_of - INTERVAL 730 DAY AND ts <= $as_of
-    GROUP BY ALL
-),
-recent AS (
-    SELECT m.member_id, r.* EXCLUDE (member_key)
-    FROM recent_keyed r JOIN members m USING (member_key)
-)
+# Recent reading, device errors and repairs per member and category, in one scan.
+RECENT = named_by_member_id("""
+SELECT member_key,
+       CASE WHEN type = 'content_view' THEN topic ELSE category END AS category,
+       count(*) FILTER (WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY)
+           AS views,
+       count(*) FILTER (WHERE type = 'device_status' AND ts > $as_of - INTERVAL 90 DAY)
+           AS errors,
+       count(*) FILTER (WHERE type = 'repair') AS repairs_24m
+FROM member_events
+WHERE type IN ('content_view', 'device_status', 'repair')
+  AND ts > $as_of - INTERVAL 730 DAY AND ts <= $as_of
+GROUP BY ALL
+""")
+
+
+def _with_recent(sql: str) -> str:
+    """The query with ``recent`` (above) as its common table."""
+    query = sqlglot.parse_one(sql, read="duckdb")
+    assert isinstance(query, exp.Select)
+    return query.with_("recent", as_=RECENT, dialect="duckdb").sql(dialect="duckdb")
+
+
+FEATURES = _with_recent("""
 SELECT a.member_id, a.category, round(a.age_years, 1) AS age_years,
        round(coalesce(l.typical_life, $default_life), 1) AS typical_life,
        a.repairs_12m, coalesce(r.repairs_24m, 0) AS repairs_24m,
@@ -62,7 +69,7 @@ SELECT a.member_id, a.category, round(a.age_years, 1) AS age_years,
 FROM appliances a
 LEFT JOIN typical_life l USING (category)
 LEFT JOIN recent r USING (member_id, category)
-"""
+""")
 
 
 def _condition(text: str) -> exp.Expr:

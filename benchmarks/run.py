@@ -118,7 +118,8 @@ def stage_build(members: int, work: Path) -> dict[str, Any]:
     progress("done")
     seconds = time.perf_counter() - started
     built = {"seconds": round(seconds, 2), "events": report.events, "stages": report.timings,
-             "members": report.identity["members"], "peak_rss_mb": _peak_mb()}
+             "members": report.identity["members"], "peak_rss_mb": _peak_mb(),
+             "steps": report.steps}
     # kept before the truth is scored, which at 10M is a long join of its own
     (work / "build-report.json").write_text(json.dumps(built, indent=2) + "\n")
     truth = sorted(str(p) for p in (work / "world" / "truth").glob("event_person*.parquet"))

@@ -98,3 +98,23 @@ def test_a_failed_build_leaves_the_previous_snapshot_serving(
 def test_building_an_empty_lake_says_so(tmp_path: Path) -> None:
     with pytest.raises(EmptyLake, match="ingest some events first"):
         build(Settings(home=tmp_path / "h"), DuckDBEngine())
+
+
+def test_the_run_record_says_how_long_each_table_took(
+        built: tuple[Settings, DuckDBEngine]) -> None:
+    settings, _ = built
+    steps = Snapshots(settings.home / "snapshots").record()["steps"]
+    names = list(steps)  # identity, profile, scoring and tag tables, as first written
+    written = [names.index(t) for t in ("signatures", "members", "member_events",
+                                        "profiles", "rule_scores", "audiences")]
+    assert written == sorted(written)
+    assert all(seconds >= 0 for seconds in steps.values())
+
+
+def test_a_failed_step_still_counts_its_time() -> None:
+    engine = DuckDBEngine()
+    with pytest.raises(Exception, match="no_such_table"):
+        engine.materialise("SELECT * FROM no_such_table", None, "broken")
+    assert "broken" in engine.steps.seconds
+    engine.steps.clear()
+    assert engine.steps.seconds == {}

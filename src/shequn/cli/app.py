@@ -48,6 +48,7 @@ lake_app = typer.Typer(no_args_is_help=True, help="Look after the event lake.")
 app.add_typer(lake_app, name="lake")
 
 USER_ERRORS = (FileNotFoundError, UnsupportedFormat, ReferenceError, ValueError)
+SLOWEST_STEPS = 5  # `shequn build` names the queries that took longest
 
 
 @app.callback()
@@ -299,6 +300,8 @@ def build_cmd(
         return
     output.table(f"Build {report.run_id} (as of {report.as_of[:10]})", ["stage", "seconds"],
                  list(report.timings.items()))
+    slowest = sorted(report.steps.items(), key=lambda kv: -kv[1])[:SLOWEST_STEPS]
+    output.table("Slowest steps", ["table written", "seconds"], slowest)
     ident = report.identity
     output.out.print(f"{report.events:,} events → {ident['members']:,} members "
                      f"({ident['keys']:,} identity keys, {ident['blocked']:,} blocked as "

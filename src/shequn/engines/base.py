@@ -3,15 +3,38 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
 
 
+class StepTimes:
+    """Seconds spent writing each table, in the order the tables were first written: an
+    engineer on call reads from it which query of a slow build was slow."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, table: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:  # a failed step's time tells where a build stopped, too
+            spent = time.perf_counter() - started
+            self.seconds[table] = round(self.seconds.get(table, 0.0) + spent, 3)
+
+    def clear(self) -> None:
+        self.seconds.clear()
+
+
 class Engine(Protocol):
     name: str
+    steps: StepTimes  # every materialise is timed here
     dialect: str  # SQLGlot's name for the engine's SQL
     text_distance: ClassVar[dict[str, str]]  # character-level string distances by name
     # The data lives in this process: a graph's edges may come into Python whole (a

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot.expressions as exp
 
+from shequn.engines.base import StepTimes
+
 
 class DuckDBEngine:
     """A DuckDB connection with the few operations the product asks of it."""
@@ -34,6 +36,7 @@ class DuckDBEngine:
         if scratch:
             weakref.finalize(self, _remove_scratch, self._con, Path(database))
         self._lock = threading.RLock()
+        self.steps = StepTimes()
         self._text_functions = False
         # partitions and digests are defined in UTC, whatever the machine's zone
         self._con.execute("SET TimeZone = 'UTC'")
@@ -77,7 +80,7 @@ class DuckDBEngine:
         """Run a query into a table ``name`` (replacing any of that name). One CREATE
         TABLE AS statement: a relation built with parameters would first hold the whole
         result in memory, outside the memory limit (24 GB for 10M members' keys)."""
-        with self._lock:
+        with self._lock, self.steps.step(name):
             self._con.execute(_create_as_sql(name) + sql, params or {})
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:

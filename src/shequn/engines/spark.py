@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 import sqlglot
 import sqlglot.expressions as exp
 
+from shequn.engines.base import StepTimes
+
 # DuckDB functions that Spark knows by another name (same arguments, same meaning).
 FUNCTION_NAMES = {"LIST_POSITION": "ARRAY_POSITION", "LIST_HAS_ANY": "ARRAYS_OVERLAP",
                   "EPOCH_US": "UNIX_MICROS"}
@@ -132,6 +134,7 @@ class SparkEngine:
         self._work = Path(work_dir or tempfile.mkdtemp(prefix="shequn-spark-"))
         self._work.mkdir(parents=True, exist_ok=True)
         self._serial = itertools.count()
+        self.steps = StepTimes()
 
     @property
     def session(self) -> Any:
@@ -160,7 +163,8 @@ class SparkEngine:
 
     def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
         path = self._work / f"{name}-{next(self._serial)}"
-        self._df(sql, params).write.parquet(str(path))
+        with self.steps.step(name):
+            self._df(sql, params).write.parquet(str(path))
         self._spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:

@@ -67,6 +67,7 @@ class BuildReport:
     events: int
     households: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per table written
     tables: dict[str, int] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -216,6 +217,7 @@ def _offers(engine: Engine, as_of: dt.datetime, settings: Settings,
 def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
           progress: Callable[[str], None] | None = None) -> BuildReport:
     spec = load_tags(settings.tags_file)  # a broken tag file fails before any work
+    engine.steps.clear()
     open_lake(settings, engine)
     as_of_ts = as_of_time(engine, as_of)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -250,6 +252,7 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
             report.tables[table] = engine.write_table(table, work / f"{table}.parquet")
 
     stage("publish", publish)
+    report.steps = dict(engine.steps.seconds)
     final = snapshots.publish(work, report.to_dict())
     report.snapshot = str(final)
     return report

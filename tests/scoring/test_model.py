@@ -94,3 +94,13 @@ def test_contributions_add_up_to_the_raw_score() -> None:
                         for t in range(leaves.shape[1]))
     total = starts + model.contributions(cols, category).sum(axis=1) + category_part
     np.testing.assert_allclose(total, booster.predict(X, raw_score=True), atol=1e-9)
+
+
+def test_trees_stop_growing_when_the_held_out_members_stop_gaining() -> None:
+    cols, category, label = _planted(20_000, 7)
+    holdout = np.arange(label.size) % 5 == 0
+    signal = DemandModel(rounds=120).fit(cols, category, label, holdout)
+    noise = np.random.default_rng(8).uniform(size=label.size) < label.mean()
+    unlearnable = DemandModel(rounds=120).fit(cols, category, noise, holdout)
+    assert unlearnable.trees_ < 25 < signal.trees_ <= 120
+    assert unlearnable._booster().num_trees() == unlearnable.trees_

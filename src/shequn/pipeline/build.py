@@ -166,6 +166,7 @@ def _learned(engine: Engine, as_of: dt.datetime, settings: Settings, work: Path,
         rows = score_demand(engine, model, "model_features", out, settings)
         importance = sorted(model.importance().items(), key=lambda kv: -kv[1])[:5]
         report.models["learned"] = {"trained": True, "rows_trained": model.trained_rows_,
+                                    "trees": model.trees_,
                                     "base_rate": round(model.base_rate_, 4),
                                     "rows_scored": rows, "top_features": dict(importance)}
     engine.view_parquet("demand", [str(out)])

@@ -3,7 +3,9 @@
 One model for all categories (the category is a feature), trained on a past snapshot:
 features as of a date, label = bought the category within the horizon after it. Raw
 scores are calibrated to probabilities by isotonic regression on members held out of the
-fit. A prediction's reasons are the features that pushed it up most (the trees' exact
+fit; the same members say when more trees stop helping (early stopping), which keeps
+the model no larger than the data supports and its scoring of every member quick. A
+prediction's reasons are the features that pushed it up most (the trees' exact
 per-feature contributions, in log-odds).
 
 Pure: arrays in, arrays out; scikit-learn's conventions (learned attributes end in ``_``).
@@ -45,6 +47,8 @@ FEATURE_WORDS: dict[str, tuple[str, str]] = {
 FEATURES: tuple[str, ...] = tuple(FEATURE_WORDS)
 # Fewer buyers than this in the training snapshot teach noise, not demand.
 MIN_BUYERS = 20
+# Trees stop being added when this many in a row did not lower the held-out log loss.
+PATIENCE = 15
 
 PARAMS = {"objective": "binary", "learning_rate": 0.1, "num_leaves": 15,
           "min_data_in_leaf": 50, "feature_fraction": 0.9, "bagging_fraction": 0.8,
@@ -114,7 +118,9 @@ def _check_learnable(y: Array, held: npt.NDArray[np.bool_]) -> None:
 
 @dataclass
 class DemandModel:
-    """fit → ``booster_``, ``calibrator_``, ``categories_``; predict_proba; reasons."""
+    """fit → ``booster_``, ``calibrator_``, ``categories_``; predict_proba; reasons.
+
+    ``rounds`` is the most trees fitted; ``trees_`` is how many were kept."""
 
     rounds: int = 150
     calibration_share: float = 0.2
@@ -123,6 +129,7 @@ class DemandModel:
     categories_: list[str] = field(default_factory=list)
     base_rate_: float = float("nan")
     trained_rows_: int = 0
+    trees_: int = 0
     leaf_parts_: Array | None = None  # (tree, leaf, feature): what each leaf's path credits
 
     def fit(self, columns: Mapping[str, npt.ArrayLike], category: npt.ArrayLike,
@@ -135,7 +142,14 @@ class DemandModel:
         X = _matrix(columns, self.categories_, category)
         data = lgb.Dataset(X[~held], y[~held], categorical_feature=[len(FEATURES)],
                            feature_name=[*FEATURES, "category"], free_raw_data=True)
-        self.booster_ = lgb.train(PARAMS, data, num_boost_round=self.rounds)
+        valid = lgb.Dataset(X[held], y[held], reference=data)
+        grown = lgb.train({**PARAMS, "metric": "binary_logloss"}, data,
+                          num_boost_round=self.rounds, valid_sets=[valid],
+                          callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
+        # only the kept trees, so that every later use (leaves, dumps) sees the same model
+        self.trees_ = grown.best_iteration or self.rounds
+        self.booster_ = lgb.Booster(model_str=grown.model_to_string(
+            num_iteration=self.trees_))
         self.leaf_parts_ = leaf_parts(self.booster_.dump_model()["tree_info"],
                                       len(FEATURES) + 1)
         raw = self.booster_.predict(X[held], raw_score=True)

@@ -91,3 +91,23 @@ def test_the_shipped_tag_file_loads() -> None:
     spec = load()
     assert {"lifecycle", "age_band"} <= {t.name for t in spec.tags}
     assert spec.audiences and all(0 < a.holdout < 1 for a in spec.audiences)
+
+
+def test_a_member_s_strongest_demand_is_the_same_every_run() -> None:
+    """Equal scores go to the higher probability, then to the category's name: a tie
+    must never make an audience differ between two builds of one lake."""
+    from shequn.tags.compile import TRAITS
+
+    scores = pa.table({
+        "member_id": ["m1", "m1", "m1", "m2", "m2", "m3"],
+        "category": ["washer", "tv", "dryer", "tv", "washer", "tv"],
+        "score": [40, 40, 10, 40, 40, 5],
+        "probability": [0.2, 0.2, 0.9, 0.1, 0.3, None],
+    })
+    engine = DuckDBEngine()
+    engine.view_arrow("profiles", PROFILES.slice(1, 2))  # m1 and m2; m3 has no profile
+    engine.view_arrow("scores", scores)
+    for _ in range(20):  # row order inside DuckDB's aggregation varies between runs
+        rows = engine.query(TRAITS + " ORDER BY member_id").to_pylist()
+        assert [(r["member_id"], r["top_category"], r["top_score"], r["top_probability"])
+                for r in rows] == [("m1", "tv", 40, 0.9), ("m2", "washer", 40, 0.3)]

@@ -128,9 +128,10 @@ SELECT member_id, count(*) AS identity_count FROM identity_map GROUP BY member_i
 # from PROFILES so that its list aggregates hold only this in memory.
 INTEREST_LISTS = """
 SELECT member_id,
-       -- sorting each member's short list beats an ordered aggregate over all rows
+       -- sorting each member's short list beats an ordered aggregate over all rows;
+       -- ties go by topic, and the map is in topic order: the same lake, the same bytes
        list_transform(list_sort(list({'s': -share, 't': topic})), x -> x.t) AS interests,
-       map_from_entries(list({'k': topic, 'v': share})) AS interest_share
+       map_from_entries(list_sort(list({'k': topic, 'v': share}))) AS interest_share
 FROM interests GROUP BY member_id
 """
 

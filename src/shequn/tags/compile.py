@@ -26,17 +26,13 @@ SELECT p.*, d.top_category, coalesce(d.top_score, 0) AS top_score,
        coalesce(d.top_probability, 0) AS top_probability
 FROM profiles p
 LEFT JOIN (
-    SELECT member_id, category AS top_category, top_score, top_probability
-    FROM (
-        SELECT member_id, category,
-               max(score) OVER (PARTITION BY member_id) AS top_score,
-               max(probability) OVER (PARTITION BY member_id) AS top_probability,
-               -- the strongest demand; equal ones go by category, so every run agrees
-               row_number() OVER (PARTITION BY member_id ORDER BY score DESC,
-                                  coalesce(probability, 0) DESC, category) AS strength
-        FROM scores
-    ) ranked
-    WHERE strength = 1
+    -- the strongest demand: the highest score, then probability; equal ones go by the
+    -- category's name, so that every run picks the same
+    SELECT member_id,
+           arg_min(category, {'s': -score, 'p': -coalesce(probability, 0), 'c': category})
+               AS top_category,
+           max(score) AS top_score, max(probability) AS top_probability
+    FROM scores GROUP BY member_id
 ) d USING (member_id)
 """
 

@@ -39,3 +39,22 @@ def test_named_by_member_id_puts_the_id_in_place_of_the_key() -> None:
     rows = sorted(engine.query(sql).to_pylist(), key=lambda r: r["member_id"])
     assert rows == [{"member_id": "mA", "n": 3}, {"member_id": "mB", "n": 6}]
     assert "EXCEPT (member_key)" in to_spark(sql)
+
+
+def test_utc_day_is_the_day_a_date_cast_gives() -> None:
+    """Days since 1970-01-01 in UTC, also before 1970 and a microsecond either side of
+    midnight; and what a Spark query reads."""
+    from shequn.sql import expand_utc_day
+
+    sql = expand_utc_day("""
+        SELECT ts, utc_day(ts) AS day,
+               CAST(ts AS DATE) - DATE '1970-01-01' AS by_cast
+        FROM (VALUES (TIMESTAMPTZ '2016-03-01 10:00:00+08:00'),
+                     (TIMESTAMPTZ '2016-03-01 07:59:59.999999+08:00'),
+                     (TIMESTAMPTZ '2016-03-01 00:00:00+00:00'),
+                     (TIMESTAMPTZ '1969-12-31 23:59:59.999999+00:00'),
+                     (TIMESTAMPTZ '1950-06-15 12:00:00+00:00')) t(ts)""")
+    rows = DuckDBEngine().query(sql).to_pylist()
+    assert [r["day"] for r in rows] == [r["by_cast"] for r in rows]
+    assert rows[0]["day"] - rows[1]["day"] == 1 and rows[3]["day"] == -1
+    assert "UNIX_MICROS" in to_spark(sql, {})

@@ -8,7 +8,7 @@ every event group by the integer ``member_key`` and name the member afterwards.
 
 from __future__ import annotations
 
-from shequn.sql import expand_same_identity, named_by_member_id
+from shequn.sql import expand_same_identity, expand_utc_day, named_by_member_id
 
 # Events with their member, up to the as-of time: only the columns the aggregates
 # below read. It is the build's largest table (every event of every member), so the
@@ -89,7 +89,7 @@ FROM counts
 # Appliances owned: the latest purchase of each category, with its age and the repairs
 # since it was bought (by serial when the repair names one, else by category). Bounded by
 # $as_of so that it also gives what a member owned at a past date (training snapshots).
-APPLIANCES = named_by_member_id("""
+APPLIANCES = named_by_member_id(expand_utc_day("""
 WITH bought AS (
     SELECT e.member_key, coalesce(e.category, p.category) AS category,
            arg_max(e.product_id, e.ts) AS product_id, arg_max(e.serial, e.ts) AS serial,
@@ -111,11 +111,11 @@ fixed AS (
     GROUP BY ALL
 )
 SELECT b.member_key, b.category, b.product_id, b.serial, b.bought_at, b.bought_times,
-       date_diff('day', CAST(b.bought_at AS DATE), CAST($as_of AS DATE)) / 365.25 AS age_years,
+       (utc_day($as_of) - utc_day(b.bought_at)) / 365.25 AS age_years,
        coalesce(f.repairs, 0) AS repairs, coalesce(f.repairs_12m, 0) AS repairs_12m,
        f.last_repair
 FROM bought b LEFT JOIN fixed f USING (member_key, category)
-""")
+"""))
 
 # How many identities each member has; the identities themselves stay in identity_map
 # (a list of them per member was an aggregate DuckDB cannot spill, and 44M entries at
@@ -147,7 +147,7 @@ SELECT member_id,
 FROM addressed
 """
 
-PROFILES = """
+PROFILES = expand_utc_day("""
 SELECT i.member_id,
        coalesce(h.household_id, 'h' || substr(md5(i.member_id), 1, 15)) AS household_id,
        i.identity_count,
@@ -155,7 +155,7 @@ SELECT i.member_id,
        date_sub('year', p.birth_date, CAST($as_of AS DATE)) AS age,
        rc.grade AS community_grade,
        a.* EXCLUDE (member_id), src.sources,
-       date_diff('day', CAST(a.last_purchase AS DATE), CAST($as_of AS DATE)) AS recency_days,
+       utc_day($as_of) - utc_day(a.last_purchase) AS recency_days,
        t.interests, t.interest_share
 FROM identity_counts i
 LEFT JOIN portrait p USING (member_id)
@@ -164,4 +164,4 @@ LEFT JOIN households h USING (member_id)
 LEFT JOIN activity a USING (member_id)
 LEFT JOIN sources src USING (member_id)
 LEFT JOIN ref_communities rc ON rc.community_id = p.residential_community_id
-"""
+""")

@@ -15,28 +15,28 @@ import sqlglot.expressions as exp
 
 from shequn import conditions
 from shequn.scoring.rules import Rule
-from shequn.sql import named_by_member_id
+from shequn.sql import expand_utc_day, named_by_member_id
 
 # The usual life of each category: median years between repeat purchases. Every query
 # here reads only events up to $as_of, so that it also describes a past date exactly as
 # it was then (the learned model trains on such snapshots).
-TYPICAL_LIFE = """
-WITH days AS (  -- a time-zoned timestamp's date is costly: cast each purchase once
-    SELECT member_key, category, CAST(ts AS DATE) AS day
+TYPICAL_LIFE = expand_utc_day("""
+WITH days AS (  -- each purchase's day once (see utc_day)
+    SELECT member_key, category, utc_day(ts) AS day
     FROM member_events
     WHERE type = 'purchase' AND category IS NOT NULL AND ts <= $as_of
 ),
 gaps AS (
     SELECT category,
-           date_diff('day', day, lead(day) OVER (PARTITION BY member_key, category
-                                                 ORDER BY day)) / 365.25 AS years
+           (lead(day) OVER (PARTITION BY member_key, category ORDER BY day) - day)
+               / 365.25 AS years
     FROM days
 )
 SELECT category, count(years) AS repeat_purchases,
        CASE WHEN count(years) >= $min_gaps THEN median(years) ELSE $default_life END
            AS typical_life
 FROM gaps GROUP BY category
-"""
+""")
 
 # Recent reading, device errors and repairs per member and category, in one scan.
 RECENT = named_by_member_id("""
@@ -101,13 +101,12 @@ def scores_sql(rules: Sequence[Rule]) -> str:
     return query.sql(dialect="duckdb")
 
 # What a member did overall up to $as_of: the member-level inputs of the learned model.
-MEMBER_HISTORY = named_by_member_id("""
+MEMBER_HISTORY = named_by_member_id(expand_utc_day("""
 SELECT member_key,
     count(*) FILTER (WHERE type = 'purchase') AS purchases_total,
     count(*) FILTER (WHERE type = 'purchase' AND ts > $as_of - INTERVAL 365 DAY)
         AS purchases_365d,
-    coalesce(date_diff('day', CAST(max(ts) FILTER (WHERE type = 'purchase') AS DATE),
-                       CAST($as_of AS DATE)), 3650)
+    coalesce(utc_day($as_of) - utc_day(max(ts) FILTER (WHERE type = 'purchase')), 3650)
         AS days_since_purchase,
     count(*) FILTER (WHERE type = 'content_view' AND ts > $as_of - INTERVAL 90 DAY)
         AS views_90d,
@@ -118,7 +117,7 @@ SELECT member_key,
                      AND ts > $as_of - INTERVAL 90 DAY) AS scenes_90d
 FROM member_events WHERE ts <= $as_of
 GROUP BY member_key
-""")
+"""))
 
 # One row per member and owned category: the rules' features, what the member owned and
 # did, and the ratio of the appliance's age to its category's usual life.
@@ -146,16 +145,16 @@ FROM model_features m LEFT JOIN bought_after b USING (member_id, category)
 
 # Each member's repeat-purchase history for BG/NBD, in weeks: x = purchase days after the
 # first, t_x = first to last purchase, T = first purchase to $as_of.
-REPEAT_HISTORY = named_by_member_id("""
+REPEAT_HISTORY = named_by_member_id(expand_utc_day("""
 WITH days AS (
-    SELECT DISTINCT member_key, CAST(ts AS DATE) AS day
+    SELECT DISTINCT member_key, utc_day(ts) AS day
     FROM member_events WHERE type = 'purchase' AND ts <= $as_of
 )
 SELECT member_key, count(*) - 1 AS x,
-       date_diff('day', min(day), max(day)) / 7.0 AS t_x,
-       date_diff('day', min(day), CAST($as_of AS DATE)) / 7.0 AS "T"
+       (max(day) - min(day)) / 7.0 AS t_x,
+       (utc_day($as_of) - min(day)) / 7.0 AS "T"
 FROM days GROUP BY member_key
-""")
+"""))
 
 REPEAT_DISTINCT = """
 SELECT x, t_x, "T", count(*) AS customers FROM repeat_history GROUP BY ALL

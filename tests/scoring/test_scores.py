@@ -90,3 +90,27 @@ def test_reasons_fill_in_the_members_numbers() -> None:
         "1 repair(s) in the last year",
         "read 3 article(s) about washer in the last 90 days",
     ]
+
+
+def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() -> None:
+    """The age enters a score once: past half the usual life with repairs, nearing
+    it, or past it; a young appliance's repairs say nothing of its age."""
+    import pyarrow as pa
+
+    from shequn.scoring.queries import scores_sql
+
+    ages = [2.0, 6.5, 8.0, 10.0, 13.0]
+    features = pa.table({
+        "member_id": [f"m{i}" for i in range(len(ages))], "category": ["washer"] * 5,
+        "age_years": ages, "typical_life": [12.0] * 5, "repairs_12m": [1] * 5,
+        "repairs_24m": [2] * 5, "category_views_90d": [0] * 5, "device_errors_90d": [0] * 5})
+    engine = DuckDBEngine()
+    engine.view_arrow("features", features)
+    rows = engine.query(scores_sql(DEFAULT_RULES) + " ORDER BY age_years").to_pylist()
+    age_rules = {"ageing_and_repaired", "near_usual_life", "past_usual_life"}
+    assert [sorted(set(r["fired"]) & age_rules) for r in rows] == [
+        [], ["ageing_and_repaired"], ["ageing_and_repaired"], ["near_usual_life"],
+        ["past_usual_life"]]
+    assert [r["score"] for r in rows] == [35, 50, 50, 50, 70]
+    (reason,) = explain(DEFAULT_RULES, ["ageing_and_repaired"], rows[2])
+    assert reason == "the washer is 8 years old, past half its usual 12 years, and needs repairs"

@@ -29,6 +29,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("near_usual_life", 15, "age_years >= 0.75 * typical_life AND age_years < typical_life",
          "the {category} is {age} years old, nearing the usual {life} years",
          "{category}已使用{age}年，接近{life}年寿命"),
+    # repairs on an appliance well into its life: the owner weighs a new one
+    Rule("ageing_and_repaired", 15,
+         "age_years >= 0.5 * typical_life AND age_years < 0.75 * typical_life "
+         "AND repairs_24m >= 1",
+         "the {category} is {age} years old, past half its usual {life} years, and "
+         "needs repairs", "{category}已使用{age}年，过了常见{life}年寿命的一半，且需维修"),
     Rule("repaired_recently", 20, "repairs_12m >= 1",
          "{repairs_12m} repair(s) in the last year", "近一年维修{repairs_12m}次"),
     Rule("repaired_repeatedly", 15, "repairs_24m >= 2",

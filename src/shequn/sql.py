@@ -41,12 +41,17 @@ def digest_number(digest: exp.Expr) -> exp.Expression:
     return exp.paren(total)
 
 
+def stable_digest(*args: exp.Expression) -> exp.Expr:
+    """The MD5 (hex) of the arguments joined by ``|``, alike on every engine."""
+    text = [exp.cast(a, "VARCHAR") for a in args]
+    return exp.func("md5", exp.Anonymous(
+        this="concat_ws", expressions=[exp.Literal.string("|"), *text]))
+
+
 def stable_hash(*args: exp.Expression) -> exp.Expression:
     """A number from the MD5 of the arguments that every engine computes alike (the
     engines' own ``hash`` functions differ)."""
-    text = [exp.cast(a, "VARCHAR") for a in args]
-    return digest_number(exp.func("md5", exp.Anonymous(
-        this="concat_ws", expressions=[exp.Literal.string("|"), *text])))
+    return digest_number(stable_digest(*args))
 
 
 MICROS_PER_DAY = 86_400_000_000
@@ -67,7 +72,7 @@ def expand_utc_day(sql: str) -> str:
     return _expand(sql, "utc_day", utc_day)
 
 
-def _expand(sql: str, name: str, spell: Callable[..., exp.Expression]) -> str:
+def _expand(sql: str, name: str, spell: Callable[..., exp.Expr]) -> str:
     """Every call of the made-up function ``name`` in ``sql`` replaced by what ``spell``
     builds from its arguments."""
     tree = sqlglot.parse_one(sql, read="duckdb")
@@ -77,9 +82,12 @@ def _expand(sql: str, name: str, spell: Callable[..., exp.Expression]) -> str:
 
 
 def expand_stable_hash(sql: str) -> str:
-    """Queries write ``stable_hash(a, b)`` or ``digest_number(d)``; this spells them out
-    for the engines."""
-    return _expand(_expand(sql, "stable_hash", stable_hash), "digest_number", digest_number)
+    """Queries write ``stable_hash(a, b)``, ``stable_digest(a, b)`` or
+    ``digest_number(d)``; this spells them out for the engines."""
+    for name, spell in (("stable_hash", stable_hash), ("stable_digest", stable_digest),
+                        ("digest_number", digest_number)):
+        sql = _expand(sql, name, spell)
+    return sql
 
 
 def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:

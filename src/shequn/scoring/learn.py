@@ -34,8 +34,8 @@ CALIBRATION_BUCKETS = 5  # one member in five calibrates instead of fitting
 # drawn from MD5s that every engine computes alike, each computed once per row.
 SAMPLE = expand_stable_hash("""
 WITH digested AS (
-    SELECT *, md5(member_id) AS member_digest,
-           md5(concat_ws('|', member_id, category)) AS row_digest
+    SELECT *, stable_digest(member_id) AS member_digest,
+           stable_digest(member_id, category) AS row_digest
     FROM labelled
 )
 SELECT * EXCLUDE (member_digest, row_digest),

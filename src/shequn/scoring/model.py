@@ -123,7 +123,6 @@ class DemandModel:
     ``rounds`` is the most trees fitted; ``trees_`` is how many were kept."""
 
     rounds: int = 150
-    calibration_share: float = 0.2
     booster_: lgb.Booster | None = None
     calibrator_: IsotonicRegression | None = None
     categories_: list[str] = field(default_factory=list)

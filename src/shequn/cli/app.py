@@ -24,6 +24,7 @@ from shequn.cli.member import render_member
 from shequn.cli.scoring import backtest_cmd
 from shequn.cli.segments import portrait_cmd, segments_cmd
 from shequn.demo.generate import WorldSpec, generate
+from shequn.demo.population import IdentityRates
 from shequn.events.schema import json_schema
 from shequn.events.types import EVENT_TYPES
 from shequn.lake import queries
@@ -85,6 +86,20 @@ def generate_cmd(
         "--horizon-days", min=1, help="Days after the as-of date kept as the future.")] = 180,
     workers: Annotated[int, typer.Option("--workers", min=0,
                                          help="Processes; 0 = one per core.")] = 0,
+    wechat_phone: Annotated[float, typer.Option(
+        "--wechat-phone-share", min=0, max=1,
+        help="Share of WeChat followers who bind their phone.")] = IdentityRates.wechat_phone,
+    unionid: Annotated[float, typer.Option(
+        "--unionid-share", min=0, max=1,
+        help="Share of official account records that carry the unionid.")]
+    = IdentityRates.unionid,
+    mini_program: Annotated[float, typer.Option(
+        "--mini-program-share", min=0, max=1,
+        help="Share of WeChat users who also use the mini-program.")]
+    = IdentityRates.mini_program,
+    app_anonymous: Annotated[float, typer.Option(
+        "--app-anonymous-share", min=0, max=1,
+        help="Share of app devices never logged in.")] = IdentityRates.app_anonymous,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate the demo brand: members, households, appliances, community, scenes,
@@ -93,7 +108,10 @@ def generate_cmd(
         end_day = dt.date.fromisoformat(end)
     except ValueError:
         output.fail(f"--end must be a date like 2026-09-30, not '{end}'")
-    spec = WorldSpec(members=members, seed=seed, end=end_day, horizon_days=horizon_days)
+    rates = IdentityRates(wechat_phone=wechat_phone, unionid=unionid,
+                          mini_program=mini_program, app_anonymous=app_anonymous)
+    spec = WorldSpec(members=members, seed=seed, end=end_day, horizon_days=horizon_days,
+                     identity=rates)
     summary = _generate(spec, out, workers, show=not as_json)
     if as_json:
         output.emit_json(summary)

@@ -12,7 +12,7 @@ import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from shequn.demo import activity
 from shequn.demo.catalog import CATEGORY_NAMES, DEFAULT_FAULTS, FAULTS, Catalogue, build_catalogue
 from shequn.demo.lifecycle import ApplianceEvents, choose_products, simulate
-from shequn.demo.population import EDUCATION, INCOME, NONE, People, make_people
+from shequn.demo.population import EDUCATION, INCOME, NONE, IdentityRates, People, make_people
 from shequn.demo.sources import (
     TEST_NUMBERS,
     SourceWriter,
@@ -36,6 +36,7 @@ from shequn.demo.sources import (
     ts_text,
     typo_names,
 )
+from shequn.demo.truth import joined, linkable_groups
 
 DAY = 86_400
 WASHER = CATEGORY_NAMES.index("washer")
@@ -52,6 +53,7 @@ class WorldSpec:
     horizon_days: int = 180
     history_years: int = 15
     chunk_members: int = 25_000
+    identity: IdentityRates = field(default_factory=IdentityRates)
 
     @property
     def as_of(self) -> dt.date:
@@ -64,7 +66,8 @@ COLUMNS = {
                         "income_band", "consent_marketing"],
     "wechat_events.jsonl.gz": ["event_id", "type", "ts", "wechat_openid", "wechat_unionid",
                                "phone", "content_id", "properties"],
-    "app_events.parquet": ["event_id", "type", "ts", "device_id", "member_no", "content_id",
+    "app_events.parquet": ["event_id", "type", "ts", "device_id", "member_no",
+                           "wechat_unionid", "content_id",
                            "topic", "duration_s", "channel", "order_id", "product_id",
                            "category", "amount", "quantity", "serial"],
     "pos_purchases.csv": ["type", "ts", "phone", "order_id", "product_id", "category", "amount",
@@ -102,6 +105,7 @@ class ChunkOutput:
 
     tables: dict[str, list[pa.Table]]
     truth_events: list[pa.Table]
+    identity_records: pa.Table
     persons: pa.Table
     future: list[pa.Table]
     bad_rows: dict[str, int]
@@ -123,6 +127,9 @@ class _Chunk:
         self.catalogue: Catalogue = build_catalogue(households_for(spec))
         self.tables: dict[str, list[pa.Table]] = {n: [] for n in COLUMNS}
         self.truth_events: list[pa.Table] = []
+        self.records: list[dict[str, Any]] = []  # identify records, for the linkable truth
+        self.first_use = np.zeros(0, np.int64)  # each person's first use of a member number
+        self.first_person = 0
         self.persons = pa.table({})
         self.future: list[pa.Table] = []
         self.bad_rows: dict[str, int] = {}
@@ -146,6 +153,9 @@ class _Chunk:
         n = len(next(iter(data.values())))
         if not n:
             return
+        if persons is not None and "member_no" in data and "ts" in data:
+            self.used_member_no(np.asarray(persons), np.asarray(data["member_no"]),
+                                _seconds(data["ts"]))
         if "ts" in data and not TYPED.get(name, {}).get("ts"):
             data["ts"] = ts_text(np.asarray(data["ts"]))
         if name.endswith((".csv", ".csv.gz")):
@@ -161,12 +171,58 @@ class _Chunk:
                 "event_id": pa.array(np.asarray(data["event_id"]).tolist(), pa.string()),
                 "person_id": pa.array(persons, pa.int64())}))
 
+    def used_member_no(self, persons: np.ndarray, member_no: np.ndarray,
+                       ts: np.ndarray) -> None:
+        """Remember each person's first event with their member number: the CRM record
+        that issues it is dated before it."""
+        has = np.array([m is not None for m in member_no.tolist()], dtype=bool)
+        if has.any():
+            np.minimum.at(self.first_use, persons[has] - self.first_person, ts[has])
+
+    def identify(self, name: str, rng: np.random.Generator, p: People, rows: np.ndarray,
+                 data: dict[str, Any], keys: dict[str, np.ndarray], tag: str, chunk: int,
+                 name_as_written: np.ndarray | None = None,
+                 birth: np.ndarray | None = None, address: np.ndarray | None = None) -> None:
+        """Emit one system's identify records for the people ``rows``, and keep their
+        true keys and written name, birth date and address for the linkable truth."""
+        event_id = _eid(tag, chunk, len(rows))
+        self.emit(name, rng, {"event_id": event_id, "type": _const("identify", len(rows))}
+                  | data, p.person_id[rows])
+        none = np.full(len(rows), None, dtype=object)
+        written = none if name_as_written is None else name_as_written
+        self.records.append({
+            "event_id": event_id, "person": rows, "system": name, "keys": keys,
+            "name_birth": joined(written, none if birth is None else birth),
+            "name_address": joined(written, none if address is None else address)})
+
+    def identity_truth(self, p: People) -> pa.Table:
+        """Each identify record's person and linkable group (see :mod:`.truth`)."""
+        if not self.records:
+            return pa.table({"event_id": pa.array([], pa.string())})
+        key_types = sorted({k for r in self.records for k in r["keys"]})
+        cat = lambda f: np.concatenate([f(r) for r in self.records])  # noqa: E731
+        none = lambda r: np.full(len(r["person"]), None, dtype=object)  # noqa: E731
+        event_id = cat(lambda r: r["event_id"])
+        person = cat(lambda r: r["person"])
+        evidence = [cat(lambda r, k=k: r["keys"].get(k, none(r))) for k in key_types]
+        evidence += [cat(lambda r: r["name_birth"]), cat(lambda r: r["name_address"])]
+        group = linkable_groups(person, evidence)
+        return pa.table({
+            "event_id": pa.array(event_id.tolist(), pa.string()),
+            "person_id": pa.array(p.person_id[person], pa.int64()),
+            "linkable_group": pa.array(event_id[group].tolist(), pa.string()),
+            "system": pa.array(cat(lambda r: np.full(len(r["person"]), r["system"],
+                                                     dtype=object)).tolist(), pa.string()),
+        })
+
     # -- one chunk ---------------------------------------------------------------------
     def make(self, index: int, first_person: int, n: int) -> ChunkOutput:
         rng = np.random.default_rng([self.spec.seed, index])
         # households and clubs are numbered inside the chunk's own range of ids
         people = make_people(rng, first_person, n, index * self.spec.chunk_members,
-                             self.catalogue)
+                             self.catalogue, self.spec.identity)
+        self.first_person = first_person
+        self.first_use = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
         self.clubs = index * 10_000
         skip = self.plant_chen(people) if index == 0 else None
         self.households = len(people.h_id)
@@ -176,8 +232,10 @@ class _Chunk:
         self.reading(rng, people, index)
         self.community(rng, people, index)
         self.scene(rng, people)
+        self.registrations(rng, people, index)
         self.persons = self.truth_persons(people)
-        return ChunkOutput(self.tables, self.truth_events, self.persons, self.future,
+        return ChunkOutput(self.tables, self.truth_events, self.identity_truth(people),
+                           self.persons, self.future,
                            self.bad_rows, self.households, self.clubs - index * 10_000,
                            self.chen)
 
@@ -201,11 +259,74 @@ class _Chunk:
         return int(h), CATEGORY_NAMES.index("washer")
 
     def identities(self, rng: np.random.Generator, p: People, chunk: int) -> None:
+        """Every system's identify records but the CRM's (:meth:`registrations`, written
+        once the member numbers' first uses are known)."""
         n = len(p)
-        reg_day = self.end_day - rng.integers(30, 365 * 10, n)
-        birth = (np.datetime64(self.spec.end, "D") - (p.age * 365.25).astype("timedelta64[D]")
-                 - rng.integers(0, 365, n).astype("timedelta64[D]"))
-        sel = np.nonzero(np.array([m is not None for m in p.member_no]))[0]
+        rates = self.spec.identity
+        self.birth = (np.datetime64(self.spec.end, "D")
+                      - (p.age * 365.25).astype("timedelta64[D]")
+                      - rng.integers(0, 365, n).astype("timedelta64[D]")).astype(str) \
+            .astype(object)
+        wechat = json_const({"channel": "wechat"})
+        # the official account: its openid, the unionid where the account gets it, and
+        # the phone of the followers who bound one
+        wx = _present(p.openid)
+        bound = np.where(rng.random(len(wx)) < rates.wechat_phone, p.phone[wx], NONE)
+        union = np.where(rng.random(len(wx)) < rates.unionid, p.unionid[wx], NONE)
+        self.identify("wechat_events.jsonl.gz", rng, p, wx, {
+            "ts": self.seconds(rng, self.end_day - rng.integers(0, 2000, len(wx))),
+            "wechat_openid": p.openid[wx], "wechat_unionid": union,
+            "phone": phone_variants(rng, bound), "properties": _const(wechat, len(wx)),
+        }, {"wechat_openid": p.openid[wx], "wechat_unionid": union, "phone": bound},
+            "wx", chunk)
+        # the mini-program: its own openid; its login always returns the unionid
+        mp = _present(p.mp_openid)
+        self.identify("wechat_events.jsonl.gz", rng, p, mp, {
+            "ts": self.seconds(rng, self.end_day - rng.integers(0, 1500, len(mp))),
+            "wechat_openid": p.mp_openid[mp], "wechat_unionid": p.unionid[mp],
+            "properties": _const(json_const({"channel": "mini_program"}), len(mp)),
+        }, {"wechat_openid": p.mp_openid[mp], "wechat_unionid": p.unionid[mp]}, "wxmp", chunk)
+        shop = _present(p.customer_id)
+        shop_phone = np.where(rng.random(len(shop)) < rates.shop_phone, p.phone[shop], NONE)
+        shop_name = typo_names(rng, p.name[shop], 0.1)
+        shop_address = p.h_address[p.household[shop]]
+        self.identify("ecommerce_orders.csv.gz", rng, p, shop, {
+            "ts": self.seconds(rng, self.end_day - rng.integers(0, 3000, len(shop))),
+            "customer_id": p.customer_id[shop], "phone": phone_variants(rng, shop_phone),
+            "name": shop_name, "address": shop_address, "channel": _const("jd", len(shop)),
+        }, {"customer_id": p.customer_id[shop], "phone": shop_phone}, "ec", chunk,
+            shop_name, address=shop_address)
+        dealer = np.nonzero(rng.random(n) < rates.dealer)[0]
+        dealer_id = _eid("dealer", chunk, len(dealer))
+        dealer_name = typo_names(rng, p.name[dealer], 0.2)
+        dealer_address = p.h_address[p.household[dealer]]
+        self.identify("dealer_customers.csv", rng, p, dealer, {
+            "ts": self.seconds(rng, self.end_day - rng.integers(0, 3000, len(dealer))),
+            "customer_id": dealer_id, "name": dealer_name, "address": dealer_address,
+            "birth_date": self.birth[dealer],
+        }, {"customer_id": dealer_id}, "dl", chunk, dealer_name, self.birth[dealer],
+            dealer_address)
+        # the app: a device, logged in with the member number or with WeChat (the
+        # unionid), or never logged in (anonymous)
+        app = _present(p.app_device)
+        login = p.app_login[app]
+        member = np.where(login == "member", p.member_no[app], NONE)
+        union = np.where(login == "wechat", p.unionid[app], NONE)
+        self.identify("app_events.parquet", rng, p, app, {
+            "ts": self.seconds(rng, self.end_day - rng.integers(0, 1500, len(app))),
+            "device_id": p.app_device[app], "member_no": member, "wechat_unionid": union,
+            "channel": _const("app", len(app)),
+        }, {"device_id": p.app_device[app], "member_no": member, "wechat_unionid": union},
+            "app-id", chunk)
+
+    def registrations(self, rng: np.random.Generator, p: People, chunk: int) -> None:
+        """The CRM's member records: each issues the member number, so it is dated
+        before the number's first use anywhere."""
+        n = len(p)
+        drawn = self.seconds(rng, self.end_day - rng.integers(30, 365 * 10, n))
+        before_use = self.first_use - rng.integers(1, 30, n) * DAY
+        registered = np.minimum(drawn, before_use)
+        sel = _present(p.member_no)
         edu = np.where(rng.random(n) < 0.6, np.array(EDUCATION, dtype=object)[p.education], NONE)
         inc = np.where(rng.random(n) < 0.5,
                        np.array(INCOME, dtype=object)[p.h_income[p.household]], NONE)
@@ -213,50 +334,17 @@ class _Chunk:
             inc[0] = "middle"
         comm = np.array(self.catalogue.communities.column("community_id").to_pylist(),
                         dtype=object)[p.h_community[p.household]]
-        self.emit("crm_members.csv", rng, {
-            "event_id": _eid("crm", chunk, len(sel)), "type": _const("identify", len(sel)),
-            "ts": self.seconds(rng, reg_day[sel]), "member_no": p.member_no[sel],
+        address = p.h_address[p.household[sel]]
+        self.identify("crm_members.csv", rng, p, sel, {
+            "ts": registered[sel], "member_no": p.member_no[sel],
             "phone": phone_variants(rng, p.phone[sel]), "email": email_variants(rng, p.email[sel]),
-            "name": p.name[sel], "gender": p.gender[sel], "birth_date": birth[sel].astype(str),
-            "address": p.h_address[p.household[sel]], "city": p.h_city[p.household[sel]],
+            "name": p.name[sel], "gender": p.gender[sel], "birth_date": self.birth[sel],
+            "address": address, "city": p.h_city[p.household[sel]],
             "residential_community_id": comm[sel], "education": edu[sel],
             "income_band": inc[sel],
             "consent_marketing": np.where(p.consent[sel], "true", "false"),
-        }, p.person_id[sel])
-        wx = np.nonzero(np.array([o is not None for o in p.openid]))[0]
-        bound = rng.random(len(wx)) < 0.4
-        self.emit("wechat_events.jsonl.gz", rng, {
-            "event_id": _eid("wx", chunk, len(wx)), "type": _const("identify", len(wx)),
-            "ts": self.seconds(rng, self.end_day - rng.integers(0, 2000, len(wx))),
-            "wechat_openid": p.openid[wx], "wechat_unionid": p.unionid[wx],
-            "phone": np.where(bound, phone_variants(rng, p.phone[wx]), NONE),
-            "properties": _const(orjson.dumps({"channel": "wechat"}).decode(), len(wx)),
-        }, p.person_id[wx])
-        shop = np.nonzero(np.array([c is not None for c in p.customer_id]))[0]
-        self.emit("ecommerce_orders.csv.gz", rng, {
-            "event_id": _eid("ec", chunk, len(shop)), "type": _const("identify", len(shop)),
-            "ts": self.seconds(rng, self.end_day - rng.integers(0, 3000, len(shop))),
-            "customer_id": p.customer_id[shop],
-            "phone": np.where(rng.random(len(shop)) < 0.7, phone_variants(rng, p.phone[shop]),
-                              NONE),
-            "name": typo_names(rng, p.name[shop], 0.1),
-            "address": p.h_address[p.household[shop]], "channel": _const("jd", len(shop)),
-        }, p.person_id[shop])
-        dealer = np.nonzero(rng.random(n) < 0.04)[0]
-        self.emit("dealer_customers.csv", rng, {
-            "event_id": _eid("dl", chunk, len(dealer)), "type": _const("identify", len(dealer)),
-            "ts": self.seconds(rng, self.end_day - rng.integers(0, 3000, len(dealer))),
-            "customer_id": _eid("dealer", chunk, len(dealer)),
-            "name": typo_names(rng, p.name[dealer], 0.2),
-            "address": p.h_address[p.household[dealer]], "birth_date": birth[dealer].astype(str),
-        }, p.person_id[dealer])
-        app = np.nonzero(np.array([d is not None for d in p.app_device]))[0]
-        self.emit("app_events.parquet", rng, {
-            "event_id": _eid("app-id", chunk, len(app)), "type": _const("identify", len(app)),
-            "ts": self.seconds(rng, self.end_day - rng.integers(0, 1500, len(app))),
-            "device_id": p.app_device[app], "member_no": p.member_no[app],
-            "channel": _const("app", len(app)),
-        }, p.person_id[app])
+        }, {"member_no": p.member_no[sel], "phone": p.phone[sel], "email": p.email[sel]},
+            "crm", chunk, p.name[sel], self.birth[sel], address)
 
     def appliance_events(self, rng: np.random.Generator, p: People, ev: ApplianceEvents,
                          chunk: int) -> None:
@@ -513,6 +601,7 @@ class _Sink:
         self.truth_events.schema = pa.schema([("event_id", pa.string()),
                                               ("person_id", pa.int64())])
         self.persons: SourceWriter | None = None
+        self.identity_records: SourceWriter | None = None
         self.future: list[pa.Table] = []
         self.bad_rows: dict[str, int] = {}
         self.households = 0
@@ -529,6 +618,11 @@ class _Sink:
             self.persons = SourceWriter(self.out / "truth" / "persons.parquet",
                                         chunk.persons.column_names, chunk.persons.schema)
         self.persons.write_table(chunk.persons)
+        if self.identity_records is None:
+            self.identity_records = SourceWriter(
+                self.out / "truth" / "identity_records.parquet",
+                chunk.identity_records.column_names, chunk.identity_records.schema)
+        self.identity_records.write_table(chunk.identity_records)
         self.future.extend(chunk.future)
         for name, bad in chunk.bad_rows.items():
             self.bad_rows[name] = self.bad_rows.get(name, 0) + bad
@@ -542,6 +636,8 @@ class _Sink:
         self.truth_events.close()
         if self.persons:
             self.persons.close()
+        if self.identity_records:
+            self.identity_records.close()
         future = pa.concat_tables(self.future) if self.future else pa.table({})
         pq.write_table(future, self.out / "truth" / "future_purchases.parquet")
         ref = self.out / "reference"
@@ -576,6 +672,23 @@ def _random_member(rng: np.random.Generator, p: People, household: np.ndarray) -
     sizes = np.bincount(p.household, minlength=len(p.h_id))
     pick = (rng.random(len(household)) * sizes[household]).astype(np.int64)
     return starts[household] + pick
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Indices of the people who have a value."""
+    return np.nonzero(np.array([v is not None for v in values.tolist()], dtype=bool))[0]
+
+
+def json_const(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _seconds(ts: object) -> np.ndarray:
+    """Seconds since the epoch of a ``ts`` column as emitted (seconds, or an Arrow
+    timestamp array in seconds)."""
+    if isinstance(ts, pa.Array):
+        return np.asarray(ts.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(ts, dtype=np.int64)
 
 
 def _eid(prefix: str, chunk: int, n: int) -> np.ndarray:
@@ -635,7 +748,8 @@ def generate(spec: WorldSpec, out: Path, workers: int = 0,
             while pending:
                 done = _drain(pending.popleft(), sink, done, spec, progress)
     summary = sink.close(build_catalogue(households_for(spec)))
-    summary["spec"] = {k: str(v) for k, v in asdict(spec).items()}
+    summary["spec"] = {k: v if isinstance(v, dict) else str(v)
+                       for k, v in asdict(spec).items()}
     summary["as_of"] = str(spec.as_of)
     (out / "truth" / "world.json").write_bytes(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2))

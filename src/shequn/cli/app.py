@@ -20,6 +20,7 @@ from shequn.cli.common import (
     settings_of,
     stage_progress,
 )
+from shequn.cli.identity import identity_app
 from shequn.cli.member import render_member
 from shequn.cli.scoring import backtest_cmd
 from shequn.cli.segments import portrait_cmd, segments_cmd
@@ -47,6 +48,7 @@ app.command("segments")(segments_cmd)
 app.command("portrait")(portrait_cmd)
 lake_app = typer.Typer(no_args_is_help=True, help="Look after the event lake.")
 app.add_typer(lake_app, name="lake")
+app.add_typer(identity_app, name="identity")
 
 USER_ERRORS = (FileNotFoundError, UnsupportedFormat, ReferenceError, ValueError)
 SLOWEST_STEPS = 5  # `shequn build` names the queries that took longest

@@ -135,21 +135,48 @@ SELECT member_id,
 FROM interests GROUP BY member_id
 """
 
-# Members grouped into households by the address they live at.
+# Members grouped into households by the address they live at; a member with no
+# address joins the household whose members use the same appliance (its serial on a
+# purchase, repair or device report), when that appliance is seen in one household only
+# and with a handful of members (a serial on many members' events is not a home's). A
+# member known neither way is in no known household (null), not in a household of one.
 HOUSEHOLDS = """
 WITH addressed AS (
     SELECT member_id, lower(regexp_replace(address, '\\s+', '', 'g')) AS address_key
     FROM portrait WHERE address IS NOT NULL
+),
+by_address AS (
+    SELECT member_id,
+           'h' || substr(md5(min(member_id) OVER (PARTITION BY address_key)), 1, 15)
+               AS household_id
+    FROM addressed
+),
+serial_members AS (
+    SELECT DISTINCT e.serial, m.member_id
+    FROM member_events e JOIN members m USING (member_key)
+    WHERE e.serial IS NOT NULL
+),
+home_serials AS (
+    SELECT s.serial, min(a.household_id) AS household_id
+    FROM serial_members s LEFT JOIN by_address a USING (member_id)
+    GROUP BY s.serial
+    HAVING count(DISTINCT a.household_id) = 1 AND count(*) <= 8
+),
+attached AS (
+    SELECT s.member_id, min(h.household_id) AS household_id
+    FROM serial_members s JOIN home_serials h USING (serial)
+    ANTI JOIN by_address a ON a.member_id = s.member_id
+    GROUP BY s.member_id
+    HAVING count(DISTINCT h.household_id) = 1
 )
-SELECT member_id,
-       'h' || substr(md5(min(member_id) OVER (PARTITION BY address_key)), 1, 15)
-           AS household_id
-FROM addressed
+SELECT member_id, household_id, 'address' AS household_basis FROM by_address
+UNION ALL
+SELECT member_id, household_id, 'appliance' AS household_basis FROM attached
 """
 
 PROFILES = expand_utc_day("""
 SELECT i.member_id,
-       coalesce(h.household_id, 'h' || substr(md5(i.member_id), 1, 15)) AS household_id,
+       h.household_id, h.household_basis,
        i.identity_count,
        p.* EXCLUDE (member_id),
        date_sub('year', p.birth_date, CAST($as_of AS DATE)) AS age,

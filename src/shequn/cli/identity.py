@@ -1,8 +1,10 @@
-"""``shequn identity``: how right the current build's members are (``report``)."""
+"""``shequn identity``: how right the current build's members are (``report``), and an
+operator's correction of a wrong merge (``split``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,7 @@ import typer
 from shequn.cli import output
 from shequn.cli.common import JsonOpt, engine_for, settings_of
 from shequn.identity.evaluate import IdentityReport, WorldTruth, identity_report
+from shequn.identity.splits import AUDIT, record_split
 from shequn.lake.store import Lake
 from shequn.pipeline.build import EmptyLake
 from shequn.pipeline.snapshot import NoSnapshot, Snapshots
@@ -73,3 +76,30 @@ def report_cmd(
         ["members in no known household", f"{house['unknown']:,}"],
         ["households of one member", f"{house['of_one']:,}"],
     ])
+
+
+@identity_app.command("split")
+def split_cmd(
+    ctx: typer.Context,
+    key_a: Annotated[str, typer.Argument(help="A key as TYPE:VALUE, e.g. phone:13812345678.")],
+    key_b: Annotated[str, typer.Argument(help="The key of the other person, e.g. member_no:M2.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why: kept in the audit table.")]
+    = "",
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who decided (default: the user running the command).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Declare two keys different people: the next build no longer merges them on the
+    events that carry both. Recorded with who, when and why."""
+    settings = settings_of(ctx)
+    try:
+        row = record_split(settings.home, key_a, key_b, reason, by or getpass.getuser(),
+                           dt.datetime.now(dt.UTC))
+    except ValueError as error:
+        output.fail(str(error))
+    if as_json:
+        output.emit_json(row)
+        return
+    output.out.print(f"{row['type_a']}:{row['value_a']} and {row['type_b']}:{row['value_b']}"
+                     f" are different people from the next build on; recorded in "
+                     f"{settings.home / AUDIT}")

@@ -15,6 +15,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from shequn.engines.base import Engine
 from shequn.graph.components import components
 from shequn.identity import queries as q
@@ -25,6 +27,7 @@ from shequn.identity.probabilistic import (
     predict_links,
     present_columns,
 )
+from shequn.identity.splits import drop_split_edges
 from shequn.sql import count_rows
 
 # Written by people and systems when the real value is unknown.
@@ -49,7 +52,8 @@ class IdentityResult:
 def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100,
             match_probability: float | None = None,
-            timings: dict[str, float] | None = None) -> IdentityResult:
+            timings: dict[str, float] | None = None,
+            splits: pa.Table | None = None) -> IdentityResult:
     """Build ``members``, ``identity_map``, ``signature_members``, ``merge_reasons`` and
     ``blocked_keys`` from the view ``events``; with ``match_probability``, the
     probabilistic pass then links components whose weak keys match at least that well
@@ -66,6 +70,8 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     engine.drop("usable_keys")
     engine.materialise(q.SIGNATURE_ANCHORS, None, "signature_anchors")
     engine.materialise(q.KEY_EDGES, None, "key_edges")
+    if splits is not None and splits.num_rows:  # operators' splits (identity/splits.py)
+        drop_split_edges(engine, splits)
     components(engine, "key_edges", "edge_labels", max_rounds)
     engine.materialise(q.KEY_LABELS, None, "key_labels")
     engine.drop("edge_labels")

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from shequn.engines.base import Engine
 from shequn.identity.resolve import IdentityResult, resolve
+from shequn.identity.splits import load_splits
 from shequn.lake.store import Lake
 from shequn.offers import queries as oq
 from shequn.pipeline.snapshot import Snapshots
@@ -105,7 +106,7 @@ def resolve_identity(engine: Engine, as_of: dt.datetime, settings: Settings,
                      timings: dict[str, float] | None = None) -> IdentityResult:
     match = settings.identity_match_probability if settings.identity_probabilistic else None
     return resolve(engine, as_of, settings.identity_key_cap, match_probability=match,
-                   timings=timings)
+                   timings=timings, splits=load_splits(settings.home))
 
 
 def _profile(engine: Engine, as_of: dt.datetime) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
         0.10, ge=0, le=1, description="Reason codes are worked out for learned "
         "probabilities from this level up (the members anyone will look at).",
     )
+    brand_timezone: str = Field(
+        "Asia/Shanghai", description="The brand's time zone (IANA name, e.g. "
+        "Asia/Shanghai): `--as-of DATE` ends at midnight of that day in this zone.",
+    )
     tags_file: Path | None = Field(
         None, description="YAML file of tags, segments and audiences; empty uses the "
         "one shipped with shequn (src/shequn/tags/default.yaml).",
@@ -101,6 +106,16 @@ class Settings(BaseSettings):
         "", description="Engine memory limit such as '8GB'; empty means 60% of the "
         "machine's memory (the rest is for the Python side: Arrow batches, model training)."
     )
+
+    @field_validator("brand_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone '{value}' (an IANA name such as "
+                             "Asia/Shanghai or UTC)") from err
+        return value
 
     @property
     def lake_dir(self) -> Path:

@@ -134,3 +134,16 @@ def test_identity_report_names_a_missing_truth(built_world: tuple[Path, Path],
     assert result.exit_code == 2
     assert "identity_records.parquet: not found" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_store_demo_tablets_are_shared_not_members(built_world: tuple[Path, Path]) -> None:
+    from shequn.pipeline.snapshot import Snapshots
+
+    world, home = built_world
+    snapshots = Snapshots(home / "snapshots")
+    mapped = pq.read_table(snapshots.table_path("identity_map")).column("key_value")
+    assert not [v for v in mapped.to_pylist() if v.startswith("store-pad-")]
+    blocked = pq.read_table(snapshots.table_path("blocked_keys")).to_pylist()
+    pads = [b for b in blocked if b["key_value"].startswith("store-pad-")]
+    assert len(pads) == 5  # each seen with many people's member numbers
+    assert all(b["reason"].startswith("shared: seen with") for b in pads)

@@ -43,6 +43,7 @@ WASHER = CATEGORY_NAMES.index("washer")
 FAULT_TABLE = np.array([(list(FAULTS.get(c, DEFAULT_FAULTS)) * 5)[:5] for c in CATEGORY_NAMES],
                        dtype=object)
 BAD_ROW_RATE = 1e-4
+STORE_PADS = 5  # the stores' demo tablets, the same devices in every chunk
 
 
 @dataclass(frozen=True)
@@ -498,8 +499,13 @@ class _Chunk:
         device = p.app_device[actor[b]]
         shared = rng.random(len(b)) < 0.01  # read on a store's demo tablet
         device = np.where(shared, np.array(
-            [f"store-pad-{s:03d}" for s in rng.integers(0, 50, len(b))], dtype=object), device)
+            [f"store-pad-{s:03d}" for s in rng.integers(0, STORE_PADS, len(b))],
+            dtype=object), device)
         member = np.where(device == None, p.member_no[actor[b]], NONE)  # noqa: E711
+        # a reader on a demo tablet often logs in with their own member number: the
+        # tablet is then seen with many people's numbers (shared, so it joins nobody)
+        login = shared & (rng.random(len(b)) < self.spec.identity.pad_login)
+        member = np.where(login, p.member_no[actor[b]], member)
         keep = (device != None) | (member != None)  # noqa: E711
         b, device, member = b[keep], device[keep], member[keep]
         self.emit("app_events.parquet", rng, {

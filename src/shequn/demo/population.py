@@ -37,6 +37,7 @@ class IdentityRates:
     dealer: float = 0.04  # known to a dealer (name, address, birth date only)
     app: float = 0.4  # installed the app (a device id)
     app_anonymous: float = 0.3  # app devices never logged in (no member number, no WeChat)
+    pad_login: float = 0.5  # reads on a store's demo tablet logged in by the reader
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

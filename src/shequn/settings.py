@@ -39,8 +39,14 @@ class Settings(BaseSettings):
         "address, city and gender (Splink, trained on the data at hand).",
     )
     identity_match_probability: float = Field(
-        0.99, gt=0, lt=1, description="The probabilistic pass links two members when "
-        "its match probability reaches this.",
+        0.99, gt=0, lt=1, description="Kept for older settings files: the probabilistic "
+        "pass decides by identity_match_weight.",
+    )
+    identity_match_weight: float = Field(
+        12.0, description="The probabilistic pass links two members when the evidence of "
+        "their names, birth dates, places and genders reaches this many bits (the match "
+        "weight without the prior, the same whatever the size of the data); exact name "
+        "and address are enough when no birth date or gender differs.",
     )
     offer_score_threshold: int = Field(
         50, ge=0, le=100, description="A member has demand in a category when the rules "

@@ -11,7 +11,7 @@ import pytest
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.identity import queries
 from shequn.identity.evaluate import score_against_truth
-from shequn.identity.probabilistic import EXCLUSIVE_KEYS
+from shequn.identity.probabilistic import EXCLUSIVE_KEYS, names_conflict
 from shequn.identity.resolve import resolve
 from shequn.lake.ingest import ingest
 from shequn.pipeline.build import open_lake
@@ -38,8 +38,7 @@ def test_weak_keys_raise_recall_on_the_demo_world_and_keep_precision(
     assert both.precision > 0.99
     reasons = engine.query("SELECT * FROM merge_reasons WHERE evidence_type = "
                            "'probabilistic'").to_pylist()
-    assert reasons and all(r["match_probability"] >= 0.99 for r in reasons)
-    assert all("name" in r["agreed"] for r in reasons)
+    assert reasons and all("name" in r["agreed"] for r in reasons)
 
 
 def test_member_ids_are_the_same_from_run_to_run(demo_lake: tuple[Settings, dt.date]) -> None:
@@ -55,7 +54,8 @@ def test_two_member_numbers_are_two_people_however_alike() -> None:
     engine.view_arrow("probable_pairs", pa.table({
         "unique_id_l": [1, 1, 2], "unique_id_r": [2, 3, 3],
         "match_probability": [0.999, 0.999, 0.995], "match_weight": [12.0, 12.0, 9.0],
-        "agreed": ["name, address"] * 3}))
+        "evidence": [30.0, 30.0, 25.0], "agreed": ["last_name, place"] * 3,
+        "accepted": [True] * 3}))
     engine.view_arrow("label_exclusive", pa.table({
         "label": [1, 2], "exclusive": [["member_no", "phone"], ["member_no"]]}))
     kept = engine.query(queries.LINK_EDGES + " ORDER BY a, b").to_pylist()
@@ -74,6 +74,12 @@ def test_without_weak_keys_the_pass_says_why() -> None:
 
 
 # FEBRL's duplicates differ by typos in every field; all links are the weak-key pass's.
+# F1 reached with the name guard (no link between names that disagree): 0.945 / 0.918 /
+# 0.886 / 0.950; the goal is 0.95 on each (FEBRL 2 and 3 hold duplicates whose names and
+# places are both corrupted, which blocking on names and places does not bring together).
+F1_REACHED = {1: 0.94, 2: 0.91, 3: 0.88, 4: 0.945}
+
+
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_febrl(number: int, tmp_path: Path) -> None:
     path, truth = write_events(number, tmp_path / "febrl.csv")
@@ -84,4 +90,59 @@ def test_febrl(number: int, tmp_path: Path) -> None:
     engine = _resolved(settings, settings.identity_match_probability)
     score = score_against_truth(engine, [str(tmp_path / "truth.parquet")])
     assert score.precision > 0.99
-    assert score.f1 > 0.85
+    assert score.f1 > F1_REACHED[number]
+    # no probable link joins two records whose names disagree
+    linked = engine.query("""
+        SELECT l.name AS name_l, r.name AS name_r FROM merge_reasons m
+        JOIN events l ON l.customer_id = m.value_a JOIN events r ON r.customer_id = m.value_b
+        WHERE m.evidence_type = 'probabilistic'""").to_pylist()
+    assert linked
+    for row in linked:
+        assert not names_conflict(_parts(row["name_l"]), _parts(row["name_r"])), row
+
+
+def _parts(name: str) -> tuple[str | None, str | None]:
+    words = name.lower().split()
+    return (" ".join(words[:-1]) or None, words[-1])
+
+
+def test_a_training_pass_that_fails_is_skipped_with_its_reason(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from splink.internals.linker_components.training import LinkerTraining
+
+    def degenerate(*args: object, **kwargs: object) -> None:
+        raise ValueError("m_probability value 2.6e-320 is below the minimum allowed value "
+                         "of 1e-300. Values this small cannot be represented")
+
+    monkeypatch.setattr(LinkerTraining, "estimate_parameters_using_expectation_maximisation",
+                        degenerate)
+    engine = DuckDBEngine()
+    engine.view_arrow("events", events([
+        {"customer_id": f"c{i}", "name": name, "city": city}
+        for i, (name, city) in enumerate([("Wei Li", "Hangzhou"), ("Wei Li", "Hangzhou"),
+                                          ("Mei Chen", "Suzhou"), ("Jun Wang", "Ningbo")]
+                                         * 50)]))
+    result = resolve(engine, AS_OF, 3, match_probability=0.99)
+    assert result.probabilistic["ran"] is False
+    assert "below the minimum" in result.probabilistic["why"]
+    assert result.probabilistic["training"]
+    assert result.members == 200  # the exact pass's members stand
+
+
+@pytest.mark.parametrize("rows", [
+    [{"customer_id": f"c{i}", "name": f"Name{i % 150} Family{i % 7}", "city": f"City{i % 3}"}
+     for i in range(300)],  # a few hundred records, names and cities only
+    [{"customer_id": "c1", "name": "Wei Li", "city": "Hangzhou"},
+     {"customer_id": "c2", "name": "Wei Li", "city": "Hangzhou"}],  # two records
+    [{"customer_id": f"c{i}", "name": "李伟"} for i in range(50)],  # names alone
+])
+def test_small_and_odd_inputs_build(rows: list[dict[str, object]]) -> None:
+    engine = DuckDBEngine()
+    engine.view_arrow("events", events(rows))
+    result = resolve(engine, AS_OF, 3, match_probability=0.99)
+    assert result.members >= 1
+    found = result.probabilistic
+    assert found["ran"] or found["why"]
+    if found["ran"]:
+        assert set(found["seconds"]) >= {"training", "prediction", "clustering"}
+        assert all(b["pairs"] >= 0 for b in found["blocking"])

@@ -162,22 +162,36 @@ LEFT JOIN (SELECT seq, event_id, type FROM events
 
 
 # The probabilistic pass compares exact-pass components (labels), one record each: the
-# latest weak keys stated for them. Names and addresses lose their spaces and case.
+# latest weak keys stated for them. Names, addresses and cities lose their spaces and case; the
+# name is also split in two, compared apart: written with spaces, its last word is the
+# surname (``Wei Li``: li); written in Chinese characters without spaces, its first
+# character (李伟: 李); one word alone is taken as the surname.
 LINK_RECORDS = expand_same_identity("""
-SELECT l.label AS unique_id,
-    arg_max(lower(regexp_replace(e.name, '\\s+', '', 'g')), e.ts)
-        FILTER (WHERE e.name IS NOT NULL) AS name,
-    arg_max(e.birth_date, e.ts) FILTER (WHERE e.birth_date IS NOT NULL) AS birth_date,
-    arg_max(lower(regexp_replace(e.address, '\\s+', '', 'g')), e.ts)
-        FILTER (WHERE e.address IS NOT NULL) AS address,
-    arg_max(e.city, e.ts) FILTER (WHERE e.city IS NOT NULL) AS city,
-    arg_max(e.gender, e.ts) FILTER (WHERE e.gender IS NOT NULL) AS gender
-FROM events e
-JOIN signatures s ON same_identity(e, s)
-JOIN signature_anchors a USING (sig)
-JOIN key_labels l ON l.node = a.anchor
-WHERE e.ts <= $as_of AND e.name IS NOT NULL
-GROUP BY l.label
+SELECT unique_id, replace(spoken, ' ', '') AS name,
+    CASE WHEN contains(spoken, ' ') THEN regexp_replace(spoken, ' [^ ]+$', '')
+         WHEN regexp_matches(spoken, '^[\u4e00-\u9fff]') AND length(spoken) > 1
+             THEN substr(spoken, 2) END AS first_name,
+    CASE WHEN contains(spoken, ' ') THEN regexp_extract(spoken, '[^ ]+$')
+         WHEN regexp_matches(spoken, '^[\u4e00-\u9fff]') THEN substr(spoken, 1, 1)
+         ELSE spoken END AS last_name,
+    birth_date, address, city, gender
+FROM (
+    SELECT l.label AS unique_id,
+        arg_max(lower(trim(regexp_replace(e.name, '\\s+', ' ', 'g'))), e.ts)
+            FILTER (WHERE e.name IS NOT NULL) AS spoken,
+        arg_max(e.birth_date, e.ts) FILTER (WHERE e.birth_date IS NOT NULL) AS birth_date,
+        arg_max(lower(regexp_replace(e.address, '\\s+', '', 'g')), e.ts)
+            FILTER (WHERE e.address IS NOT NULL) AS address,
+        arg_max(lower(regexp_replace(e.city, '\\s+', '', 'g')), e.ts)
+            FILTER (WHERE e.city IS NOT NULL) AS city,
+        arg_max(e.gender, e.ts) FILTER (WHERE e.gender IS NOT NULL) AS gender
+    FROM events e
+    JOIN signatures s ON same_identity(e, s)
+    JOIN signature_anchors a USING (sig)
+    JOIN key_labels l ON l.node = a.anchor
+    WHERE e.ts <= $as_of AND e.name IS NOT NULL AND trim(e.name) <> ''
+    GROUP BY l.label
+)
 """)
 
 # The exclusive keys (one value per person) each component holds.
@@ -188,15 +202,26 @@ WHERE n.key_type IN (SELECT unnest($exclusive))
 GROUP BY l.label
 """
 
-# Predicted pairs, minus those whose two sides hold different values of one exclusive
+# Accepted pairs, minus those whose two sides hold different values of one exclusive
 # key (both sides holding one means two values: they are in different components).
 LINK_EDGES = """
 SELECT least(p.unique_id_l, p.unique_id_r) AS a, greatest(p.unique_id_l, p.unique_id_r) AS b,
-       p.match_probability, p.match_weight, p.agreed
+       p.match_probability, p.match_weight, p.evidence, p.agreed
 FROM probable_pairs p
 LEFT JOIN label_exclusive xl ON xl.label = p.unique_id_l
 LEFT JOIN label_exclusive xr ON xr.label = p.unique_id_r
-WHERE NOT coalesce(list_has_any(xl.exclusive, xr.exclusive), false)
+WHERE p.accepted AND NOT coalesce(list_has_any(xl.exclusive, xr.exclusive), false)
+"""
+
+# What the clustering reads: the links, the names and the exclusive keys of their ends.
+CLUSTER_EDGES = "SELECT * FROM candidate_edges ORDER BY a, b"
+CLUSTER_NAMES = """
+SELECT unique_id, first_name, last_name FROM link_records
+WHERE unique_id IN (SELECT a FROM candidate_edges UNION SELECT b FROM candidate_edges)
+"""
+CLUSTER_EXCLUSIVE = """
+SELECT label, exclusive FROM label_exclusive
+WHERE label IN (SELECT a FROM candidate_edges UNION SELECT b FROM candidate_edges)
 """
 
 # Components of the link graph name the smallest label: the highest-priority key wins.

@@ -18,12 +18,15 @@ from typing import Any
 import pyarrow as pa
 
 from shequn.engines.base import Engine
+from shequn.graph.cohesive import Clusters, cohesive_clusters
 from shequn.graph.components import components
 from shequn.identity import queries as q
 from shequn.identity.probabilistic import (
+    DEFAULT_MATCH_WEIGHT,
     EXCLUSIVE_KEYS,
     MIN_OTHER_COLUMNS,
     ProbabilisticResult,
+    names_conflict,
     predict_links,
     present_columns,
 )
@@ -53,11 +56,14 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             blocked_values: tuple[str, ...] = DEFAULT_BLOCKED, max_rounds: int = 100,
             match_probability: float | None = None,
             timings: dict[str, float] | None = None,
+            match_weight: float | None = None,
             splits: pa.Table | None = None) -> IdentityResult:
     """Build ``members``, ``identity_map``, ``signature_members``, ``merge_reasons`` and
-    ``blocked_keys`` from the view ``events``; with ``match_probability``, the
-    probabilistic pass then links components whose weak keys match at least that well
-    (its seconds go to ``timings["identity_probabilistic"]``)."""
+    ``blocked_keys`` from the view ``events``; with ``match_weight`` (or, as before,
+    ``match_probability``, which then only asks for the pass), the probabilistic pass
+    then links components whose weak keys give at least that many bits of evidence
+    (:data:`DEFAULT_MATCH_WEIGHT` when not given; its seconds go to
+    ``timings["identity_probabilistic"]``)."""
     engine.materialise(q.SIGNATURES, {"as_of": as_of}, "signatures")
     engine.materialise(q.SIGNATURE_KEYS, None, "signature_keys")
     engine.materialise(q.BLOCKED_KEYS, {"person_keys": list(q.PERSON_KEYS), "cap": cap,
@@ -76,11 +82,14 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     engine.materialise(q.KEY_LABELS, None, "key_labels")
     engine.drop("edge_labels")
     probable = ProbabilisticResult(False, "not asked for")
-    if match_probability is not None:
+    if match_probability is not None or match_weight is not None:
         started = time.perf_counter()
-        probable = _link_probable(engine, as_of, match_probability, max_rounds)
+        probable = _link_probable(engine, as_of, DEFAULT_MATCH_WEIGHT if match_weight is None
+                                  else match_weight, max_rounds)
         if timings is not None:
             timings["identity_probabilistic"] = round(time.perf_counter() - started, 3)
+            timings.update((f"identity_probabilistic_{part}", seconds)
+                           for part, seconds in probable.seconds.items())
     engine.materialise(q.MEMBERS, None, "members")
     engine.materialise(q.NODE_MEMBERS, None, "node_members")
     engine.materialise(q.IDENTITY_MAP, None, "identity_map")
@@ -110,28 +119,74 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     return result
 
 
-def _link_probable(engine: Engine, as_of: dt.datetime, threshold: float,
+def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
                    max_rounds: int) -> ProbabilisticResult:
     """Link exact-pass components by weak keys; relabels ``key_labels`` and leaves the
-    accepted links in ``link_edges``."""
+    kept links in ``link_edges``."""
     engine.materialise(q.LINK_RECORDS, {"as_of": as_of}, "link_records")
     records = engine.scalar(count_rows("link_records"))
     columns = present_columns(engine, "link_records")
-    if "name" not in columns or len(columns) <= MIN_OTHER_COLUMNS or records < 2:
+    others = [c for c in columns if c not in ("first_name", "last_name")]
+    if "last_name" not in columns or len(others) < MIN_OTHER_COLUMNS or records < 2:
         engine.drop("link_records")
         return ProbabilisticResult(False, "too few weak keys (names with a birth date, "
                                    "address, city or gender) to compare", records)
-    candidates = predict_links(engine, "link_records", columns, threshold, "probable_pairs")
+    prediction = predict_links(engine, "link_records", columns, threshold_weight,
+                               "probable_pairs")
+    if not any(p["trained"] for p in prediction.training if p["rule"] != "prior"):
+        for scratch in ("link_records", "probable_pairs"):
+            engine.drop(scratch)
+        why = "; ".join(f"{p['rule']}: {p.get('why', '')}" for p in prediction.training)
+        return ProbabilisticResult(False, "no training pass could learn from these "
+                                   f"records ({why or 'no training block'})", records,
+                                   blocking=prediction.blocking,
+                                   training=prediction.training,
+                                   seconds=prediction.seconds)
     engine.materialise(q.LABEL_EXCLUSIVE, {"exclusive": list(EXCLUSIVE_KEYS)},
                        "label_exclusive")
-    engine.materialise(q.LINK_EDGES, None, "link_edges")
-    links = engine.scalar(count_rows("link_edges"))
-    components(engine, "link_edges", "link_labels", max_rounds)
-    merged = engine.scalar(
-        "SELECT count(*) - count(DISTINCT label) FROM link_labels")
+    engine.materialise(q.LINK_EDGES, None, "candidate_edges")
+    started = time.perf_counter()
+    accepted = int(engine.scalar(
+        "SELECT count(*) FROM probable_pairs WHERE accepted"))
+    clusters, edges = _cluster(engine)
+    kept = edges.take(pa.array(clusters.kept, type=pa.int64()))
+    engine.view_arrow("kept_edges", kept)
+    engine.materialise("SELECT a, b, match_probability, match_weight, agreed FROM kept_edges",
+                       None, "link_edges")
+    engine.view_arrow("link_labels_found", pa.table({
+        "node": list(clusters.labels), "label": list(clusters.labels.values())},
+        schema=pa.schema([("node", pa.int64()), ("label", pa.int64())])))
+    engine.materialise("SELECT node, label FROM link_labels_found", None, "link_labels")
+    merged = engine.scalar("SELECT count(*) - count(DISTINCT label) FROM link_labels")
     engine.materialise(q.RELABEL, None, "key_labels_relabelled")
     engine.rename("key_labels_relabelled", "key_labels")
-    for scratch in ("link_records", "probable_pairs", "label_exclusive", "link_labels"):
+    for scratch in ("link_records", "probable_pairs", "label_exclusive", "link_labels",
+                    "candidate_edges", "kept_edges", "link_labels_found"):
         engine.drop(scratch)
-    return ProbabilisticResult(True, "", records, candidates, links, candidates - links,
-                               merged)
+    seconds = {**prediction.seconds,
+               "clustering": round(time.perf_counter() - started, 3)}
+    return ProbabilisticResult(
+        True, "", records, accepted, len(clusters.kept), accepted - edges.num_rows, merged,
+        refused_conflicting_names=len(clusters.refused), threshold_weight=threshold_weight,
+        blocking=prediction.blocking, training=prediction.training, seconds=seconds)
+
+
+def _cluster(engine: Engine) -> tuple[Clusters, pa.Table]:
+    """The accepted links clustered without chaining: a link never joins two groups that
+    hold two different names or two values of a key one person has one of."""
+    edges = engine.query(q.CLUSTER_EDGES)
+    names = {r["unique_id"]: (r["first_name"], r["last_name"])
+             for r in engine.query(q.CLUSTER_NAMES).to_pylist()}
+    exclusive = {r["label"]: set(r["exclusive"])
+                 for r in engine.query(q.CLUSTER_EXCLUSIVE).to_pylist()}
+
+    def conflict(x: int, y: int) -> str | None:
+        if exclusive.get(x, set()) & exclusive.get(y, set()):
+            return "keys"
+        if names_conflict(names.get(x, (None, None)), names.get(y, (None, None))):
+            return "names"
+        return None
+
+    found = cohesive_clusters(edges.column("a").to_pylist(), edges.column("b").to_pylist(),
+                              edges.column("evidence").to_pylist(), conflict)
+    return found, edges

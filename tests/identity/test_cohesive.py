@@ -1,0 +1,32 @@
+"""Clusters that do not chain, and names that disagree."""
+
+from shequn.graph.cohesive import cohesive_clusters
+from shequn.identity.probabilistic import names_conflict, part_conflicts
+
+
+def test_one_record_alike_to_two_people_does_not_make_them_one() -> None:
+    names = {1: "a", 2: "b", 3: "a"}  # 1 and 3 are alike to 2; 1 and 2 conflict
+
+    def conflict(x: int, y: int) -> str | None:
+        return "names" if {names[x], names[y]} == {"a", "b"} else None
+
+    found = cohesive_clusters([1, 2, 1], [3, 3, 2], [5.0, 3.0, 9.0], conflict)
+    # strongest first: 1–2 (9 bits) is refused, 1–3 (5) joins, 2–3 (3) is refused
+    assert found.labels == {1: 1, 3: 1, 2: 2}
+    assert found.kept == [0] and found.refused == [1, 2]
+
+
+def test_without_conflicts_the_clusters_are_the_components() -> None:
+    found = cohesive_clusters([1, 2, 7], [2, 3, 8], [1.0, 1.0, 1.0], lambda x, y: None)
+    assert found.labels == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7}
+    assert found.refused == []
+
+
+def test_short_name_parts_that_differ_are_other_names() -> None:
+    assert part_conflicts("li", "liu")  # Wei Li / Wei Liu: one edit, another surname
+    assert not part_conflicts("catherine", "cathrine")  # a typo in a long name
+    assert names_conflict(("伟", "李"), ("薇", "李"))  # 李伟 / 李薇
+    assert not names_conflict(("伟", "李"), ("伟", "李"))
+    assert names_conflict(("anna", "smith"), ("peter", "jones"))
+    assert not names_conflict(("anna", "smith"), ("anna", "smyth"))
+    assert not names_conflict((None, "smith"), ("anna", "smith"))

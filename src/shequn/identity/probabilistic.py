@@ -311,7 +311,7 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
     A pair is accepted when the evidence of its fields (the match weight without the
     prior, which shrinks as the data grows) reaches ``threshold_weight`` bits, or when it
     agrees exactly on the whole name and the address and neither the birth date nor the
-    gender differ."""
+    gender differ; never when one address holds two birth dates (namesakes at home)."""
     from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)  # untrained-level notes are expected
@@ -334,8 +334,10 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
     select = exp.select(
         "unique_id_l", "unique_id_r", "match_probability", "match_weight",
         evidence.as_("evidence"), _agreed(comparisons_for(columns)),
-        exp.or_(exp.GTE(this=evidence.copy(), expression=exp.Literal.number(threshold_weight)),
-                _exact_name_and_address(columns)).as_("accepted"),
+        exp.and_(exp.or_(exp.GTE(this=evidence.copy(),
+                                 expression=exp.Literal.number(threshold_weight)),
+                         _exact_name_and_address(columns)),
+                 exp.Not(this=_namesakes_at_home(columns, engine))).as_("accepted"),
     ).from_(exp.to_table(predicted.physical_name))
     engine.materialise(select.sql(dialect="duckdb"), None, out)
     linker.table_management.delete_tables_created_by_splink_from_db()
@@ -344,6 +346,18 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
                       {"blocking_count": round(counted - started, 3),
                        "training": round(trained - counted, 3),
                        "prediction": round(done - trained, 3)})
+
+
+def _namesakes_at_home(columns: list[str], engine: Engine) -> exp.Expr:
+    """One address, birth dates more than a typo apart: two people of one household
+    (a father and his son of one name), however alike the rest."""
+    if "address" not in columns or "birth_date" not in columns:
+        return exp.false()
+    apart = exp.GT(this=_distance(engine, "levenshtein", "birth_date"),
+                   expression=exp.Literal.number(1))
+    return exp.func("coalesce", exp.and_(
+        exp.EQ(this=_side("address", "l"), expression=_side("address", "r")), apart),
+        exp.false())
 
 
 def _exact_name_and_address(columns: list[str]) -> exp.Expr:

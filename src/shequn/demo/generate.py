@@ -43,7 +43,7 @@ WASHER = CATEGORY_NAMES.index("washer")
 FAULT_TABLE = np.array([(list(FAULTS.get(c, DEFAULT_FAULTS)) * 5)[:5] for c in CATEGORY_NAMES],
                        dtype=object)
 BAD_ROW_RATE = 1e-4
-STORE_PADS = 5  # the stores' demo tablets, the same devices in every chunk
+STORE_PADS = 2  # the stores' demo tablets, the same devices in every chunk
 
 
 @dataclass(frozen=True)

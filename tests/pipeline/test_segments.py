@@ -50,3 +50,14 @@ def test_audiences_export_with_their_groups(snapshots: Snapshots, tmp_path: Path
     table = pq.read_table(out)
     assert rows == table.num_rows > 0
     assert set(table.column("group_name").to_pylist()) == {"target", "holdout"}
+
+
+def test_default_portrait_skips_what_the_build_lacks(tmp_path: Path) -> None:
+    from tests.cli.test_snapshots import bare_history_home
+
+    home = bare_history_home(tmp_path)
+    result = portrait(Snapshots(home / "snapshots"), DuckDBEngine(), "all_members")
+    assert "age_band" in result["skipped"] and "age_band" not in result["by"]
+    assert sum(r["members"] for r in result["by"]["lifecycle"]) == result["members"] == 40
+    with pytest.raises(UnknownSegment, match="cannot describe by age_band"):
+        portrait(Snapshots(home / "snapshots"), DuckDBEngine(), "all_members", ["age_band"])

@@ -111,3 +111,27 @@ def test_a_member_s_strongest_demand_is_the_same_every_run() -> None:
         rows = engine.query(TRAITS + " ORDER BY member_id").to_pylist()
         assert [(r["member_id"], r["top_category"], r["top_score"], r["top_probability"])
                 for r in rows] == [("m1", "tv", 40, 0.9), ("m2", "washer", 40, 0.3)]
+
+
+def test_a_tag_whose_field_no_member_has_is_skipped_not_given(tmp_path: Path) -> None:
+    traits = PROFILES.append_column("interest_share", pa.nulls(PROFILES.num_rows,
+                                                               pa.map_(pa.string(),
+                                                                       pa.float64())))
+    spec = _spec("""
+tags:
+  - {name: health_reader, kind: rule, when: "coalesce(interest_share['health'], 0) >= 0.2"}
+  - {name: grown_up, kind: rule, when: "age >= 30"}
+segments:
+  - {name: healthy, when: "health_reader"}
+  - {name: grown, when: "grown_up"}
+""", tmp_path)
+    engine = DuckDBEngine()
+    engine.view_arrow("traits", traits)
+    skipped = tag_tables(engine, spec)
+    assert skipped == {"tags": {"health_reader": "no member has interest_share"},
+                       "segments": {"healthy": "reads tag health_reader, not applied"}}
+    given = engine.query("SELECT name, count(*) AS n FROM tags GROUP BY name").to_pylist()
+    assert {r["name"] for r in given} == {"grown_up"}
+    sizes = {r["name"]: r["n"] for r in engine.query(
+        "SELECT name, count(*) AS n FROM segments GROUP BY name").to_pylist()}
+    assert "healthy" not in sizes and sizes["grown"] > 0

@@ -20,10 +20,13 @@ from shequn.cli.common import (
     settings_of,
     stage_progress,
 )
+from shequn.cli.explain import explain_empty
+from shequn.cli.group import ShequnGroup
 from shequn.cli.identity import identity_app
 from shequn.cli.member import render_member
 from shequn.cli.scoring import backtest_cmd
 from shequn.cli.segments import portrait_cmd, segments_cmd
+from shequn.cli.snapshots import snapshots_app
 from shequn.demo.generate import WorldSpec, generate
 from shequn.demo.population import IdentityRates
 from shequn.events.schema import json_schema
@@ -34,13 +37,13 @@ from shequn.lake.readers import UnsupportedFormat, detect_format
 from shequn.lake.store import Lake
 from shequn.pipeline.build import BuildReport, EmptyLake, build
 from shequn.pipeline.read import export_table, member_view
-from shequn.pipeline.snapshot import NoSnapshot, Snapshots
+from shequn.pipeline.snapshot import EmptySnapshot, NoSnapshot, Snapshots
 from shequn.reference.load import ReferenceError, load_reference
 from shequn.reference.tables import REFERENCE_TABLES
 from shequn.settings import Settings
 
 app = typer.Typer(
-    name="shequn", no_args_is_help=True, add_completion=False,
+    name="shequn", no_args_is_help=True, add_completion=False, cls=ShequnGroup,
     help="shequn 社群: know every member as one person, serve and grow the community.",
 )
 app.command("backtest")(backtest_cmd)
@@ -49,6 +52,7 @@ app.command("portrait")(portrait_cmd)
 lake_app = typer.Typer(no_args_is_help=True, help="Look after the event lake.")
 app.add_typer(lake_app, name="lake")
 app.add_typer(identity_app, name="identity")
+app.add_typer(snapshots_app, name="snapshots")
 
 USER_ERRORS = (FileNotFoundError, UnsupportedFormat, ReferenceError, ValueError)
 SLOWEST_STEPS = 5  # `shequn build` names the queries that took longest
@@ -58,12 +62,24 @@ SLOWEST_STEPS = 5  # `shequn build` names the queries that took longest
 def main_options(
     ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(
-        "--home", help="Data directory (default: $SHEQUN_HOME or ./shequn-home).")] = None,
+        "--home", help="Data directory (default: $SHEQUN_HOME or ./shequn-home); "
+        "may also follow the command name.")] = None,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the traceback of an unexpected error.")] = False,
+    show_version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=lambda v: _print_version(v),
+        help="Show the version and exit.")] = False,
 ) -> None:
     try:
         ctx.obj = Settings(home=home) if home else Settings()
     except ValidationError as err:
         output.fail(f"bad setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}")
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        output.out.print(f"shequn {__version__}")
+        raise typer.Exit()
 
 
 @app.command()
@@ -304,16 +320,22 @@ def lake_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def build_cmd(
     ctx: typer.Context,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Use only events up to this day (YYYY-MM-DD); default: all.")] = None,
+        "--as-of", help="Use only events up to the end of this day (YYYY-MM-DD) in the "
+        "brand's time zone (SHEQUN_BRAND_TIMEZONE); default: all.")] = None,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Publish the build as CURRENT even when it has no members.")]
+    = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the batch pipeline (identity → profiles) and publish a new snapshot."""
+    """Run the batch pipeline (identity → profiles) and publish a new snapshot. A build
+    of no members is refused (CURRENT stays) unless --allow-empty."""
     settings = settings_of(ctx)
     day = parse_day(as_of, "--as-of")
     try:
         with stage_progress("building", not as_json) as tick:
-            report = build(settings, batch_engine(settings), day, progress=tick)
-    except EmptyLake as error:
+            report = build(settings, batch_engine(settings), day, progress=tick,
+                           allow_empty=allow_empty)
+    except (EmptyLake, EmptySnapshot) as error:
         output.fail(str(error))
     if as_json:
         output.emit_json(report.to_dict())
@@ -327,6 +349,8 @@ def build_cmd(
                      f"({ident['keys']:,} identity keys, {ident['blocked']:,} blocked as "
                      f"shared, {ident['unresolved_events']:,} events without a usable key)")
     output.table("Published tables", ["table", "rows"], list(report.tables.items()))
+    for line in explain_empty(report, settings):
+        output.out.print(line)
 
 
 @app.command("member")
@@ -404,10 +428,11 @@ def demo(
     chen = world["ms_chen"]
     snapshots = Snapshots(settings.home / "snapshots")
     chen_view = member_view(snapshots, engine, str(chen["member_no"]))
+    lake_now = lake_summary(settings)
     summary = {"world": {k: world[k] for k in ("events", "households", "as_of", "ms_chen")},
                "ingest": {k: v for k, v in report.to_dict().items() if k != "files"},
-               "lake": lake_summary(settings), "build": built.to_dict(),
-               "funnel": _funnel(report, built), "ms_chen": chen_view}
+               "lake": lake_now, "build": built.to_dict(),
+               "funnel": _funnel(report, built, lake_now["events"]), "ms_chen": chen_view}
     if as_json:
         output.emit_json(summary)
         return
@@ -423,10 +448,12 @@ def demo(
     render_member(chen_view)
 
 
-def _funnel(report: IngestReport, built: BuildReport) -> dict[str, int | str]:
+def _funnel(report: IngestReport, built: BuildReport, lake_events: int
+            ) -> dict[str, int | str]:
     t = report.totals
     return {"source rows": t["rows"], "quarantined": t["quarantined"],
-            "duplicates": t["duplicate"], "events in the lake": t["accepted"],
+            "duplicates": t["duplicate"], "accepted this run": t["accepted"],
+            "events in the lake": lake_events,
             "events up to the as-of date": built.events,
             "identity keys": built.identity["keys"],
             "keys blocked as shared": built.identity["blocked"],

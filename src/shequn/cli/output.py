@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import orjson
@@ -31,9 +32,27 @@ def emit_json(payload: Mapping[str, Any]) -> None:
                                   option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Report a user mistake on stderr, unwrapped and unstyled inside, and exit."""
-    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+@dataclass
+class Mode:
+    """How this invocation speaks: set once its arguments are read."""
+
+    json: bool = False  # errors as one JSON object on stdout
+    debug: bool = False  # unexpected errors with their traceback
+
+
+MODE = Mode()
+
+
+def fail(message: str, code: int = 2, detail: Mapping[str, Any] | None = None) -> NoReturn:
+    """Report a mistake and exit non-zero: with ``--json``, one object
+    ``{"error": message, "detail": ...}`` on stdout; else a line on stderr, unwrapped and
+    unstyled inside."""
+    if MODE.json:
+        emit_json({"error": message, "detail": dict(detail) if detail else None})
+    else:
+        err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+        if detail and "hint" in detail:
+            err.print(str(detail["hint"]), soft_wrap=True)
     raise SystemExit(code)
 
 

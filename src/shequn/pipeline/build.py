@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -76,14 +77,17 @@ class BuildReport:
     audiences: dict[str, dict[str, int]] = field(default_factory=dict)
     offers: dict[str, Any] = field(default_factory=dict)
     snapshot: str = ""
+    lake_version: int = 0
+    skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # tags, segments
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def as_of_time(engine: Engine, as_of: dt.date | None) -> dt.datetime:
-    if as_of is not None:  # the whole day belongs to the past
-        return dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+def as_of_time(engine: Engine, as_of: dt.date | None, zone: str = "UTC") -> dt.datetime:
+    if as_of is not None:  # the whole day, in the brand's zone, belongs to the past
+        end = dt.datetime.combine(as_of, dt.time.max, tzinfo=ZoneInfo(zone))
+        return end.astimezone(dt.UTC)
     micros = engine.scalar(LATEST_TS)
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
 
@@ -176,20 +180,23 @@ def _learned(engine: Engine, as_of: dt.datetime, settings: Settings, work: Path,
     out.unlink()
 
 
-def tag_tables(engine: Engine, spec: TagFile) -> None:
+def tag_tables(engine: Engine, spec: TagFile) -> dict[str, dict[str, str]]:
     """``member_tags``, ``segment_flags``, ``tags``, ``segments`` and ``audiences`` from
-    the table ``traits``."""
+    the table ``traits``; returns the tags and segments skipped for want of data."""
     traits = engine.columns("traits")
-    engine.materialise(tc.member_tags_sql(spec, traits), None, "member_tags")
+    filled = engine.query(tc.filled_sql(spec, traits)).to_pylist()[0]
+    skipped = tc.tags_without_data(spec, traits, filled)
+    engine.materialise(tc.member_tags_sql(spec, traits, skipped), None, "member_tags")
     engine.materialise(tc.segment_flags_sql(spec, traits), None, "segment_flags")
     engine.materialise(tc.tags_long_sql(spec), None, "tags")
     engine.materialise(tc.segments_long_sql(spec), None, "segments")
     engine.materialise(tc.audiences_sql(spec, traits), None, "audiences")
+    return {"tags": skipped, "segments": tc.segments_without_data(spec, skipped)}
 
 
 def _tags(engine: Engine, spec: TagFile, report: BuildReport) -> None:
     engine.materialise(tc.TRAITS, None, "traits")
-    tag_tables(engine, spec)
+    report.skipped = tag_tables(engine, spec)
     report.segments = {r["name"]: r["members"] for r in engine.query(SEGMENT_COUNTS)
                        .to_pylist()}
     report.audiences = {r["audience"]: {"target": r["target"], "holdout": r["holdout"]}
@@ -218,15 +225,17 @@ def _offers(engine: Engine, as_of: dt.datetime, settings: Settings,
 
 
 def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
-          progress: Callable[[str], None] | None = None) -> BuildReport:
+          progress: Callable[[str], None] | None = None,
+          allow_empty: bool = False) -> BuildReport:
     spec = load_tags(settings.tags_file)  # a broken tag file fails before any work
     engine.steps.clear()
     open_lake(settings, engine)
-    as_of_ts = as_of_time(engine, as_of)
+    as_of_ts = as_of_time(engine, as_of, settings.brand_timezone)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = BuildReport(run_id, as_of_ts.isoformat(),
                          engine.scalar("SELECT count(*) FROM events WHERE ts <= $as_of",
                                        {"as_of": as_of_ts}))
+    report.lake_version = Lake(settings.lake_dir).manifest().version
     snapshots = Snapshots(settings.home / "snapshots")
     work = snapshots.begin(run_id)
 
@@ -256,6 +265,6 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
 
     stage("publish", publish)
     report.steps = dict(engine.steps.seconds)
-    final = snapshots.publish(work, report.to_dict())
+    final = snapshots.publish(work, report.to_dict(), allow_empty)
     report.snapshot = str(final)
     return report

@@ -35,7 +35,7 @@ def segment_sizes(snapshots: Snapshots, engine: DuckDBEngine) -> dict[str, Any]:
         out.setdefault(row["audience"], {})[row["group_name"]] = row["members"]
     return {"segments": dict(sorted((r["name"], r["members"])
                                     for r in segments.to_pylist())),
-            "audiences": out}
+            "audiences": out, "skipped": snapshots.record().get("skipped", {})}
 
 
 def _dimension_sql(dimension: str, from_tags: bool) -> str:
@@ -54,8 +54,10 @@ def _dimension_sql(dimension: str, from_tags: bool) -> str:
 
 
 def portrait(snapshots: Snapshots, engine: DuckDBEngine, segment: str,
-             by: Sequence[str] = PORTRAIT_BY) -> dict[str, Any]:
-    """How the members of ``segment`` spread over each dimension of ``by``."""
+             by: Sequence[str] | None = None) -> dict[str, Any]:
+    """How the members of ``segment`` spread over each dimension of ``by``. Without
+    ``by``, over the default dimensions this build has (``skipped`` names the others:
+    a brand without ages has no age band)."""
     paths = {name: str(snapshots.table_path(name))
              for name in ("segments", "tags", "profiles")}
     sizes = engine.query(SEGMENT_SIZES, {"path": paths["segments"]}).to_pylist()
@@ -66,12 +68,15 @@ def portrait(snapshots: Snapshots, engine: DuckDBEngine, segment: str,
     tag_names = set(engine.query(TAG_NAMES, {"path": paths["tags"]}).column("name")
                     .to_pylist())
     columns = set(engine.parquet([paths["profiles"]]).columns)
-    unknown = [d for d in by if d not in tag_names and d not in columns]
-    if unknown:
+    dims = PORTRAIT_BY if by is None else tuple(by)
+    unknown = [d for d in dims if d not in tag_names and d not in columns]
+    skipped = unknown if by is None else []
+    if unknown and by is not None:
         raise UnknownSegment(f"cannot describe by {', '.join(unknown)}: not a tag or a "
                              f"profile field; tags: {', '.join(sorted(tag_names))}")
-    out: dict[str, Any] = {"segment": segment, "members": known[segment], "by": {}}
-    for dimension in by:
+    out: dict[str, Any] = {"segment": segment, "members": known[segment], "by": {},
+                           "skipped": skipped}
+    for dimension in (d for d in dims if d not in skipped):
         from_tags = dimension in tag_names
         params = {"segments": paths["segments"], "segment": segment}
         params |= ({"tags": paths["tags"], "dimension": dimension} if from_tags

@@ -4,10 +4,15 @@ A build writes into ``<run>.partial``; publishing renames it to ``<run>`` and th
 replaces the ``CURRENT`` pointer atomically. A failed or killed build never touches
 ``CURRENT``, so readers keep the previous snapshot; its partial directory is removed
 by the next build.
+
+A build of no members is not published unless asked (``allow_empty``): an empty
+snapshot made CURRENT would silently blank every reader. ``use`` points CURRENT at any
+kept run, to roll back or forward.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,15 @@ class NoSnapshot(LookupError):
     pass
 
 
+class EmptySnapshot(ValueError):
+    """A build of no members, refused as CURRENT."""
+
+
+def members_of(record: dict[str, Any]) -> int:
+    """Members of a run, from its record (0 when it does not say)."""
+    return int((record.get("identity") or {}).get("members") or 0)
+
+
 class Snapshots:
     def __init__(self, root: Path, keep: int = 3) -> None:
         self.root = root
@@ -36,7 +50,13 @@ class Snapshots:
         work.mkdir()
         return work
 
-    def publish(self, work: Path, record: dict[str, Any]) -> Path:
+    def publish(self, work: Path, record: dict[str, Any], allow_empty: bool = False) -> Path:
+        if not allow_empty and members_of(record) == 0:
+            shutil.rmtree(work, ignore_errors=True)
+            raise EmptySnapshot(
+                f"the build of {str(record.get('as_of', ''))[:10] or 'the lake'} has no "
+                "members (no event up to the as-of date?); not published, CURRENT is "
+                "unchanged. Pass --allow-empty to publish it anyway")
         (work / "run.json").write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
         final = work.with_suffix("")
         work.rename(final)
@@ -49,6 +69,33 @@ class Snapshots:
         if not pointer.exists():
             raise NoSnapshot("nothing built yet: run `shequn build` first")
         return self.root / pointer.read_text().strip()
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every kept run, oldest first: its id, as-of, lake version, members, created,
+        and whether it is CURRENT."""
+        current = self._pointer()
+        kept = self.root.iterdir() if self.root.is_dir() else iter(())
+        out = []
+        for run in sorted(p for p in kept if (p / "run.json").is_file()):
+            rec: dict[str, Any] = orjson.loads((run / "run.json").read_bytes())
+            out.append({"run_id": run.name, "as_of": rec.get("as_of"),
+                        "lake_version": rec.get("lake_version"),
+                        "members": members_of(rec), "created": _created(run.name),
+                        "current": run.name == current})
+        return out
+
+    def use(self, run_id: str) -> Path:
+        """Point CURRENT at a kept run (atomically)."""
+        run = self.root / run_id
+        if run_id in ("", ".", "..") or "/" in run_id or not (run / "run.json").is_file():
+            known = ", ".join(r["run_id"] for r in self.runs()) or "none"
+            raise NoSnapshot(f"no run '{run_id}'; kept runs: {known}")
+        write_atomic(self.root / POINTER, run.name.encode())
+        return run
+
+    def _pointer(self) -> str | None:
+        pointer = self.root / POINTER
+        return pointer.read_text().strip() if pointer.exists() else None
 
     def record(self) -> dict[str, Any]:
         data: dict[str, Any] = orjson.loads((self.current() / "run.json").read_bytes())
@@ -68,3 +115,12 @@ class Snapshots:
         for old in runs[:-self.keep]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def _created(run_id: str) -> str | None:
+    """The creation time a run id starts with (UTC, ISO), if it has one."""
+    try:
+        when = dt.datetime.strptime(run_id[:15], "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    return when.isoformat()

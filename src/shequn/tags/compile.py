@@ -5,12 +5,16 @@ Reads ``traits`` (one row per member: the profile and a demand summary) and writ
 ``tags`` and ``segments`` (long, for publishing and counting) and ``audiences``
 (member, target or holdout; the holdout is drawn from a hash of audience and member, so
 the same member stays on the same side from build to build).
+
+A tag whose fields hold no value for any member (a brand without that kind of data:
+no ages, no content views) is not applied: its column is null, and it is reported as
+skipped with the fields it lacks, as are the segments built on it.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import sqlglot.expressions as exp
 
@@ -76,6 +80,51 @@ def _tag_expression(tag: Tag, known: Sequence[str]) -> exp.Expr:
     return case.else_(_lit(_band_label(edges[-1], None)))
 
 
+def _tag_conditions(tag: Tag) -> list[str]:
+    return {"rule": [tag.when], "value": [tag.value], "bands": [tag.field],
+            "stages": [s.when for s in tag.stages]}[tag.kind]
+
+
+def tag_fields(tag: Tag, traits: Sequence[str]) -> list[str]:
+    """The member traits a tag reads, in name order."""
+    names: set[str] = set()
+    for text in _tag_conditions(tag):
+        tree = conditions.check(f"tag {tag.name}", text, traits)
+        names |= {c.name for c in tree.find_all(exp.Column)}
+    return sorted(names & set(traits))
+
+
+def filled_sql(spec: TagFile, traits: Sequence[str]) -> str:
+    """One row: for each trait a tag reads, how many members have a value."""
+    fields = sorted({f for t in spec.tags for f in tag_fields(t, traits)})
+    if not fields:
+        return "SELECT 1 AS _none"
+    return exp.select(*[exp.func("count", exp.column(f)).as_(f) for f in fields]).from_(
+        "traits").sql(dialect="duckdb")
+
+
+def tags_without_data(spec: TagFile, traits: Sequence[str], filled: Mapping[str, int]
+                      ) -> dict[str, str]:
+    """Tags not applied, each with why: a field it reads that no member has."""
+    skipped: dict[str, str] = {}
+    for tag in spec.tags:
+        empty = [f for f in tag_fields(tag, traits) if not filled.get(f)]
+        if empty:
+            skipped[tag.name] = f"no member has {', '.join(empty)}"
+    return skipped
+
+
+def segments_without_data(spec: TagFile, skipped: Collection[str]) -> dict[str, str]:
+    """Segments that read a tag not applied, each with why."""
+    out: dict[str, str] = {}
+    for segment in spec.segments:
+        tree = conditions.parse(segment.when)
+        needs = sorted({c.name for c in tree.find_all(exp.Column)} & set(skipped))
+        if needs:
+            out[segment.name] = f"reads tag {', '.join(needs)}, not applied"
+    return out
+
+
 def _check_names(spec: TagFile, traits: Sequence[str]) -> None:
     clash = sorted({t.name for t in spec.tags} & set(traits))
     if clash:
@@ -83,10 +132,13 @@ def _check_names(spec: TagFile, traits: Sequence[str]) -> None:
             f"tag name(s) {', '.join(clash)} already name a member trait; rename the tag")
 
 
-def member_tags_sql(spec: TagFile, traits: Sequence[str]) -> str:
+def member_tags_sql(spec: TagFile, traits: Sequence[str], skipped: Collection[str] = ()
+                    ) -> str:
     _check_names(spec, traits)
-    select = exp.select("member_id", *[_tag_expression(t, traits).as_(t.name)
-                                       for t in spec.tags]).from_("traits")
+    select = exp.select("member_id", *[
+        (exp.cast(exp.null(), "BOOLEAN" if t.kind == "rule" else "VARCHAR")
+         if t.name in skipped else _tag_expression(t, traits)).as_(t.name)
+        for t in spec.tags]).from_("traits")
     return select.sql(dialect="duckdb")
 
 

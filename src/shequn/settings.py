@@ -14,6 +14,16 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def known_zone(value: str) -> str:
+    """An IANA zone name, checked; an unknown one is refused by name."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(f"unknown time zone '{value}' (an IANA name such as "
+                         "Asia/Shanghai or UTC)") from err
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHEQUN_", extra="forbid")
 
@@ -90,6 +100,12 @@ class Settings(BaseSettings):
         "Asia/Shanghai", description="The brand's time zone (IANA name, e.g. "
         "Asia/Shanghai): `--as-of DATE` ends at midnight of that day in this zone.",
     )
+    source_timezone: str | None = Field(
+        None, description="Zone (IANA name, e.g. Asia/Shanghai) of source times written "
+        "without one (2024-05-01 10:00:00, Excel serial dates, zone-less Parquet "
+        "timestamps); `shequn ingest --tz` sets it for one ingest. Unset: such times are "
+        "refused, since the contract asks for a zone.",
+    )
     tags_file: Path | None = Field(
         None, description="YAML file of tags, segments and audiences; empty uses the "
         "one shipped with shequn (src/shequn/tags/default.yaml).",
@@ -113,15 +129,10 @@ class Settings(BaseSettings):
         "machine's memory (the rest is for the Python side: Arrow batches, model training)."
     )
 
-    @field_validator("brand_timezone")
+    @field_validator("brand_timezone", "source_timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone '{value}' (an IANA name such as "
-                             "Asia/Shanghai or UTC)") from err
-        return value
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else known_zone(value)
 
     @property
     def lake_dir(self) -> Path:

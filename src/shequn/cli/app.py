@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 from pydantic import ValidationError
+from rich.text import Text
 
 from shequn import __version__
 from shequn.cli import output
@@ -40,7 +41,7 @@ from shequn.pipeline.read import export_table, member_view
 from shequn.pipeline.snapshot import EmptySnapshot, NoSnapshot, Snapshots
 from shequn.reference.load import ReferenceError, load_reference
 from shequn.reference.tables import REFERENCE_TABLES
-from shequn.settings import Settings
+from shequn.settings import Settings, known_zone
 
 app = typer.Typer(
     name="shequn", no_args_is_help=True, add_completion=False, cls=ShequnGroup,
@@ -189,11 +190,20 @@ def ingest_cmd(
     table: Annotated[str | None, typer.Option(
         "--table", help=f"Load a reference table instead: {', '.join(REFERENCE_TABLES)}.")]
     = None,
+    tz: Annotated[str | None, typer.Option(
+        "--tz", help="Zone of source times written without one, e.g. Asia/Shanghai "
+        "(default: the source_timezone setting).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate events and append them to the lake. Bad rows go to the quarantine with
-    file, line and reason; ingesting the same rows again adds nothing."""
+    file, line and reason; ingesting the same rows again adds nothing. Exits 1 when a
+    file could not be read or more than half of its rows were refused."""
     settings = settings_of(ctx)
+    if tz is not None:
+        try:
+            settings = settings.model_copy(update={"source_timezone": known_zone(tz)})
+        except ValueError as error:
+            output.fail(f"--tz: {error}")
     lake = Lake(settings.lake_dir)
     try:
         if table:
@@ -219,6 +229,8 @@ def ingest_cmd(
         output.emit_json(payload)
     else:
         _print_ingest(report)
+    if report.problems:
+        raise typer.Exit(1)
 
 
 def _ingest(files: list[Path], settings: Settings, source: str | None,
@@ -248,6 +260,8 @@ def _print_ingest(report: IngestReport) -> None:
     output.out.print(f"{report.seconds:.1f} s, {rate:,.0f} events/s")
     if report.quarantine_file:
         output.out.print(f"quarantined rows and reasons: {report.quarantine_file}")
+    for problem in report.problems:
+        output.err.print(Text.assemble(("error: ", "bold red"), problem), soft_wrap=True)
 
 
 @app.command("schema")

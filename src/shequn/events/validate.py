@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shequn.events.keys import clean_text, normalise_key
-from shequn.events.schema import ARROW_TYPES, TS_TYPE, lake_schema
+from shequn.events.schema import ARROW_TYPES, lake_schema
+from shequn.events.times import NO_ZONE, NOT_A_TIME, parse_times
 from shequn.events.types import EVENT_TYPES, FIELDS, IDENTITY_KEYS, Kind
 
 Hasher = Callable[[pa.Table], pa.Array]
@@ -24,7 +25,6 @@ Hasher = Callable[[pa.Table], pa.Array]
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+(\.0*)?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-_TS = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "是")
 FALSE_WORDS = ("0", "false", "f", "no", "n", "否")
 _STRUCTURAL = ("event_id", "type", "ts", "properties")
@@ -89,30 +89,6 @@ _NATIVE = {
 def _is_native(kind: Kind, dtype: pa.DataType) -> bool:
     """Whether a typed (Parquet) column already holds this kind of value."""
     return any(check(dtype) for check in _NATIVE.get(kind, ()))
-
-
-def _parse_ts(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    if pa.types.is_timestamp(values.type):
-        if values.type.tz is None:  # a time without a zone is ambiguous: refuse it
-            return pa.nulls(len(values), TS_TYPE), pc.is_valid(values)
-        return values.cast(TS_TYPE), pc.and_(pc.is_valid(values), pa.scalar(False))
-    text = clean_text(_text(values))
-    shape_ok = pc.fill_null(pc.match_substring_regex(text, _TS), False)
-    candidate = pc.if_else(shape_ok, text, _NULL_STR)
-    try:
-        return candidate.cast(TS_TYPE), pc.invert(shape_ok)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        # a well-shaped but impossible value (month 13): find it element by element
-        values = []
-        for item in candidate.to_pylist():
-            try:
-                values.append(pa.scalar(item).cast(TS_TYPE).value if item else None)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                values.append(-1)
-        arr = pa.array(values, pa.int64())
-        bad = pc.fill_null(pc.equal(arr, -1), False)
-        ts = pc.if_else(bad, pa.scalar(None, pa.int64()), arr).cast(TS_TYPE)
-        return ts, pc.or_(pc.invert(shape_ok), bad)
 
 
 def _parse_value(kind: Kind, text: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -228,8 +204,12 @@ def _merge_json(a: pa.Array, b: pa.Array | None) -> pa.Array:
     return pa.array(out, pa.string())
 
 
-def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
-    """Check every row against the contract; type, normalise and id the good ones."""
+def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher,
+             zone: str | None = None) -> Validated:
+    """Check every row against the contract; type, normalise and id the good ones.
+
+    ``zone`` (an IANA name) is the source's zone, in which times without one are read;
+    without it such times are refused."""
     problems: list[pa.Array | None] = []
     if "properties" in raw.column_names:
         raw, bad_props = _lift_properties(raw)
@@ -245,12 +225,11 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher) -> Validated:
     )
 
     ts_raw = _column(raw, "ts")
-    ts, ts_bad = _parse_ts(ts_raw)
+    times = parse_times(ts_raw, zone)
+    ts = times.values
     problems.append(_problem(pc.is_null(ts_raw), "ts: missing"))
-    problems.append(
-        _problem(pc.and_(pc.is_valid(ts_raw), ts_bad), "ts: not ISO 8601 with a zone",
-                 lambda: _text(ts_raw))
-    )
+    problems.append(_problem(times.unparsable, NOT_A_TIME, lambda: _text(ts_raw)))
+    problems.append(_problem(times.zoneless, NO_ZONE, lambda: _text(ts_raw)))
 
     out: dict[str, pa.Array] = {"type": etype, "ts": ts}
     any_key = pa.array([False] * raw.num_rows)

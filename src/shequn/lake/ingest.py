@@ -27,6 +27,7 @@ from typing import BinaryIO
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shequn.engines.duckdb import DuckDBEngine
@@ -51,6 +52,27 @@ class FileReport:
     accepted: int = 0
     duplicate: int = 0
     quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # why rows were refused
+    error: str | None = None  # the file could not be read at all
+
+    @property
+    def main_reason(self) -> str | None:
+        return max(self.reasons, key=lambda r: self.reasons[r]) if self.reasons else None
+
+    @property
+    def mostly_refused(self) -> bool:
+        """More than half of the file's rows were quarantined (or it was unreadable)."""
+        return self.error is not None or (self.rows > 0 and self.quarantined * 2 > self.rows)
+
+    def problem(self) -> str | None:
+        """What went wrong with the file as a whole, in words; None when it went well."""
+        if self.error is not None:
+            return f"{self.path}: not read: {self.error}"
+        if not self.mostly_refused:
+            return None
+        share = self.quarantined / self.rows
+        return (f"{self.path}: {share:.0%} of {self.rows:,} rows refused, mostly "
+                f"'{self.main_reason}' ({self.reasons.get(self.main_reason or '', 0):,} rows)")
 
 
 @dataclass
@@ -66,13 +88,21 @@ class IngestReport:
     recovered: list[str] = field(default_factory=list)
 
     @property
+    def problems(self) -> list[str]:
+        """Files that failed or were mostly refused: the ingest exits non-zero."""
+        return [p for p in (f.problem() for f in self.files) if p]
+
+    @property
     def totals(self) -> dict[str, int]:
         keys = ("rows", "accepted", "duplicate", "quarantined")
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
+        for entry, report in zip(out["files"], self.files, strict=True):
+            entry["main_reason"] = report.main_reason
         out.update(self.totals)
+        out["problems"] = self.problems
         out["events_per_second"] = round(self.totals["rows"] / self.seconds) if self.seconds else 0
         return out
 
@@ -91,7 +121,7 @@ class _Quarantine:
             self._fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
         record = {"ingest_id": self.ingest_id, "file": file, "line": line,
                   "reason": reason, "row": row}
-        self._fh.write(orjson.dumps(record) + b"\n")
+        self._fh.write(orjson.dumps(record, default=str) + b"\n")  # typed Parquet values
 
     def close(self) -> None:
         if self._fh is not None:
@@ -169,9 +199,10 @@ def _digester(engine: DuckDBEngine) -> Callable[[pa.Table], pa.Array]:
 
 
 def _stage_batch(batch: RawBatch, index: int, source: str, ingest_id: str,
-                 stager: _Stager, digests: Callable[[pa.Table], pa.Array]) -> Validated:
+                 stager: _Stager, digests: Callable[[pa.Table], pa.Array],
+                 zone: str | None) -> Validated:
     """Validate one batch and stage its good rows (runs on a worker thread)."""
-    checked = validate(batch.table, batch.lines, digests)
+    checked = validate(batch.table, batch.lines, digests, zone)
     good = checked.accepted
     n = good.num_rows
     if n:
@@ -207,7 +238,8 @@ def _stage_all(
                 if isinstance(item, RawBatch):
                     report.rows += item.table.num_rows
                     pending.append((pool.submit(_stage_batch, item, index, report.source,
-                                                ingest_id, stager, digests), path, report))
+                                                ingest_id, stager, digests,
+                                                settings.source_timezone), path, report))
                 else:
                     pending.append((item, path, report))
                 settle(WORKERS)
@@ -223,6 +255,7 @@ def _account(item: Future[Validated] | Unreadable, path: Path, report: FileRepor
         report.rows += 1
         report.quarantined += 1
         quarantine.add(str(path), item.line, item.reason, {"_text": item.text})
+        _count_reasons(report, pa.array([item.reason]))
         return
     checked = item.result()
     for row, line, reason in zip(
@@ -232,6 +265,16 @@ def _account(item: Future[Validated] | Unreadable, path: Path, report: FileRepor
         quarantine.add(str(path), line, reason, row)
     report.quarantined += checked.rejected_rows.num_rows
     report.accepted += checked.accepted.num_rows
+    if len(checked.reasons):
+        _count_reasons(report, checked.reasons)
+
+
+def _count_reasons(report: FileReport, reasons: pa.Array) -> None:
+    """Count each kind of reason (the value quoted in it left out) on the file's report."""
+    each = pc.list_flatten(pc.split_pattern(reasons, "; "))
+    kinds = pc.replace_substring_regex(each, r" '.*$", "")
+    for item in pc.value_counts(kinds).to_pylist():
+        report.reasons[item["values"]] = report.reasons.get(item["values"], 0) + item["counts"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""Files as Chinese and Excel exports write them: times without a zone, odd encodings,
+odd headers. Each input is written here byte for byte as the export would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from shequn.cli.app import app
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.lake.ingest import ingest
+from shequn.settings import Settings
+from tests.lake.helpers import lake_rows
+from tests.lake.test_ingest import quarantined
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+# 2024-05-01 10:00 China time, as exports write it
+WRITTEN_TIMES = {
+    "iso_space": ("2024-05-01 10:00:00", dt.datetime(2024, 5, 1, 10, tzinfo=SHANGHAI)),
+    "slashes": ("2024/05/01 10:00", dt.datetime(2024, 5, 1, 10, tzinfo=SHANGHAI)),
+    "short_slashes": ("2024/5/1 9:05", dt.datetime(2024, 5, 1, 9, 5, tzinfo=SHANGHAI)),
+    "iso_t": ("2024-05-01T10:00", dt.datetime(2024, 5, 1, 10, tzinfo=SHANGHAI)),
+    "excel": ("45413.4166", dt.datetime(2024, 5, 1, 9, 59, 54, 240000, tzinfo=SHANGHAI)),
+    "epoch_s": ("1714528800", dt.datetime(2024, 5, 1, 10, tzinfo=SHANGHAI)),
+    "epoch_ms": ("1714528800000", dt.datetime(2024, 5, 1, 10, tzinfo=SHANGHAI)),
+    "zoned": ("2024-05-01T10:00:00+08:00", dt.datetime(2024, 5, 1, 10, tzinfo=SHANGHAI)),
+}
+ZONELESS = {"iso_space", "slashes", "short_slashes", "iso_t", "excel"}
+
+
+def _times_csv(path: Path) -> Path:
+    lines = ["type,ts,phone,target_id"]
+    lines += [f"like,{text},13812345678,{name}" for name, (text, _) in WRITTEN_TIMES.items()]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def test_times_without_a_zone_are_read_in_the_source_zone(
+    tmp_path: Path, engine: DuckDBEngine,
+) -> None:
+    settings = Settings(home=tmp_path / "home", source_timezone="Asia/Shanghai")
+    report = ingest([_times_csv(tmp_path / "orders.csv")], settings, engine)
+    assert report.totals["accepted"] == len(WRITTEN_TIMES) and not report.problems
+    stored = {r["target_id"]: r["ts"] for r in lake_rows(settings, engine)}
+    assert stored == {name: when for name, (_, when) in WRITTEN_TIMES.items()}
+
+
+def test_without_a_zone_they_are_refused_saying_how_to_fix_it(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    path = _times_csv(tmp_path / "orders.csv")
+    report = ingest([path], settings, engine)
+    assert report.totals["quarantined"] == len(ZONELESS)
+    assert {r["row"]["target_id"] for r in quarantined(settings)} == ZONELESS
+    assert all("--tz" in r["reason"] for r in quarantined(settings))
+    (file_report,) = report.files
+    assert file_report.main_reason is not None and "--tz" in file_report.main_reason
+    (problem,) = report.problems  # 5 of 8 refused: the file is named with the reason
+    assert str(path) in problem and "no time zone" in problem
+
+
+def test_zone_less_parquet_timestamps_as_pandas_writes_them(
+    tmp_path: Path, engine: DuckDBEngine,
+) -> None:
+    path = tmp_path / "orders.parquet"
+    naive = pa.array([dt.datetime(2024, 5, 1, 10)], pa.timestamp("ns"))  # pandas' default
+    pq.write_table(pa.table({"type": ["like"], "ts": naive, "phone": ["13812345678"],
+                             "target_id": ["p1"]}), path)
+    refused = ingest([path], Settings(home=tmp_path / "a"), engine)
+    assert refused.totals["quarantined"] == 1 and refused.problems
+    settings = Settings(home=tmp_path / "b", source_timezone="Asia/Shanghai")
+    assert ingest([path], settings, engine).totals["accepted"] == 1
+    (row,) = lake_rows(settings, engine)
+    assert row["ts"] == dt.datetime(2024, 5, 1, 10, tzinfo=SHANGHAI)
+
+
+def test_cli_tz_option_and_non_zero_exit_when_most_of_a_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = _times_csv(tmp_path / "orders.csv")
+    runner = CliRunner()
+    home = str(tmp_path / "home")
+    refused = runner.invoke(app, ["--home", home, "ingest", str(path), "--json"])
+    assert refused.exit_code == 1
+    payload = json.loads(refused.stdout)
+    assert payload["quarantined"] == len(ZONELESS) and "orders.csv" in payload["problems"][0]
+    fixed = runner.invoke(app, ["--home", home, "ingest", str(path), "--tz", "Asia/Shanghai",
+                                "--json"])
+    assert fixed.exit_code == 0, fixed.stdout
+    assert json.loads(fixed.stdout)["accepted"] == len(ZONELESS)
+    unknown = runner.invoke(app, ["--home", home, "ingest", str(path), "--tz", "Mars/Base"])
+    assert unknown.exit_code == 2 and "Mars/Base" in unknown.stderr

@@ -2,8 +2,26 @@
 # Prepare a machine for shequn: system packages (as root, Debian), then a virtual
 # environment at .venv with the pinned packages of requirements.lock. Idempotent:
 # a second run with an unchanged lockfile does nothing.
+#   scripts/setup.sh           what the embedded engine (DuckDB) needs: no Java
+#   scripts/setup.sh --spark   and Java >= 17, for the Spark engine and its tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+spark=0
+for arg in "$@"; do
+  case "$arg" in
+    --spark) spark=1 ;;
+    *) echo "setup: unknown option $arg (use --spark)" >&2; exit 2 ;;
+  esac
+done
+
+# The major version of the java on the PATH (8 for "1.8.0_392", 21 for "21.0.2"), or 0.
+java_major() {
+  local v
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n1 || true)
+  v=${v#1.}
+  echo "${v%%[.+-]*}" | grep -E '^[0-9]+$' || echo 0
+}
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
@@ -13,8 +31,10 @@ need_apt=()
 $PYTHON -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # LightGBM's wheel links OpenMP's runtime.
 ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || need_apt+=(libgomp1)
-# The Spark engine (PySpark local mode) runs on Java 17.
-java -version 2>&1 | grep -q 'version "17' || need_apt+=(openjdk-17-jre-headless)
+# The Spark engine (PySpark local mode) runs on Java 17 or later; only --spark asks.
+if [ $spark = 1 ] && [ "$(java_major)" -lt 17 ]; then
+  need_apt+=(openjdk-17-jre-headless)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

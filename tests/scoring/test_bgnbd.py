@@ -77,7 +77,8 @@ def test_cdnow_as_a_bare_purchase_history_goes_through_the_product(tmp_path: Pat
     _assert_published(repeat["r"], repeat["alpha"], repeat["a"], repeat["b"],
                       repeat["log_likelihood"])
     assert report.identity["members"] == 2_357
-    assert report.models["learned"]["trained"] is False  # no categories: nothing to learn
+    assert report.models["learned"]["trained"]  # scored as one category, the whole brand
+    assert set(report.models["headline"]) == {"all"}
     after = engine.scalar(
         "SELECT count(*) FROM (SELECT DISTINCT customer_id, CAST(ts AS DATE) FROM events "
         "WHERE type = 'purchase' AND ts > $cut)",

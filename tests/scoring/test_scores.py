@@ -102,7 +102,8 @@ def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() ->
     ages = [2.0, 6.5, 8.0, 10.0, 13.0]
     features = pa.table({
         "member_id": [f"m{i}" for i in range(len(ages))], "category": ["washer"] * 5,
-        "age_years": ages, "typical_life": [12.0] * 5, "repairs_12m": [1] * 5,
+        "durable": [True] * 5, "age_years": ages, "typical_life": [12.0] * 5,
+        "repairs_12m": [1] * 5,
         "repairs_24m": [2] * 5, "category_views_90d": [0] * 5, "device_errors_90d": [0] * 5})
     engine = DuckDBEngine()
     engine.view_arrow("features", features)
@@ -114,3 +115,9 @@ def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() ->
     assert [r["score"] for r in rows] == [35, 50, 50, 50, 70]
     (reason,) = explain(DEFAULT_RULES, ["ageing_and_repaired"], rows[2])
     assert reason == "the washer is 8 years old, past half its usual 12 years, and needs repairs"
+    # the same ages in a re-bought category (no serial, repair or device report): no
+    # age rule holds, whatever its "usual life"
+    engine.view_arrow("features", features.set_column(2, "durable", pa.array([False] * 5)))
+    rebought = engine.query(scores_sql(DEFAULT_RULES) + " ORDER BY age_years").to_pylist()
+    assert all(not set(r["fired"]) & age_rules for r in rebought)
+    assert [r["score"] for r in rebought] == [35, 35, 35, 35, 35]

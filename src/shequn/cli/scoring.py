@@ -13,7 +13,7 @@ from shequn.cli.common import JsonOpt, batch_engine, parse_day, settings_of, sta
 from shequn.pipeline.backtest import NotEnoughHistory, backtest
 from shequn.pipeline.build import EmptyLake
 
-MODEL_NAMES = ("learned", "rules", "bgnbd")
+MODEL_NAMES = ("headline", "learned", "rules", "bgnbd")
 
 
 def _row(name: str, judged: dict[str, Any]) -> list[Any]:
@@ -36,7 +36,8 @@ def backtest_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Judge the demand models on purchases the lake already holds: AUC, top-decile lift
-    and calibration, per category, the learned model against the rules and BG/NBD."""
+    and calibration, per category, the headline probability, the learned model, the rules
+    and BG/NBD."""
     settings = settings_of(ctx)
     day = parse_day(as_of, "--as-of")
     try:
@@ -53,17 +54,21 @@ def backtest_cmd(
     if as_json:
         output.emit_json(report)
         return
-    columns = ["category", "rows", "buyers", "AUC learned", "rules", "BG/NBD",
-               "lift@10% learned", "rules", "BG/NBD"]
+    columns = ["category", "rows", "buyers", "AUC headline", "learned", "rules", "BG/NBD",
+               "lift@10% headline", "learned", "rules", "BG/NBD"]
     rows = [_row(c, j) for c, j in report["categories"].items()]
     rows.append(_row("all", report["overall"]))
     output.table(f"Backtest: trained on {report['trained_at']}, judged on the "
                  f"{report['horizon_days']} days after {report['evaluated_at']}",
                  columns, rows)
-    learned = report["overall"]["learned"]
-    output.out.print(f"learned probabilities: Brier {learned['brier']:.4f}, "
-                     f"calibration error {learned['calibration_error']:.4f}")
-    output.table("Calibration (learned model)", ["probability bin", "rows", "predicted",
+    for category, choice in report["headline"].items():
+        flag = "; its rules rank worse than chance" if choice["rules_worse_than_chance"] else ""
+        output.out.print(f"headline {category}: {choice['model']} (AUC {_num(choice['auc'])} "
+                         f"on the members kept out of training){flag}")
+    headline = report["overall"]["headline"]
+    output.out.print(f"headline probabilities: Brier {headline['brier']:.4f}, "
+                     f"calibration error {headline['calibration_error']:.4f}")
+    output.table("Calibration (headline probability)", ["probability bin", "rows", "predicted",
                                                  "observed"],
                  [[f"{r['bin'] / 10:.1f}–{(r['bin'] + 1) / 10:.1f}", r["rows"],
                    r["predicted"], r["observed"]] for r in report["reliability"]])

@@ -19,26 +19,22 @@ from shequn.engines.base import Engine
 from shequn.pipeline.build import as_of_time, open_lake, resolve_identity
 from shequn.profile import queries as pq_
 from shequn.scoring import metrics
-from shequn.scoring import queries as sq
 from shequn.scoring.learn import (
     fit_repeat_model,
+    headline_probability,
     labelled_snapshot,
     model_columns,
-    repeat_predictions,
     train_demand_model,
 )
-from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
-from shequn.sql import retarget
 
 EVALUATED = """
-SELECT l.*, r.score AS rule_score, coalesce(rp.expected_purchases, 0) AS expected_purchases
+SELECT l.*, r.score AS rule_score
 FROM labelled_eval l
 JOIN rule_scores_eval r USING (member_id, category)
-LEFT JOIN repeat_purchases_eval rp USING (member_id)
 ORDER BY member_id, category
 """
-MODELS = ("learned", "rules", "bgnbd")
+MODELS = ("headline", "learned", "rules", "bgnbd")
 
 
 class NotEnoughHistory(ValueError):
@@ -50,8 +46,9 @@ def _judge(label: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str, Any]:
     for name, score in scores.items():
         out[name] = {"auc": metrics.auc(label, score),
                      "top_decile_lift": metrics.top_decile_lift(label, score)}
-    out["learned"]["brier"] = metrics.brier(label, scores["learned"])
-    out["learned"]["calibration_error"] = metrics.calibration_error(label, scores["learned"])
+    for name in ("headline", "learned"):
+        out[name]["brier"] = metrics.brier(label, scores[name])
+        out[name]["calibration_error"] = metrics.calibration_error(label, scores[name])
     return out
 
 
@@ -72,16 +69,10 @@ def backtest(settings: Settings, engine: Engine, evaluate_at: dt.date | None = N
     resolve_identity(engine, at + horizon, settings)
     engine.materialise(pq_.MEMBER_EVENTS, {"as_of": at + horizon}, "member_events")
     step("train")
-    model = train_demand_model(engine, at, settings)
+    trained = train_demand_model(engine, at, settings)
     step("evaluate")
-    labelled_snapshot(engine, at, "_eval", settings)
-    engine.materialise(retarget(sq.scores_sql(DEFAULT_RULES), {"features": "features_eval"}),
-                       None, "rule_scores_eval")
+    labelled_snapshot(engine, at, "_eval", settings)  # with the rules and BG/NBD as of E
     fit = fit_repeat_model(engine, at, "_eval")
-    if fit is not None:
-        repeat_predictions(engine, fit, "_eval", settings.demand_horizon_days)
-    else:
-        engine.materialise(sq.REPEAT_EMPTY, None, "repeat_purchases_eval")
 
     categories: list[str] = []
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("label", *MODELS)}
@@ -90,10 +81,12 @@ def backtest(settings: Settings, engine: Engine, evaluate_at: dt.date | None = N
         category = batch.column("category").to_pylist()
         categories.extend(category)
         parts["label"].append(batch.column("label").to_numpy(zero_copy_only=False))
-        parts["learned"].append(model.predict_proba(columns, category))
+        parts["learned"].append(trained.model.predict_proba(columns, category))
+        parts["headline"].append(headline_probability(trained, batch, columns))
         parts["rules"].append(batch.column("rule_score").to_numpy(zero_copy_only=False))
-        parts["bgnbd"].append(
-            batch.column("expected_purchases").to_numpy(zero_copy_only=False))
+        parts["bgnbd"].append(np.nan_to_num(
+            batch.column("expected_purchases").to_numpy(zero_copy_only=False)
+            .astype(np.float64), nan=0.0))
     if not categories:
         raise NotEnoughHistory(f"nobody owned anything on {at.date()}: nothing to score")
     label = np.concatenate(parts["label"]).astype(np.float64)
@@ -107,7 +100,9 @@ def backtest(settings: Settings, engine: Engine, evaluate_at: dt.date | None = N
         "categories": {
             c: _judge(label[cats == c], {m: s[cats == c] for m, s in scores.items()})
             for c in sorted(set(categories))},
-        "reliability": metrics.reliability(label, scores["learned"]),
+        "reliability": metrics.reliability(label, scores["headline"]),
+        "headline": {c: h.report() for c, h in trained.headline.items()},
+        "origins": trained.origins,
         "bgnbd": None if fit is None else {
             "r": round(fit.model.r_, 4), "alpha": round(fit.model.alpha_, 4),
             "a": round(fit.model.a_, 4), "b": round(fit.model.b_, 4)},

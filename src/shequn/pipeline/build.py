@@ -30,8 +30,8 @@ from shequn.scoring import queries as sq
 from shequn.scoring.learn import (
     DEMAND_SCHEMA,
     feature_snapshot,
-    fit_repeat_model,
-    repeat_predictions,
+    model_snapshot,
+    repeat_snapshot,
     score_demand,
     train_demand_model,
 )
@@ -45,8 +45,8 @@ from shequn.tags.spec import load as load_tags
 PUBLISHED = ("identity_map", "merge_reasons", "blocked_keys", "profiles", "appliances",
              "interests", "typical_life", "scores", "offers", "repeat_purchases", "tags",
              "segments", "audiences")
-FEATURE_COLUMNS = ("member_id", "category", "age_years", "typical_life", "repairs_12m",
-                   "repairs_24m", "category_views_90d", "device_errors_90d")
+FEATURE_COLUMNS = ("member_id", "category", "durable", "age_years", "typical_life",
+                   "repairs_12m", "repairs_24m", "category_views_90d", "device_errors_90d")
 LATEST_TS = "SELECT epoch_us(max(ts)) FROM events"
 OFFERS_BY_CATEGORY = ("SELECT category, count(*) AS n FROM offers GROUP BY category "
                       "ORDER BY n DESC, category")
@@ -139,21 +139,22 @@ def open_lake(settings: Settings, engine: Engine) -> None:
 
 def _rule_scores(engine: Engine, as_of: dt.datetime, settings: Settings) -> None:
     check_rules(DEFAULT_RULES, FEATURE_COLUMNS)
-    feature_snapshot(engine, as_of, "", settings)
-    engine.materialise(sq.scores_sql(DEFAULT_RULES), None, "rule_scores")
+    feature_snapshot(engine, as_of, "", settings)  # and the rules' scores
 
 
 def _repeat(engine: Engine, as_of: dt.datetime, settings: Settings,
             report: BuildReport) -> None:
-    fit = fit_repeat_model(engine, as_of, "")
+    fit = repeat_snapshot(engine, as_of, "", settings)
     if fit is None:
         report.models["repeat"] = {"fitted": False, "why": "no member bought twice"}
-        engine.materialise(sq.REPEAT_EMPTY, None, "repeat_purchases")
         return
-    repeat_predictions(engine, fit, "", settings.demand_horizon_days)
     model = fit.model
+    why = model.degenerate(model.expected_purchases(
+        settings.demand_horizon_days / 7,
+        *(fit.histories.column(c).to_numpy() for c in ("x", "t_x", "T"))))
     report.models["repeat"] = {
-        "fitted": True, "r": round(model.r_, 4), "alpha": round(model.alpha_, 4),
+        "fitted": why is None, **({"why": why} if why else {}),
+        "r": round(model.r_, 4), "alpha": round(model.alpha_, 4),
         "a": round(model.a_, 4), "b": round(model.b_, 4),
         "log_likelihood": round(model.log_likelihood_, 2), "customers": model.customers_}
 
@@ -163,18 +164,25 @@ def _learned(engine: Engine, as_of: dt.datetime, settings: Settings, work: Path,
     """Train on the past, score today; when the past cannot teach (no buyers, too
     little history) the scores keep the rules alone and the report says why."""
     out = work / "demand-scratch.parquet"  # no leading _: Hadoop readers skip such files
+    model_snapshot(engine, "")
     try:
-        model = train_demand_model(engine, as_of, settings)
+        trained = train_demand_model(engine, as_of, settings)
     except ValueError as err:
         report.models["learned"] = {"trained": False, "why": str(err)}
         pq.write_table(DEMAND_SCHEMA.empty_table(), out)
     else:
-        rows = score_demand(engine, model, "model_features", out, settings)
+        model = trained.model
+        rows = score_demand(engine, trained, "model_features", out, settings)
         importance = sorted(model.importance().items(), key=lambda kv: -kv[1])[:5]
         report.models["learned"] = {"trained": True, "rows_trained": model.trained_rows_,
                                     "trees": model.trees_,
                                     "base_rate": round(model.base_rate_, 4),
-                                    "rows_scored": rows, "top_features": dict(importance)}
+                                    "rows_scored": rows, "top_features": dict(importance),
+                                    "origins": trained.origins}
+        report.models["headline"] = {c: h.report() for c, h in trained.headline.items()}
+        flagged = sorted(c for c, h in trained.headline.items() if h.rules_worse_than_chance)
+        if flagged:
+            report.models["rules_worse_than_chance"] = {"categories": flagged}
     engine.view_parquet("demand", [str(out)])
     engine.materialise(sq.SCORES, None, "scores")
     out.unlink()

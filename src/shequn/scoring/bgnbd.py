@@ -21,6 +21,8 @@ from scipy.optimize import minimize
 from scipy.special import digamma, gammaln, hyp2f1
 
 Array = npt.NDArray[np.float64]
+LOG_BOUND = 12.0  # the fit's log-parameters stay within ±this
+NAMES = ("r", "alpha", "a", "b")
 
 
 def _as_arrays(*values: npt.ArrayLike) -> list[Array]:
@@ -96,6 +98,7 @@ class BetaGeometricNBD:
     b_: float = float("nan")
     log_likelihood_: float = float("nan")
     customers_: float = 0.0
+    at_bound_: tuple[str, ...] = ()  # parameters the fit pushed to its bounds
 
     def fit(self, x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike,
             weights: npt.ArrayLike | None = None,
@@ -121,14 +124,28 @@ class BetaGeometricNBD:
         initial = np.zeros(4) if start is None else np.log(
             _as_arrays(start)[0] * np.array([1.0, 1 / scale, 1.0, 1.0]))
         result = minimize(loss, np.clip(initial, -12.0, 12.0), jac=True, method="L-BFGS-B",
-                          bounds=[(-12.0, 12.0)] * 4,
+                          bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
                           options={"ftol": 1e-10, "gtol": 1e-6, "maxiter": 2_000})
         r, alpha, a, b = np.exp(result.x)
         self.r_, self.alpha_, self.a_, self.b_ = float(r), float(alpha * scale), float(a), \
             float(b)
         self.log_likelihood_ = float(np.dot(w, log_likelihood(self.params_, xs, txs, Ts)))
         self.customers_ = float(w.sum())
+        self.at_bound_ = tuple(n for n, v in zip(NAMES, result.x, strict=True)
+                               if abs(v) >= LOG_BOUND - 1e-3)
         return self
+
+    def degenerate(self, predictions: npt.ArrayLike | None = None) -> str | None:
+        """Why the fit cannot be trusted (a parameter at its bound, a number that is not
+        finite, predictions that are not), or None for a sound fit."""
+        if not np.all(np.isfinite(self.params_)) or not np.isfinite(self.log_likelihood_):
+            return "the fit did not converge to finite parameters"
+        if (self.at_bound_ and "b" not in self.at_bound_) or len(self.at_bound_) > 1:
+            return ("the purchase histories do not identify the model: "
+                    + ", ".join(self.at_bound_) + " ran to the edge of the range the fit allows")
+        if predictions is not None and not np.all(np.isfinite(np.asarray(predictions))):
+            return "its expected purchases are not finite numbers"
+        return None
 
     @property
     def params_(self) -> Array:

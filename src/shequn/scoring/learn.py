@@ -18,56 +18,99 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shequn.engines.base import Engine
-from shequn.profile import queries as pq_
+from shequn.scoring import headline
 from shequn.scoring import queries as sq
 from shequn.scoring.bgnbd import BetaGeometricNBD, thin
+from shequn.scoring.headline import Choice, choose
 from shequn.scoring.model import FEATURES, DemandModel
+from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
 from shequn.sql import expand_stable_hash, retarget
 
 SNAPSHOT_TABLES = ("appliances", "typical_life", "features", "member_history",
-                   "model_features", "bought_after", "repeat_history")
+                   "model_features", "bought_after", "repeat_history", "repeat_purchases",
+                   "rule_scores")
 MIN_GAPS = 20  # repeat purchases needed before a category's usual life is learnt
 CALIBRATION_BUCKETS = 5  # one member in five calibrates instead of fitting
+# Training origins, one horizon apart (the latest first): a small brand gets enough rows;
+# their held-out members choose each category's headline model.
+ORIGINS = 3
 
 # Whole members calibrate (holdout), every $stride-th member and category trains; both
 # drawn from MD5s that every engine computes alike, each computed once per row.
 SAMPLE = expand_stable_hash("""
 WITH digested AS (
-    SELECT *, stable_digest(member_id) AS member_digest,
-           stable_digest(member_id, category) AS row_digest
-    FROM labelled
+    SELECT l.*, r.score AS rule_score, stable_digest(l.member_id) AS member_digest,
+           stable_digest(l.member_id, l.category) AS row_digest
+    FROM labelled l JOIN rule_scores r USING (member_id, category)
 )
 SELECT * EXCLUDE (member_digest, row_digest),
        digest_number(member_digest) % $buckets = 0 AS holdout
 FROM digested WHERE digest_number(row_digest) % $stride = 0
 ORDER BY member_id, category
 """)
+# The rows the headline scores: the model's features beside the rules' score.
+TO_SCORE = """
+SELECT f.*, r.score AS rule_score
+FROM model_features f JOIN rule_scores r USING (member_id, category)
+"""
+FIRST_PURCHASE = "SELECT min(ts) FROM member_events WHERE type = 'purchase'"
 DEMAND_SCHEMA = pa.schema([("member_id", pa.string()), ("category", pa.string()),
                            ("probability", pa.float64()),
                            ("model_reasons", pa.list_(pa.string()))])
 
 
 def _names(suffix: str) -> dict[str, str]:
-    return {t: f"{t}{suffix}" for t in SNAPSHOT_TABLES}
+    names = {t: f"{t}{suffix}" for t in SNAPSHOT_TABLES}
+    names["appliances"] = f"owned{suffix}"  # the profile's appliances stay as they are
+    return names
+
+
+def whole_brand(engine: Engine, at: dt.datetime) -> str | None:
+    """The one category of a brand whose purchases name none; None when they do."""
+    row = engine.query(sq.CATEGORISED, {"as_of": at}).to_pylist()[0]
+    return sq.WHOLE_BRAND if row["purchases"] and not row["categorised"] else None
 
 
 def feature_snapshot(engine: Engine, at: dt.datetime, suffix: str,
                      settings: Settings) -> str:
-    """The model's features as of ``at`` into ``model_features<suffix>``."""
+    """The rules' features as of ``at`` into ``features<suffix>``, scored by the rules
+    into ``rule_scores<suffix>``, and the member histories beside them."""
     names = _names(suffix)
-    life = {"as_of": at, "default_life": settings.default_life_years, "min_gaps": MIN_GAPS}
+    brand = {"as_of": at, "whole_brand": whole_brand(engine, at)}
+    life = {**brand, "default_life": settings.default_life_years, "min_gaps": MIN_GAPS}
     steps: list[tuple[str, dict[str, Any] | None, str]] = [
-        (pq_.APPLIANCES, {"as_of": at}, "appliances"),
+        (sq.OWNED, brand, "appliances"),
         (sq.TYPICAL_LIFE, life, "typical_life"),
         (sq.FEATURES, {"as_of": at, "default_life": settings.default_life_years},
          "features"),
         (sq.MEMBER_HISTORY, {"as_of": at}, "member_history"),
-        (sq.MODEL_FEATURES, None, "model_features"),
+        (sq.scores_sql(DEFAULT_RULES), None, "rule_scores"),
     ]
     for sql, params, table in steps:
         engine.materialise(retarget(sql, names), params, names[table])
+    if not suffix:  # today's snapshot publishes the appliances among what was owned
+        engine.materialise(sq.APPLIANCES_OWNED, {"whole_brand": brand["whole_brand"]},
+                           "appliances")
+    return names["features"]
+
+
+def model_snapshot(engine: Engine, suffix: str) -> str:
+    """``model_features<suffix>`` from a feature snapshot and its repeat predictions."""
+    names = _names(suffix)
+    engine.materialise(retarget(sq.MODEL_FEATURES, names), None, names["model_features"])
     return names["model_features"]
+
+
+def repeat_snapshot(engine: Engine, at: dt.datetime, suffix: str,
+                    settings: Settings) -> RepeatFit | None:
+    """BG/NBD fitted as of ``at``, its predictions in ``repeat_purchases<suffix>``."""
+    fit = fit_repeat_model(engine, at, suffix)
+    if fit is None:
+        engine.materialise(sq.REPEAT_EMPTY, None, _names(suffix)["repeat_purchases"])
+    else:
+        repeat_predictions(engine, fit, suffix, settings.demand_horizon_days)
+    return fit
 
 
 def labelled_snapshot(engine: Engine, at: dt.datetime, suffix: str,
@@ -75,8 +118,11 @@ def labelled_snapshot(engine: Engine, at: dt.datetime, suffix: str,
     """A snapshot as of ``at`` with ``label``: bought the category in the horizon after."""
     names = _names(suffix)
     feature_snapshot(engine, at, suffix, settings)
+    repeat_snapshot(engine, at, suffix, settings)
+    model_snapshot(engine, suffix)
     engine.materialise(sq.BOUGHT_AFTER, {"as_of": at,
-                                         "horizon_days": settings.demand_horizon_days},
+                                         "horizon_days": settings.demand_horizon_days,
+                                         "whole_brand": whole_brand(engine, at)},
                        names["bought_after"])
     engine.materialise(retarget(sq.LABELLED, names), None, f"labelled{suffix}")
     return f"labelled{suffix}"
@@ -87,32 +133,71 @@ def model_columns(batch: pa.RecordBatch | pa.Table) -> dict[str, np.ndarray]:
             for f in FEATURES if f in batch.schema.names}
 
 
+def _column(table: pa.Table | pa.RecordBatch, name: str) -> np.ndarray:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+class TrainedDemand(NamedTuple):
+    model: DemandModel
+    headline: dict[str, Choice]  # per category: which model the headline probability is
+    origins: list[str]  # the training snapshots' dates, latest first
+
+
+def _origins(engine: Engine, as_of: dt.datetime, settings: Settings) -> list[dt.datetime]:
+    horizon = dt.timedelta(days=settings.demand_horizon_days)
+    first = engine.scalar(FIRST_PURCHASE)
+    at = [as_of - k * horizon for k in range(1, ORIGINS + 1)]
+    kept = [a for a in at if first is None or a > first]
+    return kept or at[:1]
+
+
 def train_demand_model(engine: Engine, as_of: dt.datetime,
-                       settings: Settings) -> DemandModel:
-    """Fit on the snapshot one horizon before ``as_of``, labelled by what came after."""
-    start = as_of - dt.timedelta(days=settings.demand_horizon_days)
-    table = labelled_snapshot(engine, start, "_train", settings)
-    rows = engine.scalar(retarget("SELECT count(*) FROM labelled", {"labelled": table}))
+                       settings: Settings) -> TrainedDemand:
+    """Fit on snapshots one, two, three horizons before ``as_of``, each labelled by what
+    came in the horizon after it; choose each category's headline model on the held-out
+    members."""
+    origins = _origins(engine, as_of, settings)
+    tables = [labelled_snapshot(engine, at, f"_train{k}", settings)
+              for k, at in enumerate(origins)]
+    rows = sum(engine.scalar(retarget("SELECT count(*) FROM labelled", {"labelled": t}))
+               for t in tables)
     stride = max(1, -(-rows // settings.model_training_rows))
-    sample = engine.query(retarget(SAMPLE, {"labelled": table}),
-                          {"buckets": CALIBRATION_BUCKETS, "stride": stride})
-    for name in _names("_train").values():
-        engine.drop(name)
-    return DemandModel().fit(model_columns(sample), sample.column("category").to_pylist(),
-                             sample.column("label").to_numpy(zero_copy_only=False),
-                             sample.column("holdout").to_numpy(zero_copy_only=False))
+    samples = []
+    for k, table in enumerate(tables):
+        names = _names(f"_train{k}")
+        part = engine.query(retarget(SAMPLE, {"labelled": table,
+                                              "rule_scores": names["rule_scores"]}),
+                            {"buckets": CALIBRATION_BUCKETS, "stride": stride})
+        samples.append(part.append_column("origin", pa.array([k] * part.num_rows,
+                                                               pa.int32())))
+        for name in [*names.values(), table]:
+            engine.drop(name)
+    sample = pa.concat_tables(samples, promote_options="permissive")
+    holdout = sample.column("holdout").to_numpy(zero_copy_only=False)
+    model = DemandModel().fit(model_columns(sample), sample.column("category").to_pylist(),
+                              sample.column("label").to_numpy(zero_copy_only=False),
+                              holdout)
+    judge = sample.filter(pa.array(holdout))  # members the fit never saw, every origin
+    category = judge.column("category").to_pylist()
+    headline = choose(_column(judge, "label"), category, {
+        "learned": model.predict_proba(model_columns(judge), category),
+        "bgnbd": _column(judge, "expected_purchases"),
+        "rules": _column(judge, "rule_score")})
+    return TrainedDemand(model, headline, [a.date().isoformat() for a in origins])
 
 
-def score_demand(engine: Engine, model: DemandModel, features: str, out: Path,
-                 settings: Settings) -> int:
-    """Probabilities and reason codes for every row of ``features``, written to ``out``
-    batch by batch; returns the row count."""
+def score_demand(engine: Engine, trained: TrainedDemand, features: str, out: Path,
+                 settings: Settings, rule_scores: str = "rule_scores") -> int:
+    """Headline probabilities and the learned model's reason codes for every row of
+    ``features``, written to ``out`` batch by batch; returns the row count."""
+    model = trained.model
     rows = 0
+    source = retarget(TO_SCORE, {"model_features": features, "rule_scores": rule_scores})
     with pq.ParquetWriter(out, DEMAND_SCHEMA, compression="zstd") as writer:
-        for batch in engine.stream(retarget("SELECT * FROM f", {"f": features})):
+        for batch in engine.stream(source):
             columns = model_columns(batch)
             category = batch.column("category")
-            probability = model.predict_proba(columns, category)
+            probability = headline_probability(trained, batch, columns)
             reasons: list[list[str] | None] = [None] * batch.num_rows
             wanted = np.flatnonzero(probability >= settings.model_reason_probability)
             if wanted.size:
@@ -127,6 +212,17 @@ def score_demand(engine: Engine, model: DemandModel, features: str, out: Path,
                 schema=DEMAND_SCHEMA))
             rows += batch.num_rows
     return rows
+
+
+def headline_probability(trained: TrainedDemand, batch: pa.RecordBatch | pa.Table,
+                         columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The rows' headline probability (a batch with ``category``, ``rule_score`` and
+    the model's features)."""
+    category = batch.column("category")
+    learned = trained.model.predict_proba(columns, category)
+    return headline.apply(trained.headline, category.to_pylist(), learned, {
+        "bgnbd": _column(batch, "expected_purchases"),
+        "rules": _column(batch, "rule_score")})
 
 
 class RepeatFit(NamedTuple):
@@ -157,12 +253,15 @@ def repeat_predictions(engine: Engine, fit: RepeatFit, suffix: str,
     names = _names(suffix)
     model, histories = fit
     x, t_x, T = (histories.column(c).to_numpy() for c in ("x", "t_x", "T"))
+    alive = np.round(model.p_alive(x, t_x, T), 4)
+    expected = np.round(model.expected_purchases(horizon_days / 7, x, t_x, T), 4)
+    sound = model.degenerate(expected) is None
     predicted = pa.table({
         "x": histories.column("x"), "t_x": histories.column("t_x"),
         "T": histories.column("T"),
-        "p_alive": np.round(model.p_alive(x, t_x, T), 4),
-        "expected_purchases": np.round(
-            model.expected_purchases(horizon_days / 7, x, t_x, T), 4)})
+        # a degenerate fit predicts nothing: NULL, never NaN
+        "p_alive": pa.array(alive, mask=~(np.isfinite(alive) & sound)),
+        "expected_purchases": pa.array(expected, mask=~(np.isfinite(expected) & sound))})
     engine.view_arrow("repeat_predicted", predicted)
     out = f"repeat_purchases{suffix}"
     engine.materialise(retarget(sq.REPEAT_PURCHASES, names), None, out)

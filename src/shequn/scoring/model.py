@@ -2,8 +2,8 @@
 
 One model for all categories (the category is a feature), trained on a past snapshot:
 features as of a date, label = bought the category within the horizon after it. Raw
-scores are calibrated to probabilities by isotonic regression on members held out of the
-fit; the same members say when more trees stop helping (early stopping), which keeps
+scores are calibrated to probabilities by (centred) isotonic regression on members held
+out of the fit; the same members say when more trees stop helping (early stopping), which keeps
 the model no larger than the data supports and its scoring of every member quick. A
 prediction's reasons are the features that pushed it up most (the trees' exact
 per-feature contributions, in log-odds).
@@ -29,7 +29,7 @@ Array = npt.NDArray[np.float64]
 # The model's inputs, with how each reads in a reason (English, 中文).
 FEATURE_WORDS: dict[str, tuple[str, str]] = {
     "age_ratio": ("its age against the usual life", "已用年限与常见寿命之比"),
-    "age_years": ("the appliance's age", "产品使用年限"),
+    "age_years": ("time since it was bought", "距购买的年数"),
     "typical_life": ("the category's usual life", "该品类常见寿命"),
     "bought_times": ("how often the category was bought", "该品类购买次数"),
     "repairs_since_bought": ("repairs since it was bought", "购买以来的维修次数"),
@@ -43,6 +43,12 @@ FEATURE_WORDS: dict[str, tuple[str, str]] = {
     "views_90d": ("recent reading", "近期内容浏览"),
     "community_365d": ("community activity", "社区活跃度"),
     "scenes_90d": ("recent store and scene visits", "近期到店与场景互动"),
+    # what BG/NBD knows: the repeat history and its predictions
+    "repeat_days": ("days with a purchase after the first", "首购后的购买天数"),
+    "weeks_first_to_last": ("weeks from first to last purchase", "首末次购买间隔周数"),
+    "weeks_observed": ("weeks since the first purchase", "首购至今周数"),
+    "p_alive": ("the chance of still being a customer", "仍为活跃顾客的概率"),
+    "expected_purchases": ("purchases expected in the horizon", "预计购买次数"),
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_WORDS)
 # Fewer buyers than this in the training snapshot teach noise, not demand.
@@ -103,6 +109,32 @@ def leaf_parts(trees: Sequence[Mapping[str, Any]], features: int) -> Array:
     return parts
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """Centred isotonic regression: the isotonic fit's steps replaced by lines through
+    the middle of each step, so that the map from raw score to probability keeps every
+    distinction the trees make (strictly increasing between the outermost steps) and is
+    still fitted to the observed buy rates."""
+
+    knots: Array
+    values: Array
+
+    @classmethod
+    def fit(cls, raw: npt.ArrayLike, label: npt.ArrayLike) -> Calibration:
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, label)
+        xs = np.asarray(iso.X_thresholds_, dtype=np.float64)
+        ys = np.asarray(iso.y_thresholds_, dtype=np.float64)
+        step = np.concatenate([[0], np.cumsum(np.diff(ys) != 0)])
+        count = np.bincount(step)
+        knots = np.bincount(step, weights=xs) / count
+        values = np.bincount(step, weights=ys) / count
+        return cls(knots, values)
+
+    def predict(self, raw: npt.ArrayLike) -> Array:
+        return np.asarray(np.interp(np.asarray(raw, dtype=np.float64), self.knots,
+                                    self.values), dtype=np.float64)
+
+
 def _check_learnable(y: Array, held: npt.NDArray[np.bool_]) -> None:
     """Too few buyers teach noise: refuse, so the build keeps the rules and says why."""
     buyers = int(y.sum())
@@ -124,7 +156,7 @@ class DemandModel:
 
     rounds: int = 150
     booster_: lgb.Booster | None = None
-    calibrator_: IsotonicRegression | None = None
+    calibrator_: Calibration | None = None
     categories_: list[str] = field(default_factory=list)
     base_rate_: float = float("nan")
     trained_rows_: int = 0
@@ -152,8 +184,7 @@ class DemandModel:
         self.leaf_parts_ = leaf_parts(self.booster_.dump_model()["tree_info"],
                                       len(FEATURES) + 1)
         raw = self.booster_.predict(X[held], raw_score=True)
-        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        self.calibrator_.fit(raw, y[held])
+        self.calibrator_ = Calibration.fit(raw, y[held])
         self.base_rate_ = float(y.mean())
         self.trained_rows_ = int((~held).sum())
         return self

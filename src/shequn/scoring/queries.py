@@ -14,17 +14,59 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from shequn import conditions
+from shequn.profile.queries import APPLIANCES
 from shequn.scoring.rules import Rule
 from shequn.sql import expand_utc_day, named_by_member_id
 
-# The usual life of each category: median years between repeat purchases. Every query
-# here reads only events up to $as_of, so that it also describes a past date exactly as
-# it was then (the learned model trains on such snapshots).
-TYPICAL_LIFE = expand_utc_day("""
+# A brand whose purchases name no category at all is scored as one category of this name.
+WHOLE_BRAND = "all"
+BRAND_PARAM = "CAST($whole_brand AS VARCHAR)"
+
+
+def with_whole_brand(sql: str) -> str:
+    """The query with every ``coalesce(e.category, p.category)`` ending in
+    ``$whole_brand`` (NULL for a brand that names its categories)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+
+    def widen(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Coalesce) and node.this.sql() == "e.category":
+            return exp.Coalesce(this=node.this.copy(), expressions=[
+                *[e.copy() for e in node.expressions],
+                sqlglot.parse_one(BRAND_PARAM, read="duckdb")])
+        return node
+
+    return tree.transform(widen).sql(dialect="duckdb")
+
+
+# Whether any purchase up to $as_of names a category (its own or its product's).
+CATEGORISED = """
+SELECT count(*) AS purchases,
+       count(*) FILTER (WHERE coalesce(e.category, p.category) IS NOT NULL) AS categorised
+FROM member_events e LEFT JOIN ref_products p USING (product_id)
+WHERE e.type = 'purchase' AND e.ts <= $as_of
+"""
+
+# What each member bought per category (the profile's appliances, every category kind).
+OWNED = with_whole_brand(APPLIANCES)
+# The published appliances: what was owned, unless the brand names no category at all.
+APPLIANCES_OWNED = "SELECT * FROM owned WHERE CAST($whole_brand AS VARCHAR) IS NULL"
+
+# The usual life of each category: median years between repeat purchases; and its kind:
+# ``durable`` (replaced: it has serials, repairs or device reports) or not (re-bought).
+# Every query here reads only events up to $as_of, so that it also describes a past date
+# exactly as it was then (the learned model trains on such snapshots).
+TYPICAL_LIFE = with_whole_brand(expand_utc_day("""
 WITH days AS (  -- each purchase's day once (see utc_day)
-    SELECT member_key, category, utc_day(ts) AS day
-    FROM member_events
-    WHERE type = 'purchase' AND category IS NOT NULL AND ts <= $as_of
+    SELECT e.member_key, coalesce(e.category, p.category) AS category,
+           utc_day(e.ts) AS day
+    FROM member_events e LEFT JOIN ref_products p USING (product_id)
+    WHERE e.type = 'purchase' AND coalesce(e.category, p.category) IS NOT NULL
+      AND e.ts <= $as_of
+),
+evidence AS (  -- an appliance's marks: a serial, a repair, a device's report
+    SELECT DISTINCT category FROM member_events
+    WHERE category IS NOT NULL AND ts <= $as_of
+      AND (type IN ('repair', 'device_status') OR (type = 'purchase' AND serial IS NOT NULL))
 ),
 gaps AS (
     SELECT category,
@@ -32,11 +74,12 @@ gaps AS (
                / 365.25 AS years
     FROM days
 )
-SELECT category, count(years) AS repeat_purchases,
+SELECT g.category, count(years) AS repeat_purchases,
        CASE WHEN count(years) >= $min_gaps THEN median(years) ELSE $default_life END
-           AS typical_life
-FROM gaps GROUP BY category
-""")
+           AS typical_life,
+       bool_or(v.category IS NOT NULL) AS durable
+FROM gaps g LEFT JOIN evidence v USING (category) GROUP BY g.category
+"""))
 
 # Recent reading, device errors and repairs per member and category, in one scan.
 RECENT = named_by_member_id("""
@@ -64,6 +107,7 @@ def _with_recent(sql: str) -> str:
 FEATURES = _with_recent("""
 SELECT a.member_id, a.category, round(a.age_years, 1) AS age_years,
        round(coalesce(l.typical_life, $default_life), 1) AS typical_life,
+       coalesce(l.durable, false) AS durable,
        a.repairs_12m, coalesce(r.repairs_24m, 0) AS repairs_24m,
        coalesce(r.views, 0) AS category_views_90d, coalesce(r.errors, 0) AS device_errors_90d
 FROM appliances a
@@ -124,19 +168,22 @@ GROUP BY member_key
 MODEL_FEATURES = """
 SELECT f.*, a.bought_times, a.repairs AS repairs_since_bought,
        f.age_years / nullif(f.typical_life, 0) AS age_ratio,
-       h.* EXCLUDE (member_id)
+       h.* EXCLUDE (member_id),
+       rp.repeat_purchases AS repeat_days, rp.t_x AS weeks_first_to_last,
+       rp."T" AS weeks_observed, rp.p_alive, rp.expected_purchases
 FROM features f
 JOIN appliances a USING (member_id, category)
 LEFT JOIN member_history h USING (member_id)
+LEFT JOIN repeat_purchases rp USING (member_id)
 """
 
 # Who bought what in the horizon after $as_of: the label of a training snapshot.
-BOUGHT_AFTER = named_by_member_id("""
+BOUGHT_AFTER = named_by_member_id(with_whole_brand("""
 SELECT DISTINCT e.member_key, coalesce(e.category, p.category) AS category
 FROM member_events e LEFT JOIN ref_products p USING (product_id)
 WHERE e.type = 'purchase' AND coalesce(e.category, p.category) IS NOT NULL
   AND e.ts > $as_of AND e.ts <= $as_of + to_days(CAST($horizon_days AS INTEGER))
-""")
+"""))
 
 LABELLED = """
 SELECT m.*, b.member_id IS NOT NULL AS label

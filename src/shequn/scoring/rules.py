@@ -20,18 +20,21 @@ class Rule:
     reason_zh: str
 
 
-# Feature columns (see queries.FEATURES): age_years, typical_life, repairs_12m,
-# repairs_24m, category_views_90d, device_errors_90d.
+# Feature columns (see queries.FEATURES): durable, age_years, typical_life, repairs_12m,
+# repairs_24m, category_views_90d, device_errors_90d. The age rules hold only for a
+# durable category (one with serials, repairs or device reports): a re-bought product
+# is not "past its usual life".
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("past_usual_life", 35, "age_years >= typical_life",
+    Rule("past_usual_life", 35, "durable AND age_years >= typical_life",
          "the {category} is {age} years old, past the usual {life} years",
          "{category}已使用{age}年，超过常见的{life}年寿命"),
-    Rule("near_usual_life", 15, "age_years >= 0.75 * typical_life AND age_years < typical_life",
+    Rule("near_usual_life", 15,
+         "durable AND age_years >= 0.75 * typical_life AND age_years < typical_life",
          "the {category} is {age} years old, nearing the usual {life} years",
          "{category}已使用{age}年，接近{life}年寿命"),
     # repairs on an appliance well into its life: the owner weighs a new one
     Rule("ageing_and_repaired", 15,
-         "age_years >= 0.5 * typical_life AND age_years < 0.75 * typical_life "
+         "durable AND age_years >= 0.5 * typical_life AND age_years < 0.75 * typical_life "
          "AND repairs_24m >= 1",
          "the {category} is {age} years old, past half its usual {life} years, and "
          "needs repairs", "{category}已使用{age}年，过了常见{life}年寿命的一半，且需维修"),

@@ -200,3 +200,13 @@ def test_namesakes_of_one_household_with_their_own_phones_stay_two() -> None:
     ])
     assert len(groups) >= 2
     assert not any({"case0", "case1"} <= g for g in groups.values())
+
+
+def test_a_blocking_rule_too_loose_for_the_data_is_left_out_and_says_so() -> None:
+    from shequn.identity.probabilistic import MIN_PAIR_BUDGET, PAIR_BUDGET, within_budget
+
+    records = MIN_PAIR_BUDGET  # the budget is PAIR_BUDGET pairs a record
+    blocking = [{"rule": "address", "pairs": 5_000}, {"rule": "first_name, city",
+                                                      "pairs": PAIR_BUDGET * records + 1}]
+    assert within_budget(blocking, records) == [("address",)]
+    assert blocking[1]["used"] is False and "new pairs" in blocking[1]["why"]

@@ -47,6 +47,10 @@ BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"),
             ("birth_date", "city", "right(name, 1)"), ("birth_date", "substr(name, 1, 1)"),
             ("last_name", "substr(first_name, 1, 1)", "city"), ("first_name", "city"),
             ("birth_date", "last_name"), ("swapped names",))
+# A blocking rule may add at most this many candidate pairs per record (and always this
+# many): beyond it the block is too loose to score at scale, and is left out.
+PAIR_BUDGET = 10
+MIN_PAIR_BUDGET = 1_000_000
 # The given name and the surname written the other way round (Troy Reid / Reid Troy).
 SWAPPED = "l.first_name = r.last_name AND l.last_name = r.first_name"
 # A name part this short that differs is another name (li / liu, 伟 / 薇): only a longer
@@ -235,15 +239,17 @@ def _rule(rule: tuple[str, ...]) -> Any:
     return CustomRule(SWAPPED, "duckdb") if rule == ("swapped names",) else block_on(*rule)
 
 
-def splink_settings(columns: list[str], engine: Engine) -> Any:
+def splink_settings(columns: list[str], engine: Engine,
+                    rules: list[tuple[str, ...]] | None = None) -> Any:
     """The Splink model over the columns present; candidate pairs agree on one of the
-    blocking keys."""
+    blocking ``rules`` (default: every rule the columns allow)."""
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only", unique_id_column_name="unique_id",
         comparisons=[_comparison(c, columns, engine) for c in comparisons_for(columns)],
-        blocking_rules_to_generate_predictions=[_rule(r) for r in blocking_rules(columns)],
+        blocking_rules_to_generate_predictions=[
+            _rule(r) for r in (blocking_rules(columns) if rules is None else rules)],
         retain_matching_columns=True, retain_intermediate_calculation_columns=True,
     )
 
@@ -294,6 +300,21 @@ def count_candidates(api: Any, records: Any, columns: list[str], n: int
                                                                         strict=True)]
 
 
+def within_budget(blocking: list[dict[str, Any]], records: int) -> list[tuple[str, ...]]:
+    """The rules kept: a rule that alone would add more than ``PAIR_BUDGET`` pairs per
+    record (a given name within a city of millions) is left out, and says so."""
+    budget = max(MIN_PAIR_BUDGET, PAIR_BUDGET * records)
+    kept = []
+    for row in blocking:
+        row["used"] = row["pairs"] <= budget
+        if row["used"]:
+            kept.append(row["rule"])
+        else:
+            row["why"] = f"more than {budget:,} new pairs"
+    by_label = {", ".join(r): r for r in BLOCKING}
+    return [by_label[label] for label in kept]
+
+
 @dataclass(frozen=True)
 class Prediction:
     pairs: int
@@ -321,7 +342,8 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
     registered = api.register(records)
     blocking = count_candidates(api, registered, columns, n)
     counted = time.perf_counter()
-    linker = Linker(registered, splink_settings(columns, engine), log_level=None)
+    rules = within_budget(blocking, n)
+    linker = Linker(registered, splink_settings(columns, engine, rules), log_level=None)
     training = _train(linker, columns)
     trained = time.perf_counter()
     lam = min(max(linker._settings_obj._probability_two_random_records_match, 1e-12),

@@ -176,3 +176,22 @@ def test_global_options_after_the_command_version_and_help(tmp_path: Path) -> No
     assert "--allow-empty" in out and "<bool>" not in out
     assert one_paragraph_per_line("One sentence\n    goes on.\n\nAnother.") == (
         "One sentence goes on.\n\nAnother.")
+
+
+def test_interests_with_ties_are_listed_in_one_order(tmp_path: Path) -> None:
+    lines = ["type,ts,phone,topic"]
+    for n, topic in enumerate(["水电", "health", "cooking", "baby", "health", "cooking"]):
+        lines.append(f"content_view,2024-04-0{1 + n}T09:00:00+08:00,13800000001,{topic}")
+    csv = tmp_path / "reads.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    home = str(tmp_path / "home")
+    assert run("ingest", str(csv), "--home", home, "--json")[0] == 0
+    seen = []
+    for _ in range(2):
+        assert run("build", "--home", home, "--json")[0] == 0
+        code, out, _ = run("member", "13800000001", "--home", home, "--json")
+        assert code == 0
+        view = json.loads(out)
+        seen.append(([i["topic"] for i in view["interests"]], view["profile"]["interests"]))
+    expected = ["cooking", "health", "baby", "水电"]  # two views each, then one; ties by name
+    assert seen == [(expected, expected)] * 2

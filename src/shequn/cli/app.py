@@ -363,6 +363,7 @@ def build_cmd(
                      f"({ident['keys']:,} identity keys, {ident['blocked']:,} blocked as "
                      f"shared, {ident['unresolved_events']:,} events without a usable key)")
     output.table("Published tables", ["table", "rows"], list(report.tables.items()))
+    _print_models(report)
     for line in explain_empty(report, settings):
         output.out.print(line)
 
@@ -490,13 +491,20 @@ def _print_models(built: BuildReport) -> None:
     if learned.get("trained"):
         top = ", ".join(learned["top_features"])
         output.out.print(f"Learned demand model: trained on {learned['rows_trained']:,} "
-                         f"member × category rows one horizon back (buy rate "
-                         f"{learned['base_rate']:.1%}); strongest inputs: {top}")
+                         f"member × category rows as of {len(learned['origins'])} past "
+                         f"days one horizon apart (buy rate {learned['base_rate']:.1%}); strongest "
+                         f"inputs: {top}")
     elif learned:
         output.out.print(f"Learned demand model not trained: {learned['why']}")
+    for category, choice in built.models.get("headline", {}).items():
+        flag = "; its rules rank worse than chance" if choice["rules_worse_than_chance"] else ""
+        output.out.print(f"Headline probability of {category}: {choice['model']} (backtest "
+                         f"AUC {choice['auc']}){flag}")
     if repeat.get("fitted"):
         output.out.print(f"BG/NBD repeat-purchase model: r={repeat['r']}, "
                          f"α={repeat['alpha']}, a={repeat['a']}, b={repeat['b']}")
+    elif repeat.get("why"):
+        output.out.print(f"BG/NBD repeat-purchase model not used: {repeat['why']}")
 
 
 def main() -> None:

@@ -95,3 +95,103 @@ def test_cli_tz_option_and_non_zero_exit_when_most_of_a_file_is_refused(
     assert json.loads(fixed.stdout)["accepted"] == len(ZONELESS)
     unknown = runner.invoke(app, ["--home", home, "ingest", str(path), "--tz", "Mars/Base"])
     assert unknown.exit_code == 2 and "Mars/Base" in unknown.stderr
+
+
+GOOD_ROW = "like,2024-05-01T10:00:00+08:00,13812345678,p1"
+
+
+def test_duplicate_headers_are_refused_by_name_and_other_files_go_on(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    doubled = tmp_path / "members.csv"
+    doubled.write_text("type,ts,Phone,PHONE,target_id\r\n"
+                       "like,2024-05-01T10:00:00+08:00,13812345678,13912345678,p1\r\n",
+                       encoding="utf-8")
+    fine = tmp_path / "likes.csv"
+    fine.write_text(f"type,ts,phone,target_id\r\n{GOOD_ROW}\r\n", encoding="utf-8")
+    report = ingest([doubled, fine], settings, engine)
+    failed, ok = report.files
+    assert failed.error is not None and "'Phone'" in failed.error and "'PHONE'" in failed.error
+    assert (ok.accepted, ok.error) == (1, None)
+    (problem,) = report.problems
+    assert problem.startswith(f"{doubled}: not read")
+
+
+def test_empty_trailing_headers_without_values_are_ignored(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    path = tmp_path / "excel.csv"  # Excel writes the empty columns of a used range
+    path.write_text(f"type,ts,phone,target_id,,\r\n{GOOD_ROW},,\r\n", encoding="utf-8")
+    report = ingest([path], settings, engine)
+    assert report.totals["accepted"] == 1 and not report.problems
+    (row,) = lake_rows(settings, engine)
+    assert row["properties"] is None
+
+
+def test_an_empty_header_over_values_is_refused_with_its_column_and_line(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text(f"type,ts,phone,target_id,\r\n{GOOD_ROW},\r\n{GOOD_ROW},x\r\n",
+                    encoding="utf-8")
+    report = ingest([path], settings, engine)
+    (file_report,) = report.files
+    assert file_report.error is not None
+    assert "column 5 has no header" in file_report.error and "line 3" in file_report.error
+
+
+def test_gb18030_file_whose_first_64_kb_are_ascii(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    rows = [f"identify,2024-05-01T10:00:00+08:00,138{k:08d},M{k}" for k in range(3000)]
+    text = "type,ts,phone,name\r\n" + "\r\n".join(rows) + "\r\nidentify," \
+        "2024-05-01T10:00:00+08:00,13912345678,陈静\r\n"
+    assert len(text) > 1 << 16
+    path = tmp_path / "members.csv"
+    path.write_bytes(text.encode("gb18030"))
+    report = ingest([path], settings, engine)
+    assert report.totals["accepted"] == 3001 and not report.problems
+    assert "陈静" in {r["name"] for r in lake_rows(settings, engine)}
+
+
+def test_excel_unicode_text_utf16_with_bom(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    path = tmp_path / "会员.txt"  # Excel "Unicode text": UTF-16 LE, BOM, tab-separated
+    text = "type\tts\tphone\tname\r\nidentify\t2024-05-01T10:00:00+08:00\t13812345678\t陈静\r\n"
+    path.write_bytes(text.encode("utf-16"))
+    report = ingest([path], settings, engine)
+    assert report.totals["accepted"] == 1, report.files
+    (row,) = lake_rows(settings, engine)
+    assert (row["name"], row["phone"]) == ("陈静", "+8613812345678")
+
+
+def test_pretty_printed_json_array(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    path = tmp_path / "orders.json"
+    events = [{"type": "purchase", "ts": "2024-05-01T10:00:00+08:00", "member_no": "M1",
+               "amount": 2999}, {"type": "purchase", "ts": "bad", "member_no": "M2",
+                                 "amount": 10}]
+    path.write_text(json.dumps(events, indent=2, ensure_ascii=False), encoding="utf-8")
+    report = ingest([path], settings, engine)
+    assert (report.totals["accepted"], report.totals["quarantined"]) == (1, 1)
+    (q,) = quarantined(settings)
+    assert q["line"] == 2 and q["row"]["member_no"] == "M2"
+
+
+def test_an_unreadable_file_in_a_directory_is_named_and_the_others_ingest(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a_broken.parquet").write_bytes(b"PK\x03\x04 not parquet at all")
+    (folder / "b_likes.csv").write_text(f"type,ts,phone,target_id\r\n{GOOD_ROW}\r\n",
+                                        encoding="utf-8")
+    result = CliRunner().invoke(app, ["--home", str(tmp_path / "home"), "ingest",
+                                      str(folder), "--json"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["accepted"] == 1
+    (problem,) = payload["problems"]
+    assert "a_broken.parquet: not read" in problem

@@ -35,7 +35,13 @@ from shequn.events.schema import lake_schema
 from shequn.events.validate import Validated, validate
 from shequn.lake import manifest as mf
 from shequn.lake import queries
-from shequn.lake.readers import RawBatch, Unreadable, detect_format, read_source
+from shequn.lake.readers import (
+    RawBatch,
+    SourceError,
+    Unreadable,
+    detect_format,
+    read_source,
+)
 from shequn.lake.store import DICTIONARY_COLUMNS, Lake, partition_of, write_parquet
 from shequn.settings import Settings
 
@@ -214,6 +220,8 @@ def _stage_batch(batch: RawBatch, index: int, source: str, ingest_id: str,
     return checked
 
 
+FILE_ERRORS = (SourceError, UnicodeError, pa.ArrowInvalid, OSError, orjson.JSONDecodeError)
+"""A file that cannot be read (or read on): it fails alone, named in the report."""
 WORKERS = 3  # Arrow compute and Parquet writing release the GIL; the reader runs beside
 
 
@@ -234,17 +242,20 @@ def _stage_all(
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for index, path in enumerate(paths):
             report = reports[index]
-            for item in read_source(path, settings.ingest_batch_rows):
-                if isinstance(item, RawBatch):
-                    report.rows += item.table.num_rows
-                    pending.append((pool.submit(_stage_batch, item, index, report.source,
-                                                ingest_id, stager, digests,
-                                                settings.source_timezone), path, report))
-                else:
-                    pending.append((item, path, report))
-                settle(WORKERS)
-                if progress:
-                    progress(path.name, report.rows)
+            try:
+                for item in read_source(path, settings.ingest_batch_rows):
+                    if isinstance(item, RawBatch):
+                        report.rows += item.table.num_rows
+                        pending.append((pool.submit(_stage_batch, item, index, report.source,
+                                                    ingest_id, stager, digests,
+                                                    settings.source_timezone), path, report))
+                    else:
+                        pending.append((item, path, report))
+                    settle(WORKERS)
+                    if progress:
+                        progress(path.name, report.rows)
+            except FILE_ERRORS as error:  # the other files go on; this one is named
+                report.error = str(error).removeprefix(f"{path}: ")
         settle(0)
 
 

@@ -8,6 +8,8 @@ not an object) come out as :class:`Unreadable` with their line number.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import gzip
 import io
 from collections.abc import Iterator
@@ -49,11 +51,11 @@ def detect_format(path: Path) -> str:
         suffixes = suffixes[:-1]
     last = suffixes[-1] if suffixes else ""
     formats = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-               ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+               ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet", ".txt": "csv"}
     if last not in formats:
         raise UnsupportedFormat(
-            f"{path.name}: unknown format; use .csv, .tsv, .jsonl, .ndjson or .parquet "
-            "(optionally .gz)"
+            f"{path.name}: unknown format; use .csv, .tsv, .txt, .json, .jsonl, .ndjson or "
+            ".parquet (optionally .gz)"
         )
     return formats[last]
 
@@ -68,31 +70,79 @@ def _column_name(name: str) -> str:
     return name.replace("\ufeff", "").strip().lower()
 
 
+class SourceError(ValueError):
+    """A file that cannot be read as a whole (headers, encoding); names the file."""
+
+
+_DECODE_CHUNK = 1 << 24
+
+
 def _encoding(path: Path) -> str:
-    """UTF-8 unless the start of the file is not UTF-8, then GB18030 (Chinese Excel)."""
+    """The file's encoding: UTF-16 when it starts with a byte-order mark (Excel's
+    "Unicode text"), else UTF-8 when the whole file decodes as UTF-8, else GB18030
+    (Chinese Excel). The whole file is checked: a GB18030 file may start with pages of
+    ASCII."""
     with _open(path) as fh:
-        head = fh.read(1 << 16)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as err:
-        if err.start < len(head) - 4:  # not just a character cut at the end of the sample
+        head = fh.read(4)
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk = head
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = fh.read(_DECODE_CHUNK)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
             return "gb18030"
     return "utf-8"
 
 
+def _header(path: Path, encoding: str) -> str:
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rt", encoding=encoding, errors="replace", newline="") as fh:
+            return fh.readline()
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        return fh.readline()
+
+
+def _delimiter(path: Path, header_line: str) -> str:
+    if ".tsv" in [s.lower() for s in path.suffixes]:
+        return "\t"
+    if "\t" in header_line and "," not in header_line:  # Excel's "Unicode text"
+        return "\t"
+    return ","
+
+
+def _checked_names(path: Path, given: list[str]) -> tuple[list[str], list[str]]:
+    """Column names for the reader, and those of empty headers (checked to hold no
+    values). Two headers that are one name (``Phone,PHONE``) are refused, by name."""
+    names: list[str] = []
+    empty: list[str] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(given):
+        name = _column_name(raw)
+        if not name:
+            name = f"_empty_{i + 1}"
+            empty.append(name)
+        elif name in seen:
+            first = given[seen[name]]
+            raise SourceError(
+                f"{path}: columns {seen[name] + 1} '{first.strip()}' and {i + 1} "
+                f"'{raw.strip()}' have the same name; rename or remove one")
+        seen.setdefault(name, i)
+        names.append(name)
+    return names, empty
+
+
 def read_csv(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
     encoding = _encoding(path)
-    delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
-    with _open(path) as fh:
-        header_line = fh.readline().decode(encoding, errors="replace")
+    header_line = _header(path, encoding).lstrip("\ufeff")
     if not header_line.strip():
         return
-    names = [
-        _column_name(n) for n in pcsv.read_csv(
-            io.BytesIO(header_line.encode()),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter),
-        ).column_names
-    ]
+    delimiter = _delimiter(path, header_line)
+    given = next(csv.reader([header_line], delimiter=delimiter))
+    names, empty = _checked_names(path, given)
     bad: list[Unreadable] = []
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
@@ -131,8 +181,17 @@ def read_csv(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
             lines[lines >= bad_line] += 1
         seen += n
         yield from fresh
+        table = pa.Table.from_batches([batch])
+        for name in empty:
+            filled = pc.invert(pc.is_null(table.column(name)))
+            if pc.any(filled).as_py():
+                line = int(lines[pc.index(filled, True).as_py()])
+                raise SourceError(f"{path}: column {name.rsplit('_', 1)[1]} has no header "
+                                  f"but holds values (line {line}); name it")
+        if empty:
+            table = table.drop_columns(empty)
         for start in range(0, n, batch_rows):
-            part = pa.Table.from_batches([batch]).slice(start, batch_rows)
+            part = table.slice(start, batch_rows)
             yield RawBatch(part, pa.array(lines[start:start + batch_rows]))
     yield from bad[reported:]
 
@@ -166,7 +225,31 @@ def _jsonl_rows(
     return rows, lines, bad
 
 
+def _starts_array(path: Path) -> bool:
+    with _open(path) as fh:
+        return fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def read_json_array(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
+    """A ``.json`` file holding one JSON array of objects (pretty-printed or not); the
+    "line" of each object is its position in the array, from 1."""
+    with _open(path) as fh:
+        try:
+            items = orjson.loads(fh.read())
+        except orjson.JSONDecodeError as err:
+            raise SourceError(f"{path}: not JSON: {err}") from err
+    if not isinstance(items, list):
+        raise SourceError(f"{path}: a JSON array of events was expected")
+    for start in range(0, len(items), batch_rows):
+        chunk = [(start + k + 1, orjson.dumps(item))
+                 for k, item in enumerate(items[start:start + batch_rows])]
+        yield from _jsonl_batch(chunk)
+
+
 def read_jsonl(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
+    if _starts_array(path):
+        yield from read_json_array(path, batch_rows)
+        return
     chunk: list[tuple[int, bytes]] = []
     with _open(path) as fh:
         for number, line in enumerate(fh, start=1):

@@ -195,3 +195,39 @@ def test_an_unreadable_file_in_a_directory_is_named_and_the_others_ingest(
     assert payload["accepted"] == 1
     (problem,) = payload["problems"]
     assert "a_broken.parquet: not read" in problem
+
+
+def test_column_names_as_people_write_them_map_to_keys(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    path = tmp_path / "订单.csv"
+    path.write_text("事件类型,下单时间,手机号,邮箱,会员号,金额,Mobile Brand\r\n"
+                    "purchase,2024-05-01T10:00:00+08:00,138 1234 5678,Chen@Example.com,"
+                    "M1,2999,haier\r\n", encoding="utf-8")
+    report = ingest([path], settings, engine)
+    assert report.totals["accepted"] == 1, report.files
+    (row,) = lake_rows(settings, engine)
+    assert (row["phone"], row["email"], row["member_no"], row["amount"]) == (
+        "+8613812345678", "chen@example.com", "M1", 2999.0)
+    assert json.loads(row["properties"]) == {"mobile brand": "haier"}
+
+
+def test_map_option_and_two_columns_of_one_meaning(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    path.write_text("type,ts,联系人手机,target_id\r\n"
+                    "like,2024-05-01T10:00:00+08:00,13812345678,p1\r\n", encoding="utf-8")
+    runner = CliRunner()
+    home = str(tmp_path / "home")
+    mapped = runner.invoke(app, ["--home", home, "ingest", str(path), "--map", "联系人手机=phone",
+                                 "--json"])
+    assert mapped.exit_code == 0, mapped.stdout
+    assert json.loads(mapped.stdout)["accepted"] == 1
+    wrong = runner.invoke(app, ["--home", home, "ingest", str(path), "--map", "联系人手机=fone"])
+    assert wrong.exit_code == 2 and "fone" in wrong.stderr
+    both = tmp_path / "both.csv"
+    both.write_text(f"type,ts,phone,手机号,target_id\r\n{GOOD_ROW.replace(',p1', ',139,p1')}\r\n",
+                    encoding="utf-8")
+    clash = runner.invoke(app, ["--home", home, "ingest", str(both), "--json"])
+    assert clash.exit_code == 1
+    (problem,) = json.loads(clash.stdout)["problems"]
+    assert "phone, 手机号 all mean phone" in problem

@@ -193,6 +193,9 @@ def ingest_cmd(
     tz: Annotated[str | None, typer.Option(
         "--tz", help="Zone of source times written without one, e.g. Asia/Shanghai "
         "(default: the source_timezone setting).")] = None,
+    column_map: Annotated[list[str] | None, typer.Option(
+        "--map", help="NAME=COLUMN: read the source column NAME as the contract column "
+        "COLUMN, e.g. --map 手机号=phone (repeatable; over the built-in synonyms).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate events and append them to the lake. Bad rows go to the quarantine with
@@ -204,6 +207,9 @@ def ingest_cmd(
             settings = settings.model_copy(update={"source_timezone": known_zone(tz)})
         except ValueError as error:
             output.fail(f"--tz: {error}")
+    columns = dict(pair.partition("=")[::2] for pair in column_map or [])
+    if any(not name.strip() or not target.strip() for name, target in columns.items()):
+        output.fail("--map takes NAME=COLUMN, e.g. --map 手机号=phone")
     lake = Lake(settings.lake_dir)
     try:
         if table:
@@ -220,7 +226,7 @@ def ingest_cmd(
                        for t, p in references]
         if not files:
             raise FileNotFoundError("no event files found in " + ", ".join(map(str, paths)))
-        report = _ingest(files, settings, source, show=not as_json)
+        report = _ingest(files, settings, source, show=not as_json, columns=columns)
     except USER_ERRORS as error:
         output.fail(str(error))
     payload = report.to_dict()
@@ -234,7 +240,7 @@ def ingest_cmd(
 
 
 def _ingest(files: list[Path], settings: Settings, source: str | None,
-            show: bool) -> IngestReport:
+            show: bool, columns: dict[str, str] | None = None) -> IngestReport:
     engine = engine_for(settings)
     with output.progress(show) as bar:
         tasks: dict[str, Any] = {}
@@ -246,7 +252,7 @@ def _ingest(files: list[Path], settings: Settings, source: str | None,
                 tasks[name] = bar.add_task(f"ingesting {name}", total=None)
             bar.update(tasks[name], completed=rows)
 
-        return ingest(files, settings, engine, source=source, progress=tick)
+        return ingest(files, settings, engine, source=source, progress=tick, columns=columns)
 
 
 def _print_ingest(report: IngestReport) -> None:

@@ -18,7 +18,7 @@ import datetime as dt
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shequn.engines.duckdb import DuckDBEngine
+from shequn.events.columns import column_names
 from shequn.events.schema import lake_schema
 from shequn.events.validate import Validated, validate
 from shequn.lake import manifest as mf
@@ -228,11 +229,12 @@ WORKERS = 3  # Arrow compute and Parquet writing release the GIL; the reader run
 def _stage_all(
     paths: Sequence[Path], reports: list[FileReport], settings: Settings,
     engine: DuckDBEngine, stager: _Stager, quarantine: _Quarantine, ingest_id: str,
-    progress: Progress | None,
+    progress: Progress | None, columns: Mapping[str, str] | None,
 ) -> None:
     """Phase 1: read every file in order; validate and stage batches on worker threads,
     several at once and across file boundaries; account for them in input order."""
     digests = _digester(engine)
+    names = column_names(columns)
     pending: deque[tuple[Future[Validated] | Unreadable, Path, FileReport]] = deque()
 
     def settle(limit: int) -> None:
@@ -243,7 +245,7 @@ def _stage_all(
         for index, path in enumerate(paths):
             report = reports[index]
             try:
-                for item in read_source(path, settings.ingest_batch_rows):
+                for item in read_source(path, settings.ingest_batch_rows, names):
                     if isinstance(item, RawBatch):
                         report.rows += item.table.num_rows
                         pending.append((pool.submit(_stage_batch, item, index, report.source,
@@ -355,9 +357,13 @@ def recover(lake: Lake, settings: Settings, engine: DuckDBEngine) -> list[str]:
 def ingest(
     paths: Sequence[Path], settings: Settings, engine: DuckDBEngine,
     source: str | None = None, progress: Progress | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> IngestReport:
-    """Validate and append the events of ``paths`` to the lake; see the module doc."""
+    """Validate and append the events of ``paths`` to the lake; see the module doc.
+    ``columns`` maps written column names to contract columns, over the built-in
+    synonyms of :mod:`shequn.events.columns`."""
     started = time.perf_counter()
+    column_names(columns)  # an unknown target is refused before anything is read
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
@@ -373,7 +379,7 @@ def ingest(
         reports = [FileReport(str(p), source or p.name.split(".")[0]) for p in paths]
         try:
             _stage_all(paths, reports, settings, engine, stager, quarantine, ingest_id,
-                       progress)
+                       progress, columns)
         finally:
             quarantine.close()
             staged = stager.close()

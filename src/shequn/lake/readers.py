@@ -12,7 +12,7 @@ import codecs
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -346,6 +346,23 @@ def read_parquet(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]
 READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
 
 
-def read_source(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
-    """Batches of raw rows (and unreadable rows) from any supported file."""
-    return READERS[detect_format(path)](path, batch_rows)
+def _renamed(path: Path, batch: RawBatch, names: Mapping[str, str]) -> RawBatch:
+    """Columns under their contract names; two columns that become one are refused."""
+    given = batch.table.column_names
+    target = [names.get(n, n) for n in given]
+    if target == given:
+        return batch
+    clashes = sorted({t for t in target if target.count(t) > 1})
+    if clashes:
+        both = [g for g, t in zip(given, target, strict=True) if t in clashes]
+        raise SourceError(f"{path}: columns {', '.join(both)} all mean "
+                          f"{', '.join(clashes)}; keep one (or --map another name)")
+    return RawBatch(batch.table.rename_columns(target), batch.lines)
+
+
+def read_source(path: Path, batch_rows: int,
+                names: Mapping[str, str] | None = None) -> Iterator[RawBatch | Unreadable]:
+    """Batches of raw rows (and unreadable rows) from any supported file, columns
+    renamed by ``names`` (written name → contract column: events/columns.py)."""
+    for item in READERS[detect_format(path)](path, batch_rows):
+        yield _renamed(path, item, names) if names and isinstance(item, RawBatch) else item

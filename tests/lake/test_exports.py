@@ -231,3 +231,21 @@ def test_map_option_and_two_columns_of_one_meaning(tmp_path: Path) -> None:
     assert clash.exit_code == 1
     (problem,) = json.loads(clash.stdout)["problems"]
     assert "phone, 手机号 all mean phone" in problem
+
+
+def test_a_bad_email_beside_a_valid_member_number_keeps_the_purchase(
+    tmp_path: Path, settings: Settings, engine: DuckDBEngine,
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("type,ts,member_no,email,amount\r\n"
+                    "purchase,2024-05-01T10:00:00+08:00,M1,chen@,2999\r\n"
+                    "purchase,2024-05-02T10:00:00+08:00,,wang@,10\r\n", encoding="utf-8")
+    report = ingest([path], settings, engine)
+    (file_report,) = report.files
+    assert (file_report.accepted, file_report.quarantined, file_report.dropped_keys) == (1, 1, 1)
+    (row,) = lake_rows(settings, engine)
+    assert (row["member_no"], row["email"], row["amount"]) == ("M1", None, 2999.0)
+    records = {r["line"]: r for r in quarantined(settings)}
+    assert records[2]["event_kept"] is True and "email: not a valid email" in records[2]["reason"]
+    assert records[2]["file"] == str(path) and records[2]["row"]["email"] == "chen@"
+    assert "event_kept" not in records[3] and "no identity key" in records[3]["reason"]

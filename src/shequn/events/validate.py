@@ -38,6 +38,10 @@ class Validated:
     rejected_rows: pa.Table  # the raw rows that failed
     rejected_lines: pa.Array
     reasons: pa.Array  # one string per rejected row
+    # accepted rows that lost an invalid identity key (kept for their valid ones)
+    dropped_rows: pa.Table | None = None
+    dropped_lines: pa.Array | None = None
+    dropped_reasons: pa.Array | None = None
 
 
 def join_present(parts: list[pa.Array], sep: str) -> pa.Array:
@@ -233,13 +237,21 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher,
 
     out: dict[str, pa.Array] = {"type": etype, "ts": ts}
     any_key = pa.array([False] * raw.num_rows)
+    invalid: list[tuple[str, pa.Array, pa.Array]] = []
     for key in IDENTITY_KEYS:
         given = _text(_column(raw, key))
         norm = normalise_key(key, given)
-        problems.append(_problem(norm.invalid, f"{key}: not a valid {key}", given))
+        invalid.append((key, norm.invalid, given))
         out[key] = norm.values
         any_key = pc.or_(any_key, pc.is_valid(norm.values))
     problems.append(_problem(pc.invert(any_key), "no identity key"))
+    # a bad key beside a good one is dropped (and recorded); the event is kept
+    dropped: list[pa.Array | None] = []
+    for key, bad_key, given in invalid:
+        problems.append(_problem(pc.and_(bad_key, pc.invert(any_key)),
+                                 f"{key}: not a valid {key}", given))
+        dropped.append(_problem(pc.and_(bad_key, any_key),
+                                f"{key}: not a valid {key}, key dropped", given))
 
     for name, spec in FIELDS.items():
         text = _column(raw, name)
@@ -286,9 +298,16 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher,
     good = pc.invert(bad_row)
     event_id = clean_text(_text(_column(raw, "event_id")))
     accepted = _assemble(out, event_id, good, hasher)
+    found_drops = [d for d in dropped if d is not None]
+    drops = (join_present(found_drops, "; ") if found_drops
+             else pa.array([""] * raw.num_rows))
+    has_drop = pc.and_(good, pc.not_equal(drops, ""))
     return Validated(
         accepted=accepted,
         accepted_lines=pc.filter(lines, good),
+        dropped_rows=raw.filter(has_drop),
+        dropped_lines=pc.filter(lines, has_drop),
+        dropped_reasons=pc.filter(drops, has_drop),
         rejected_rows=raw.filter(bad_row),
         rejected_lines=pc.filter(lines, bad_row),
         reasons=pc.filter(reasons, bad_row),

@@ -59,6 +59,7 @@ class FileReport:
     accepted: int = 0
     duplicate: int = 0
     quarantined: int = 0
+    dropped_keys: int = 0  # accepted events that lost an invalid key (recorded)
     reasons: dict[str, int] = field(default_factory=dict)  # why rows were refused
     error: str | None = None  # the file could not be read at all
 
@@ -122,12 +123,15 @@ class _Quarantine:
         self.ingest_id = ingest_id
         self._fh: BinaryIO | None = None
 
-    def add(self, file: str, line: int | None, reason: str, row: dict[str, object]) -> None:
+    def add(self, file: str, line: int | None, reason: str, row: dict[str, object],
+            event_kept: bool = False) -> None:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
         record = {"ingest_id": self.ingest_id, "file": file, "line": line,
                   "reason": reason, "row": row}
+        if event_kept:  # a key dropped from an accepted event, not a refused row
+            record["event_kept"] = True
         self._fh.write(orjson.dumps(record, default=str) + b"\n")  # typed Parquet values
 
     def close(self) -> None:
@@ -276,6 +280,14 @@ def _account(item: Future[Validated] | Unreadable, path: Path, report: FileRepor
         checked.reasons.to_pylist(), strict=True,
     ):
         quarantine.add(str(path), line, reason, row)
+    if checked.dropped_rows is not None and checked.dropped_rows.num_rows:
+        assert checked.dropped_lines is not None and checked.dropped_reasons is not None
+        for row, line, reason in zip(
+            _rows_as_dicts(checked.dropped_rows), checked.dropped_lines.to_pylist(),
+            checked.dropped_reasons.to_pylist(), strict=True,
+        ):
+            quarantine.add(str(path), line, reason, row, event_kept=True)
+        report.dropped_keys += checked.dropped_rows.num_rows
     report.quarantined += checked.rejected_rows.num_rows
     report.accepted += checked.accepted.num_rows
     if len(checked.reasons):

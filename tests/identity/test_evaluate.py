@@ -139,7 +139,7 @@ def test_identity_report_names_a_missing_truth(built_world: tuple[Path, Path],
 def test_store_demo_tablets_are_shared_not_members(built_world: tuple[Path, Path]) -> None:
     from shequn.pipeline.snapshot import Snapshots
 
-    world, home = built_world
+    _, home = built_world
     snapshots = Snapshots(home / "snapshots")
     mapped = pq.read_table(snapshots.table_path("identity_map")).column("key_value")
     assert not [v for v in mapped.to_pylist() if v.startswith("store-pad-")]

@@ -59,5 +59,5 @@ def test_bad_keys_and_bad_split_files_are_plain_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "same key" in result.stderr
     (tmp_path / "identity").mkdir()
     (tmp_path / "identity" / "splits.jsonl").write_text('{"type_a": "phone"}\n')
-    with pytest.raises(ValueError, match="splits.jsonl: line 1, column 1"):
+    with pytest.raises(ValueError, match=r"splits\.jsonl: line 1, column 1"):
         load_splits(tmp_path)

@@ -54,7 +54,9 @@ TO_SCORE = """
 SELECT f.*, r.score AS rule_score
 FROM model_features f JOIN rule_scores r USING (member_id, category)
 """
-FIRST_PURCHASE = "SELECT min(ts) FROM member_events WHERE type = 'purchase'"
+# in microseconds from the epoch: every engine gives the same number (Spark's timestamps
+# come back without their zone)
+FIRST_PURCHASE = "SELECT epoch_us(min(ts)) FROM member_events WHERE type = 'purchase'"
 DEMAND_SCHEMA = pa.schema([("member_id", pa.string()), ("category", pa.string()),
                            ("probability", pa.float64()),
                            ("model_reasons", pa.list_(pa.string()))])
@@ -145,8 +147,9 @@ class TrainedDemand(NamedTuple):
 
 def _origins(engine: Engine, as_of: dt.datetime, settings: Settings) -> list[dt.datetime]:
     horizon = dt.timedelta(days=settings.demand_horizon_days)
-    first = engine.scalar(FIRST_PURCHASE)
+    first_us = engine.scalar(FIRST_PURCHASE)
     at = [as_of - k * horizon for k in range(1, ORIGINS + 1)]
+    first = None if first_us is None else dt.datetime.fromtimestamp(first_us / 1e6, dt.UTC)
     kept = [a for a in at if first is None or a > first]
     return kept or at[:1]
 

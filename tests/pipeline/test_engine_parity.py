@@ -64,12 +64,18 @@ def _same(column: str, a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _without_seconds(identity: dict[str, Any]) -> dict[str, Any]:
+    """The identity report as outputs: how long each engine took is not an output."""
+    weak = {k: v for k, v in identity["probabilistic"].items() if k != "seconds"}
+    return {**identity, "probabilistic": weak}
+
+
 def test_the_whole_build_is_the_same_on_duckdb_and_spark(
         spark: SparkEngine, lake: tuple[Path, dt.date], tmp_path: Path) -> None:
     on_duckdb, left = _build(DuckDBEngine(), lake, tmp_path / "duckdb")
     on_spark, right = _build(spark, lake, tmp_path / "spark")
     assert on_spark.tables == on_duckdb.tables
-    assert on_spark.identity == on_duckdb.identity
+    assert _without_seconds(on_spark.identity) == _without_seconds(on_duckdb.identity)
     assert on_duckdb.tables["offers"] > 0 and on_duckdb.identity["probabilistic"]["links"] > 0
     for table in PUBLISHED:
         columns, a = _rows(left / f"{table}.parquet")

@@ -57,8 +57,8 @@ def backtest(settings: Settings, engine: Engine, evaluate_at: dt.date | None = N
     open_lake(settings, engine)
     horizon = dt.timedelta(days=settings.demand_horizon_days)
     latest = as_of_time(engine, None)
-    at = (as_of_time(engine, evaluate_at) if evaluate_at
-          else as_of_time(engine, (latest - horizon).date()))
+    zone = settings.brand_timezone  # the evaluation day ends as the brand's day does
+    at = as_of_time(engine, evaluate_at or (latest - horizon).date(), zone)
     if (at + horizon).date() > latest.date():
         raise NotEnoughHistory(
             f"the lake ends on {latest.date()}: a {horizon.days}-day horizon after "

@@ -99,9 +99,9 @@ def stage_scan(members: int, work: Path) -> dict[str, Any]:
 def stage_build(members: int, work: Path) -> dict[str, Any]:
     import datetime as dt
 
-    from shequn.cli.common import batch_engine
     from shequn.identity.evaluate import score_against_truth
     from shequn.pipeline.build import build
+    from shequn.services.engines import batch_engine
     from shequn.settings import Settings
 
     home = work / "home"

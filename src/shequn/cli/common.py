@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -11,9 +10,10 @@ from typing import Annotated
 import typer
 
 from shequn.cli import output
-from shequn.engines.base import Engine
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.services.engines import batch_engine, engine_for
 from shequn.settings import Settings
+
+__all__ = ["batch_engine", "engine_for"]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -21,29 +21,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 def settings_of(ctx: typer.Context) -> Settings:
     settings: Settings = ctx.obj
     return settings
-
-
-def engine_for(settings: Settings, on_disk: bool = False) -> DuckDBEngine:
-    """DuckDB in memory; ``on_disk``, in a working database file under the home that
-    goes when the engine does."""
-    work = settings.home / ".engine-tmp"
-    database = ":memory:"
-    if on_disk:
-        work.mkdir(parents=True, exist_ok=True)
-        database = str(work / f"build-{uuid.uuid4().hex[:8]}.duckdb")
-    return DuckDBEngine(database, threads=settings.threads,
-                        memory_limit=settings.memory_limit, temp_directory=work,
-                        scratch=on_disk)
-
-
-def batch_engine(settings: Settings) -> Engine:
-    """The engine of the batch stages: DuckDB, or Spark when the settings say so."""
-    if settings.engine == "spark":
-        from shequn.engines.spark import SparkEngine
-
-        return SparkEngine(master=settings.spark_master,
-                           work_dir=settings.home / ".engine-tmp" / "spark")
-    return engine_for(settings, on_disk=settings.engine_on_disk)
 
 
 def parse_day(text: str | None, option: str) -> dt.date | None:

@@ -19,16 +19,14 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 
 from shequn.demo import activity
 from shequn.demo.catalog import CATEGORY_NAMES, DEFAULT_FAULTS, FAULTS, Catalogue, build_catalogue
+from shequn.demo.files import COLUMNS, TYPED, ChunkOutput, WorldFiles, schema_of
 from shequn.demo.lifecycle import ApplianceEvents, choose_products, simulate
 from shequn.demo.population import EDUCATION, INCOME, NONE, IdentityRates, People, make_people
 from shequn.demo.sources import (
     TEST_NUMBERS,
-    SourceWriter,
     corrupt,
     email_variants,
     phone_variants,
@@ -59,60 +57,6 @@ class WorldSpec:
     @property
     def as_of(self) -> dt.date:
         return self.end - dt.timedelta(days=self.horizon_days)
-
-
-COLUMNS = {
-    "crm_members.csv": ["event_id", "type", "ts", "member_no", "phone", "email", "name", "gender",
-                        "birth_date", "address", "city", "residential_community_id", "education",
-                        "income_band", "consent_marketing"],
-    "wechat_events.jsonl.gz": ["event_id", "type", "ts", "wechat_openid", "wechat_unionid",
-                               "phone", "content_id", "properties"],
-    "app_events.parquet": ["event_id", "type", "ts", "device_id", "member_no",
-                           "wechat_unionid", "content_id",
-                           "topic", "duration_s", "channel", "order_id", "product_id",
-                           "category", "amount", "quantity", "serial"],
-    "pos_purchases.csv": ["type", "ts", "phone", "order_id", "product_id", "category", "amount",
-                          "quantity", "channel", "store_id", "serial", "reason"],
-    "ecommerce_orders.csv.gz": ["event_id", "type", "ts", "customer_id", "phone", "name",
-                                "address", "order_id", "product_id", "category", "amount",
-                                "quantity", "channel", "serial"],
-    "service_records.csv": ["event_id", "type", "ts", "phone", "serial", "product_id",
-                            "category", "fault", "cost", "channel"],
-    "iot_device_status.parquet": ["event_id", "type", "ts", "device_id", "member_no", "serial",
-                                  "category", "status", "metric", "value"],
-    "community_events.parquet": ["event_id", "type", "ts", "member_no", "post_id", "space",
-                                 "topic", "text", "target_id", "to_member_no", "idea_id",
-                                 "campaign_id", "tier_id", "amount", "meetup_id"],
-    "scene_events.csv": ["type", "ts", "device_id", "location_id", "ssid", "code"],
-    "dealer_customers.csv": ["event_id", "type", "ts", "customer_id", "name", "address",
-                             "birth_date"],
-}
-TYPED = {
-    "app_events.parquet": {"duration_s": pa.float64(), "amount": pa.float64(),
-                           "quantity": pa.int64(), "ts": pa.timestamp("s", tz="UTC")},
-    "iot_device_status.parquet": {"value": pa.float64(), "ts": pa.timestamp("s", tz="UTC")},
-    "community_events.parquet": {"amount": pa.float64(), "ts": pa.timestamp("s", tz="UTC")},
-}
-
-
-def _schema(name: str) -> pa.Schema:
-    typed = TYPED.get(name, {})
-    return pa.schema([(c, typed.get(c, pa.string())) for c in COLUMNS[name]])
-
-
-@dataclass
-class ChunkOutput:
-    """Tables one chunk adds to each file, in the order they are to be written."""
-
-    tables: dict[str, list[pa.Table]]
-    truth_events: list[pa.Table]
-    identity_records: pa.Table
-    persons: pa.Table
-    future: list[pa.Table]
-    bad_rows: dict[str, int]
-    households: int
-    clubs: int
-    chen: dict[str, object]
 
 
 class _Chunk:
@@ -165,7 +109,7 @@ class _Chunk:
             table, bad = corrupt(rng, table, BAD_ROW_RATE)
             self.bad_rows[name] = self.bad_rows.get(name, 0) + bad
         else:
-            table = to_table(_schema(name), data)
+            table = to_table(schema_of(name), data)
         self.tables[name].append(table)
         if persons is not None and "event_id" in data:
             self.truth_events.append(pa.table({
@@ -596,66 +540,6 @@ class _Chunk:
         return table
 
 
-class _Sink:
-    """The files of the world, written in chunk order by the main process."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.writers = {n: SourceWriter(out / n, COLUMNS[n], _schema(n)) for n in COLUMNS}
-        self.truth_events = SourceWriter(out / "truth" / "event_person.parquet",
-                                         ["event_id", "person_id"])
-        self.truth_events.schema = pa.schema([("event_id", pa.string()),
-                                              ("person_id", pa.int64())])
-        self.persons: SourceWriter | None = None
-        self.identity_records: SourceWriter | None = None
-        self.future: list[pa.Table] = []
-        self.bad_rows: dict[str, int] = {}
-        self.households = 0
-        self.clubs = 0
-        self.chen: dict[str, object] = {}
-
-    def add(self, chunk: ChunkOutput) -> None:
-        for name, tables in chunk.tables.items():
-            for table in tables:
-                self.writers[name].write_table(table)
-        for table in chunk.truth_events:
-            self.truth_events.write_table(table)
-        if self.persons is None:
-            self.persons = SourceWriter(self.out / "truth" / "persons.parquet",
-                                        chunk.persons.column_names, chunk.persons.schema)
-        self.persons.write_table(chunk.persons)
-        if self.identity_records is None:
-            self.identity_records = SourceWriter(
-                self.out / "truth" / "identity_records.parquet",
-                chunk.identity_records.column_names, chunk.identity_records.schema)
-        self.identity_records.write_table(chunk.identity_records)
-        self.future.extend(chunk.future)
-        for name, bad in chunk.bad_rows.items():
-            self.bad_rows[name] = self.bad_rows.get(name, 0) + bad
-        self.households += chunk.households
-        self.clubs += chunk.clubs
-        self.chen = self.chen or chunk.chen
-
-    def close(self, catalogue: Catalogue) -> dict[str, object]:
-        for w in self.writers.values():
-            w.close()
-        self.truth_events.close()
-        if self.persons:
-            self.persons.close()
-        if self.identity_records:
-            self.identity_records.close()
-        future = pa.concat_tables(self.future) if self.future else pa.table({})
-        pq.write_table(future, self.out / "truth" / "future_purchases.parquet")
-        ref = self.out / "reference"
-        ref.mkdir(exist_ok=True)
-        for name in ("products", "stores", "communities", "content"):
-            pcsv.write_csv(getattr(catalogue, name), ref / f"{name}.csv")
-        events = {n: w.rows for n, w in self.writers.items()}
-        return {"files": events, "events": sum(events.values()), "bad_rows": self.bad_rows,
-                "households": self.households, "clubs": self.clubs,
-                "future_purchases": future.num_rows, "ms_chen": self.chen}
-
-
 def _with_chen(ev: ApplianceEvents, p: People, world: _Chunk) -> ApplianceEvents:
     """Add Ms. Chen's washer story to the chunk's appliance events."""
     as_of = np.datetime64(world.spec.as_of, "M")
@@ -733,7 +617,7 @@ def generate(spec: WorldSpec, out: Path, workers: int = 0,
     """
     out.mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir(exist_ok=True)
-    sink = _Sink(out)
+    sink = WorldFiles(out)
     plan = [(i, first, min(spec.chunk_members, spec.members - first))
             for i, first in enumerate(range(0, spec.members, spec.chunk_members))]
     workers = workers or min(os.cpu_count() or 1, len(plan))
@@ -762,7 +646,7 @@ def generate(spec: WorldSpec, out: Path, workers: int = 0,
     return summary
 
 
-def _drain(future: Future[ChunkOutput], sink: _Sink, done: int, spec: WorldSpec,
+def _drain(future: Future[ChunkOutput], sink: WorldFiles, done: int, spec: WorldSpec,
            progress: Callable[[int, int], None] | None) -> int:
     chunk = future.result()
     sink.add(chunk)

@@ -24,25 +24,32 @@ def known_zone(value: str) -> str:
     return value
 
 
+ENV_PREFIX = "SHEQUN_"
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHEQUN_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
     home: Path = Field(
         Path("shequn-home"),
-        description="Data directory: the event lake, quarantine, published snapshots.",
+        description="Data directory: the event lake, quarantine, published snapshots. "
+        "`--home` overrides it.",
     )
     ingest_batch_rows: int = Field(
-        500_000, ge=1_000, description="Rows validated together during ingest."
+        500_000, ge=1_000,
+        description="Rows validated together during ingest (memory grows with it).",
     )
     compact_min_files: int = Field(
-        8, ge=2, description="A lake partition with this many small files is compacted."
+        8, ge=2, description="A lake partition with this many small files is compacted "
+        "after an ingest."
     )
     compact_small_rows: int = Field(
         1_000_000, ge=1, description="A data file with fewer rows than this counts as small."
     )
     identity_key_cap: int = Field(
         3, ge=1, description="A key value seen with more than this many different values "
-        "of one person key (phone, e-mail, member number...) is shared and joins nobody.",
+        "of one person key (phone, e-mail, member number, unionid, customer id) is shared "
+        "(a store tablet, a test number) and joins nobody.",
     )
     identity_probabilistic: bool = Field(
         True, description="After the exact keys, link members by name, birth date, "
@@ -50,17 +57,18 @@ class Settings(BaseSettings):
     )
     identity_match_probability: float = Field(
         0.99, gt=0, lt=1, description="Kept for older settings files: the probabilistic "
-        "pass decides by identity_match_weight.",
+        "pass decides by `SHEQUN_IDENTITY_MATCH_WEIGHT`.",
     )
     identity_match_weight: float = Field(
         12.0, description="The probabilistic pass links two members when the evidence of "
         "their names, birth dates, places and genders reaches this many bits (the match "
-        "weight without the prior, the same whatever the size of the data); exact name "
+        "weight without the prior: the same decision whatever the size of the data); exact name "
         "and address are enough when no birth date or gender differs.",
     )
     offer_score_threshold: int = Field(
-        50, ge=0, le=100, description="A member has demand in a category when the rules "
-        "score there reaches this (or the learned probability reaches its threshold).",
+        50, ge=0, le=100, description="A member has demand in a category (and may get an "
+        "offer) when the rules score there reaches this, or when the learned probability "
+        "reaches `SHEQUN_OFFER_PROBABILITY_THRESHOLD`.",
     )
     offer_probability_threshold: float = Field(
         0.10, ge=0, le=1, description="A member has demand in a category when the learned "
@@ -71,26 +79,27 @@ class Settings(BaseSettings):
         "categories of highest demand first.",
     )
     offer_cap_contacts: int = Field(
-        2, ge=1, description="Frequency cap: no member is contacted (coupons issued plus "
-        "new offers) more than this many times within the cap window.",
+        2, ge=1, description="Frequency cap: no member is contacted (coupons issued in the "
+        "window plus new offers) more than this many times within the window.",
     )
     offer_cap_days: int = Field(
-        30, ge=1, description="Frequency cap window, in days before the as-of date.",
+        30, ge=1, description="The frequency cap's window, in days before the as-of date.",
     )
     offer_recent_purchase_days: int = Field(
         90, ge=0, description="No offer in a category the member bought within this many days.",
     )
     default_life_years: float = Field(
         8.0, gt=0, description="Usual life of a product category when the data holds too "
-        "few repeat purchases to learn it.",
+        "few repeat purchases (20) to learn it.",
     )
     demand_horizon_days: int = Field(
         180, ge=7, description="Demand means buying within this many days: the learned "
-        "model's label window and the span of BG/NBD's expected purchases.",
+        "model's label window (it trains on the snapshot this many days back) and the span "
+        "of BG/NBD's expected purchases.",
     )
     model_training_rows: int = Field(
         400_000, ge=1_000, description="At most this many member-category rows train the "
-        "learned demand model (an even sample when there are more).",
+        "learned demand model (an even, repeatable sample when there are more).",
     )
     model_reason_probability: float = Field(
         0.10, ge=0, le=1, description="Reason codes are worked out for learned "
@@ -98,17 +107,18 @@ class Settings(BaseSettings):
     )
     brand_timezone: str = Field(
         "Asia/Shanghai", description="The brand's time zone (IANA name, e.g. "
-        "Asia/Shanghai): `--as-of DATE` ends at midnight of that day in this zone.",
+        "Asia/Shanghai): `--as-of DATE` ends at midnight of that day in this zone. An unknown "
+        "zone is refused by name.",
     )
     source_timezone: str | None = Field(
         None, description="Zone (IANA name, e.g. Asia/Shanghai) of source times written "
         "without one (2024-05-01 10:00:00, Excel serial dates, zone-less Parquet "
-        "timestamps); `shequn ingest --tz` sets it for one ingest. Unset: such times are "
-        "refused, since the contract asks for a zone.",
+        "timestamps); `shequn ingest --tz` sets it for one ingest. Unset: such rows are "
+        "quarantined with a reason that says so, since the contract asks for a zone.",
     )
     tags_file: Path | None = Field(
         None, description="YAML file of tags, segments and audiences; empty uses the "
-        "one shipped with shequn (src/shequn/tags/default.yaml).",
+        "one shipped with shequn (src/shequn/tags/default.yaml). See docs/tags.md.",
     )
     engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="Engine of the batch stages (build, backtest): the embedded "
@@ -116,9 +126,11 @@ class Settings(BaseSettings):
     )
     spark_master: str = Field(
         "local[*]", description="Spark master URL for the Spark engine (local[*] runs "
-        "Spark in this process's machine, on every core).",
+        "Spark on this machine's cores; Java 17, installed by the set-up).",
     )
-    threads: int = Field(0, ge=0, description="Engine threads; 0 lets the engine decide.")
+    threads: int = Field(
+        0, ge=0, description="Engine threads; 0 lets the engine decide (all cores)."
+    )
     engine_on_disk: bool = Field(
         False, description="Build in a working database file under the home (compressed, "
         "spilling as it must) instead of in memory: for lakes of tens of millions of "

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import typer.main
 
 from shequn.cli.app import app
@@ -29,6 +30,36 @@ def test_every_setting_is_documented() -> None:
     text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     missing = [n for n in Settings.model_fields if f"SHEQUN_{n.upper()}" not in text]
     assert missing == []
+    assert [n for n, f in Settings.model_fields.items() if not (f.description or "").strip()] == []
+
+
+def test_settings_page_matches_the_settings_class() -> None:
+    from shequn.docs.settings import render_markdown
+
+    page = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert page == render_markdown(), "regenerate: python -m shequn.docs"
+
+
+def test_settings_page_shows_types_defaults_and_bounds() -> None:
+    from shequn.docs.settings import render_markdown
+
+    rows = {line.split(" | ")[0].strip("| `"): line for line in render_markdown().splitlines()
+            if line.startswith("| `SHEQUN_")}
+    assert "| integer | `500000` | >= 1000 |" in rows["SHEQUN_INGEST_BATCH_ROWS"]
+    assert "| text (optional) | (unset) |" in rows["SHEQUN_SOURCE_TIMEZONE"]
+    assert "| one of `duckdb`, `spark` | `duckdb` |" in rows["SHEQUN_ENGINE"]
+    assert "| true/false | `false` |" in rows["SHEQUN_ENGINE_ON_DISK"]
+    assert "| text | (empty) |" in rows["SHEQUN_MEMORY_LIMIT"]
+
+
+def test_a_setting_without_a_description_is_refused() -> None:
+    from shequn.docs.settings import render_markdown
+
+    class Undocumented(Settings):
+        new_knob: int = 3
+
+    with pytest.raises(ValueError, match="'new_knob' has no description"):
+        render_markdown(Undocumented)
 
 
 def test_every_event_type_is_documented() -> None:
@@ -39,7 +70,7 @@ def test_every_event_type_is_documented() -> None:
 
 
 def test_events_page_matches_the_contract() -> None:
-    from shequn.events.docs import render_markdown
+    from shequn.docs.events import render_markdown
 
     page = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
-    assert page == render_markdown(), "regenerate: python -m shequn.events.docs"
+    assert page == render_markdown(), "regenerate: python -m shequn.docs"

@@ -1,4 +1,5 @@
-"""The event contract as Markdown (docs/events.md is this text; a test keeps it so)."""
+"""The event contract and its reference tables as Markdown (docs/events.md is this text;
+a test keeps it so)."""
 
 from __future__ import annotations
 
@@ -55,8 +56,3 @@ def render_markdown() -> str:
         lines.append(f"| `{r.name}` | `{r.key}` | {cols} | {r.description} |")
     return "\n".join(lines) + "\n"
 
-
-if __name__ == "__main__":
-    from pathlib import Path
-
-    Path("docs/events.md").write_text(render_markdown(), encoding="utf-8")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from shequn.offers.queries import TOPIC_ZH
+from shequn.words import CATEGORY_ZH, TOPIC_ZH
 
 # category: (share of households owning one, monthly base repair rate, mean life in years)
 CATEGORIES: dict[str, tuple[float, float, float]] = {
@@ -23,11 +23,6 @@ CATEGORIES: dict[str, tuple[float, float, float]] = {
     "freezer": (0.20, 0.0010, 12.0),
 }
 CATEGORY_NAMES = list(CATEGORIES)
-CATEGORY_ZH = {
-    "washer": "洗衣机", "refrigerator": "冰箱", "air_conditioner": "空调", "water_heater": "热水器",
-    "tv": "电视", "range_hood": "油烟机", "water_purifier": "净水器", "dishwasher": "洗碗机",
-    "dryer": "干衣机", "freezer": "冷柜",
-}
 CATEGORY_CODE = {
     "washer": "WM", "refrigerator": "RF", "air_conditioner": "AC", "water_heater": "WH",
     "tv": "TV", "range_hood": "RH", "water_purifier": "WP", "dishwasher": "DW", "dryer": "DR",

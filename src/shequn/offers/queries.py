@@ -92,31 +92,3 @@ SELECT count(DISTINCT s.member_id) FILTER (WHERE c.contacts >= $cap_contacts) AS
 FROM scores s JOIN profiles p USING (member_id) LEFT JOIN contacts c USING (member_id)
 WHERE s.probability >= $probability OR s.score >= $threshold
 """
-
-TIER_ZH = {"entry": "入门", "mid": "中端", "premium": "高端"}
-INCOME_ZH = {"low": "较低", "middle": "中等", "high": "较高"}
-# Common reading topics in Chinese; a topic not listed is shown as the catalogue writes it.
-TOPIC_ZH = {"health": "健康", "tech": "科技", "cooking": "美食", "parenting": "育儿",
-            "fashion": "时尚", "sports": "运动", "travel": "旅行", "finance": "理财",
-            "pets": "宠物", "energy": "节能", "design": "设计"}
-
-
-def offer_reason(offer: dict[str, object], lang: str = "en") -> str:
-    """Why this product, in words."""
-    parts_en, parts_zh = [], []
-    if offer.get("product_id") is None:
-        return ("该品类需求明显，目录中尚无具体产品：推荐该品类" if lang == "zh" else
-                "clear demand for the category; the catalogue names no product for it")
-    if offer.get("tier_fit") == 2:
-        parts_en.append(f"a {offer['tier']} model for a {offer['income_band']}-income home")
-        tier, income = str(offer["tier"]), str(offer["income_band"])
-        parts_zh.append(f"{TIER_ZH.get(tier, tier)}档产品，匹配{INCOME_ZH.get(income, income)}"
-                        "收入家庭")
-    if offer.get("interest_fit") == 2:
-        topic = str(offer["suits_interest"])
-        parts_en.append(f"with {offer['feature']}, as she or he reads about {topic}")
-        parts_zh.append(f"具备{offer['feature']}功能，契合其关注{TOPIC_ZH.get(topic, topic)}的兴趣")
-    if not parts_en:
-        parts_en.append("the best available match in the category")
-        parts_zh.append("该品类中最匹配的产品")
-    return "; ".join(parts_zh if lang == "zh" else parts_en)

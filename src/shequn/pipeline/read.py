@@ -10,7 +10,7 @@ import pyarrow as pa
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.events.keys import normalise_key
 from shequn.events.types import IDENTITY_KEYS
-from shequn.offers.queries import offer_reason
+from shequn.offers.explain import offer_reason
 from shequn.pipeline.snapshot import Snapshots
 from shequn.scoring.explain import explain, model_reasons
 from shequn.scoring.rules import DEFAULT_RULES

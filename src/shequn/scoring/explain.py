@@ -6,12 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shequn.scoring.rules import Rule
-
-CATEGORY_ZH = {
-    "washer": "洗衣机", "refrigerator": "冰箱", "air_conditioner": "空调",
-    "water_heater": "热水器", "tv": "电视", "range_hood": "油烟机", "water_purifier": "净水器",
-    "dishwasher": "洗碗机", "dryer": "干衣机", "freezer": "冷柜",
-}
+from shequn.words import CATEGORY_ZH
 
 
 def explain(rules: Sequence[Rule], fired: Sequence[str], features: Mapping[str, Any],

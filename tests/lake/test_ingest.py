@@ -145,11 +145,12 @@ def test_same_event_in_another_format_or_written_differently_is_a_duplicate(
 def test_repeats_inside_one_input_keep_the_first(tmp_path: Path, settings: Settings,
                                                  engine: DuckDBEngine) -> None:
     rows = [{"event_id": "e1", "type": "like", "ts": "2024-01-01T00:00:00Z",
-             "phone": "13812345678", "target_id": t} for t in ("first", "second")]
+             "phone": "13812345678", "target_id": "p1", "note": note}
+            for note in ("first", "second")]  # an undeclared column is not content
     report = ingest([write_rows(tmp_path / "a.csv", rows)], settings, engine)
-    assert report.files[0].duplicate == 1
+    assert (report.files[0].duplicate, report.files[0].quarantined) == (1, 0)
     (got,) = lake_rows(settings, engine)
-    assert got["target_id"] == "first"
+    assert json.loads(str(got["properties"])) == {"note": "first"}
 
 
 def test_small_ingests_are_compacted(tmp_path: Path, engine: DuckDBEngine) -> None:

@@ -15,9 +15,13 @@ Column names are case-insensitive. Every row needs:
 - `ts`: when it happened, ISO 8601 **with a zone** (`2024-05-01T09:30:00+08:00`,
   `2024-05-01 01:30:00Z`); a time without a zone is ambiguous and is refused;
 - at least one identity key (below);
-- optionally `event_id`: a unique id. When absent, the id is a digest of the row's
-  typed content, so the same event sent again, even in another format or with the
-  phone written differently, is recognised and not stored twice.
+- optionally `event_id`: a unique id. When absent, the id is the MD5 of the event's
+  declared content (its type, time, identity keys and the properties its type declares,
+  written in the canonical form of `shequn/events/eventid.py`), so the same event sent
+  again, in another format, with the phone written differently or with more columns, is
+  recognised and not stored twice. An `event_id` that comes again with other content is
+  a *conflict*: the lake keeps the first version and the new one goes to the quarantine
+  beside it (`*-conflicts.jsonl`, with `row` and `kept`).
 
 Type-specific properties come as flat columns or inside a `properties` JSON object
 (flat columns win). Columns that are not in the contract are kept, as JSON, in the

@@ -105,6 +105,9 @@ def lake_schema() -> pa.Schema:
     """The Arrow schema of the event lake: envelope, identity keys, typed properties."""
     columns = [
         pa.field("event_id", pa.string(), nullable=False),
+        # the content's digest (events/eventid.py): the same id with other content is a
+        # conflict, not a repeat
+        pa.field("digest", pa.string()),
         # a compact number unique in the lake (ingest number, then row): stages join
         # on it instead of the 32-character event id
         pa.field("seq", pa.int64()),

@@ -14,13 +14,15 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shequn.events.eventid import CONTENT_COLUMNS, DIGEST_CHARS
 from shequn.events.keys import clean_text, normalise_key
 from shequn.events.schema import ARROW_TYPES, lake_schema
 from shequn.events.times import NO_ZONE, NOT_A_TIME, parse_times
 from shequn.events.types import EVENT_TYPES, FIELDS, IDENTITY_KEYS, Kind
 
 Hasher = Callable[[pa.Table], pa.Array]
-"""Maps a table of typed event content to one stable hex digest per row."""
+"""Maps a table of typed event content to the MD5 (hex) of each row's canonical text
+(:mod:`shequn.events.eventid`)."""
 
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+(\.0*)?$"
@@ -321,9 +323,12 @@ def _assemble(
     kept = {name: pc.filter(col, good) for name, col in out.items()}
     given_id = pc.filter(event_id, good)
     n = len(given_id)
-    if given_id.null_count:
-        given_id = pc.coalesce(given_id, hasher(canonical_content(kept)))
-    kept["event_id"] = given_id
+    if n:
+        # every row's content digest (a given id may come back with other content: a
+        # conflict); a row without an id is named by its content's MD5
+        md5 = hasher(canonical_content(kept))
+        kept["event_id"] = pc.coalesce(given_id, md5) if given_id.null_count else given_id
+        kept["digest"] = pc.utf8_slice_codeunits(md5, 0, DIGEST_CHARS)
     columns = []
     for field in schema:
         col = kept.get(field.name)
@@ -331,12 +336,9 @@ def _assemble(
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-CANONICAL = ("type", "ts", *IDENTITY_KEYS, *FIELDS, "properties")
-
-
 def canonical_content(columns: dict[str, pa.Array]) -> pa.Table:
-    """The typed content that identifies an event, in a fixed column order; columns
-    with no value in this batch are left out (a digest skips nulls anyway), so the
-    same event in CSV, JSON or Parquet gets the same digest."""
-    present = [c for c in CANONICAL if columns[c].null_count < len(columns[c])]
+    """The typed columns that can be an event's content (:mod:`shequn.events.eventid`);
+    columns with no value in this batch are left out (the canonical text skips nulls),
+    so the same event in CSV, JSON or Parquet gets the same digest."""
+    present = [c for c in CONTENT_COLUMNS if columns[c].null_count < len(columns[c])]
     return pa.table({c: columns[c] for c in present})

@@ -91,6 +91,7 @@ class IngestReport:
     stage_seconds: float = 0.0
     commit_seconds: float = 0.0
     quarantine_file: str | None = None
+    conflicts_file: str | None = None  # rows whose id the lake keeps with other content
     partitions: int = 0
     compacted_files: int = 0
     recovered: list[str] = field(default_factory=list)
@@ -146,7 +147,8 @@ SEQ_ROW_BITS = 36  # rows an ingest may hold: 2**36
 
 class _Stager:
     """Appends validated rows to staged files, one per partition and worker thread, each
-    with a narrow file of (event_id, source file, line) beside it in the same row order.
+    with a narrow file of (event_id, digest, source file, line) beside it in the same row
+    order.
     Threads never share a file, so they never wait for each other."""
 
     def __init__(self, root: Path, ingest_number: int) -> None:
@@ -168,6 +170,7 @@ class _Stager:
         order = np.argsort(parts, kind="stable")
         table, lines, parts = table.take(order), lines.take(order), parts[order]
         ids = pa.table({"event_id": table.column("event_id"),
+                        "digest": table.column("digest"),
                         "_file": pa.array(np.full(len(parts), file_index, np.int32)),
                         "_seq": lines.cast(pa.int64())})
         values, starts = np.unique(parts, return_index=True)
@@ -203,8 +206,7 @@ def _rows_as_dicts(table: pa.Table) -> list[dict[str, object]]:
 
 def _digester(engine: DuckDBEngine) -> Callable[[pa.Table], pa.Array]:
     def digests(content: pa.Table) -> pa.Array:
-        timestamps = tuple(f.name for f in content.schema if pa.types.is_timestamp(f.type))
-        sql = queries.row_digest_sql(tuple(content.column_names), timestamps)
+        sql = queries.content_md5_sql(tuple(content.column_names))
         return engine.query(sql, tables={queries.BATCH: content}).column(0).combine_chunks()
     return digests
 
@@ -305,15 +307,21 @@ def _count_reasons(report: FileReport, reasons: pa.Array) -> None:
 @dataclass(frozen=True)
 class _Committed:
     duplicates: list[int]
+    conflicts: list[int]
     partitions: int
     compacted: int
 
 
+CONFLICT = "event_id: conflict: this id is kept with other content"
+
+
 def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine) -> _Committed:
-    """Phase 2: drop repeated and known ids, publish the staged partitions, count."""
+    """Phase 2: drop repeated and known ids, quarantine conflicts, publish the staged
+    partitions, count."""
     ready = orjson.loads((staging / READY).read_bytes())
     ingest_id = ready["ingest_id"]
     duplicates = np.zeros(len(ready["files"]), dtype=np.int64)
+    conflicts = np.zeros(len(ready["files"]), dtype=np.int64)
     manifest = lake.manifest()
     stems = ready["staged"]
     partitions = sorted({stem.split("-")[0] for stem in stems})
@@ -323,7 +331,13 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
                     for f in manifest.partition_files(p)]
         params = {"ids": ids, "existing": existing} if existing else {"ids": ids}
         drops = engine.query(queries.duplicate_rows_sql(bool(existing)), params)
-        duplicates += np.bincount(drops.column("_file").to_numpy(), minlength=len(duplicates))
+        clash = drops.column("conflict").to_numpy(zero_copy_only=False).astype(bool)
+        files = drops.column("_file").to_numpy()
+        duplicates += np.bincount(files[~clash], minlength=len(duplicates))
+        conflicts += np.bincount(files[clash], minlength=len(conflicts))
+        if clash.any():
+            _quarantine_conflicts(drops.filter(pa.array(clash)), ready, staging, stems,
+                                  existing, engine)
         by_file = drops.group_by("filename").aggregate([("file_row_number", "list")])
         dropped = dict(zip(by_file.column("filename").to_pylist(),
                            by_file.column("file_row_number_list").to_pylist(), strict=True))
@@ -341,7 +355,43 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
     lake.drop_staging(staging)
     compacted = lake.compact(set(partitions), settings.compact_min_files,
                              settings.compact_small_rows)
-    return _Committed(duplicates.tolist(), len(partitions), compacted)
+    return _Committed(duplicates.tolist(), conflicts.tolist(), len(partitions), compacted)
+
+
+def _quarantine_conflicts(clashes: pa.Table, ready: dict[str, object], staging: Path,
+                          stems: list[str], existing: list[str], engine: DuckDBEngine) -> None:
+    """Write each conflicting row beside the version its id keeps, in one file written
+    whole (a recovered commit writes it again, never twice)."""
+    data = {str(staging / f"{stem}.ids.parquet"): str(staging / f"{stem}.parquet")
+            for stem in stems}
+    wanted = sorted(set(clashes.column("event_id").to_pylist()))
+    found = engine.query(queries.KEPT_VERSIONS, {"files": existing + list(data.values()),
+                                                 "ids": wanted}).to_pylist()
+    dropped = {(data[f], int(r)) for f, r in zip(
+        clashes.column("filename").to_pylist(), clashes.column("file_row_number").to_pylist(),
+        strict=True)}
+    in_lake = set(existing)
+    kept: dict[str, dict[str, object]] = {}
+    rows: dict[tuple[str, int], dict[str, object]] = {}
+    for row in found:
+        where = (str(row.pop("filename")), int(row.pop("file_row_number")))
+        row = {k: v for k, v in row.items() if v is not None}
+        if where in dropped:
+            rows[where] = row
+        elif where[0] in in_lake or row["event_id"] not in kept:
+            kept[str(row["event_id"])] = row  # the lake's version wins over a staged one
+    names = ready["files"]
+    assert isinstance(names, list)
+    lines = []
+    for rec in clashes.to_pylist():
+        row = rows[(data[rec["filename"]], int(rec["file_row_number"]))]
+        lines.append(orjson.dumps({
+            "ingest_id": ready["ingest_id"], "file": names[rec["_file"]], "line": rec["_seq"],
+            "reason": f"{CONFLICT} '{rec['event_id']}'", "row": row,
+            "kept": kept.get(rec["event_id"])}, default=str))
+    path = Path(str(ready["conflicts_file"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mf.write_atomic(path, b"\n".join(lines) + b"\n")
 
 
 def _drop_rows(path: Path, rows: list[int]) -> None:
@@ -387,6 +437,7 @@ def ingest(
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         qpath = settings.quarantine_dir / f"{stamp}-{ingest_id}.jsonl"
         quarantine = _Quarantine(qpath, ingest_id)
+        conflicts_path = str(qpath.with_name(f"{qpath.stem}-conflicts.jsonl"))
         stager = _Stager(staging, len(lake.manifest().ingests) + 1)
         reports = [FileReport(str(p), source or p.name.split(".")[0]) for p in paths]
         try:
@@ -396,13 +447,18 @@ def ingest(
             quarantine.close()
             staged = stager.close()
         ready = {"ingest_id": ingest_id, "files": [r.path for r in reports],
-                 "staged": staged}
+                 "staged": staged,
+                 "conflicts_file": conflicts_path}
         mf.write_atomic(staging / READY, orjson.dumps(ready))
         staged_at = time.perf_counter()
         outcome = _commit(lake, staging, settings, engine)
-    for report, dup in zip(reports, outcome.duplicates, strict=True):
+    for report, dup, clash in zip(reports, outcome.duplicates, outcome.conflicts,
+                                  strict=True):
         report.duplicate = int(dup)
-        report.accepted -= int(dup)
+        report.accepted -= int(dup) + int(clash)
+        report.quarantined += int(clash)
+        if clash:
+            report.reasons[CONFLICT] = report.reasons.get(CONFLICT, 0) + int(clash)
     return IngestReport(
         ingest_id=ingest_id,
         files=reports,
@@ -410,6 +466,7 @@ def ingest(
         stage_seconds=staged_at - started,
         commit_seconds=time.perf_counter() - staged_at,
         quarantine_file=str(qpath) if qpath.exists() else None,
+        conflicts_file=conflicts_path if any(outcome.conflicts) else None,
         partitions=outcome.partitions,
         compacted_files=outcome.compacted,
         recovered=recovered,

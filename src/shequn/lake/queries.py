@@ -10,53 +10,90 @@ from functools import cache
 
 import sqlglot.expressions as exp
 
+from shequn.events import eventid
+
 BATCH = "shequn_batch"
-SEPARATOR = "\x1f"
 
 
 @cache
-def row_digest_sql(columns: tuple[str, ...], timestamp_columns: tuple[str, ...]) -> str:
-    """MD5 of each row's content: ``name=value`` for every non-null column, in a fixed
-    order, so that the same event gives the same digest whatever file it came in."""
+def content_md5_sql(columns: tuple[str, ...]) -> str:
+    """MD5 (hex) of each row's canonical text (:mod:`shequn.events.eventid`), over a
+    batch holding ``columns`` of the lake schema (``type`` among them)."""
     parts: list[exp.Expression] = []
-    for name in columns:
+    etype = exp.column("type", quoted=True)
+    for name in eventid.CONTENT_COLUMNS:
+        if name not in columns:
+            continue
         col: exp.Expression = exp.column(name, quoted=True)
-        if name in timestamp_columns:
+        if name == "ts":
             col = exp.Anonymous(this="epoch_us", expressions=[col])
-        value = exp.cast(col, "VARCHAR")
-        parts.append(exp.DPipe(this=exp.Literal.string(f"{name}="), expression=value))
+        part: exp.Expression = exp.DPipe(this=exp.Literal.string(f"{name}="),
+                                         expression=exp.cast(col, "VARCHAR"))
+        types = eventid.declaring_types(name)
+        if name not in eventid.ALWAYS:  # a property counts only for the types declaring it
+            declared = exp.In(this=etype, expressions=[exp.Literal.string(t) for t in types])
+            part = exp.Case(ifs=[exp.If(this=declared, true=part)])
+        parts.append(part)
     # Anonymous: DuckDB's own concat_ws (skips NULLs), not SQLGlot's portable rewrite
-    joined = exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string(SEPARATOR), *parts])
+    joined = exp.Anonymous(this="concat_ws",
+                           expressions=[exp.Literal.string(eventid.SEPARATOR), *parts])
     digest = exp.Anonymous(this="md5", expressions=[joined])
-    query = exp.select(digest.as_("digest")).from_(BATCH)
-    return query.sql(dialect="duckdb")
+    return exp.select(digest.as_("md5")).from_(BATCH).sql(dialect="duckdb")
 
 
-# Staged rows that must not be committed: repeats of an id within the input (the first
-# occurrence by file and line wins) and ids already in the lake. Reads only the narrow
-# id files written beside each staged partition.
+# Staged rows that must not be committed, each marked a repeat or a conflict. The version
+# an id keeps is the lake's when the lake holds it, else the input's first (by file and
+# line); a later row with the same content digest is a repeat, with another digest a
+# conflict. A lake row without a digest (written before digests) counts as the same
+# content. Reads only the narrow id files written beside each staged partition.
 _STAGED = """
 WITH s AS (
-    SELECT event_id, _file, _seq, filename, file_row_number
+    SELECT event_id, digest, _file, _seq, filename, file_row_number
     FROM read_parquet($ids, filename = true, file_row_number = true)
 ),
 repeated AS (SELECT event_id FROM s GROUP BY event_id HAVING count(*) > 1),
 ranked AS (
     SELECT s.*, row_number() OVER (PARTITION BY s.event_id ORDER BY _file, _seq) AS rn
     FROM s SEMI JOIN repeated USING (event_id)
+),
+firsts AS (SELECT event_id, digest FROM ranked WHERE rn = 1),
+"""
+_NO_LAKE = """
+known AS (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS digest WHERE false),
+"""
+_LAKE = """
+known AS (
+    SELECT event_id, min(digest) AS digest
+    FROM read_parquet($existing, union_by_name = true) SEMI JOIN s USING (event_id)
+    GROUP BY event_id
+),
+"""
+_DROPS = """
+dropped AS (
+    SELECT filename, file_row_number, _file, _seq, event_id, digest FROM ranked WHERE rn > 1
+    UNION
+    SELECT filename, file_row_number, _file, _seq, event_id, digest FROM s
+    SEMI JOIN known USING (event_id)
 )
-SELECT filename, file_row_number, _file FROM ranked WHERE rn > 1
+SELECT d.filename, d.file_row_number, d._file, d._seq, d.event_id,
+       coalesce(d.digest <> coalesce(k.digest, f.digest), false) AS conflict,
+       k.event_id IS NOT NULL AS in_lake
+FROM dropped d LEFT JOIN known k USING (event_id) LEFT JOIN firsts f USING (event_id)
 """
-REJECTED_IN_INPUT = _STAGED
-REJECTED_IN_INPUT_OR_LAKE = _STAGED + """
-UNION
-SELECT filename, file_row_number, _file FROM s
-WHERE event_id IN (SELECT event_id FROM read_parquet($existing))
-"""
+REJECTED_IN_INPUT = _STAGED + _NO_LAKE + _DROPS
+REJECTED_IN_INPUT_OR_LAKE = _STAGED + _LAKE + _DROPS
 
 
 def duplicate_rows_sql(has_existing: bool) -> str:
     return REJECTED_IN_INPUT_OR_LAKE if has_existing else REJECTED_IN_INPUT
+
+
+# The versions an id keeps (the conflicts' other side), from lake files and staged files.
+KEPT_VERSIONS = """
+SELECT * FROM read_parquet($files, union_by_name = true, filename = true,
+                           file_row_number = true)
+WHERE event_id IN (SELECT unnest($ids))
+"""
 
 
 EVENTS_BY_TYPE = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
@@ -13,14 +13,7 @@ from rich.text import Text
 
 from shequn import __version__
 from shequn.cli import output
-from shequn.cli.common import (
-    JsonOpt,
-    batch_engine,
-    engine_for,
-    parse_day,
-    settings_of,
-    stage_progress,
-)
+from shequn.cli.common import JsonOpt, parse_day, settings_of, stage_progress, ticks
 from shequn.cli.explain import explain_empty
 from shequn.cli.group import ShequnGroup
 from shequn.cli.identity import identity_app
@@ -28,19 +21,23 @@ from shequn.cli.member import render_member
 from shequn.cli.scoring import backtest_cmd
 from shequn.cli.segments import portrait_cmd, segments_cmd
 from shequn.cli.snapshots import snapshots_app
-from shequn.demo.generate import WorldSpec, generate
-from shequn.demo.population import IdentityRates
-from shequn.events.schema import json_schema
-from shequn.events.types import EVENT_TYPES
-from shequn.lake import queries
-from shequn.lake.ingest import IngestReport, ingest
-from shequn.lake.readers import UnsupportedFormat, detect_format
-from shequn.lake.store import Lake
-from shequn.pipeline.build import BuildReport, EmptyLake, build
-from shequn.pipeline.read import export_table, member_view
-from shequn.pipeline.snapshot import EmptySnapshot, NoSnapshot, Snapshots
-from shequn.reference.load import ReferenceError, load_reference
-from shequn.reference.tables import REFERENCE_TABLES
+from shequn.services.builds import BuildReport, run_build
+from shequn.services.contract import (
+    REFERENCE_TABLE_NAMES,
+    event_schema,
+    event_types,
+    settings_in_force,
+)
+from shequn.services.demo import DemoProgress, run_demo
+from shequn.services.lake import (
+    IngestOutcome,
+    compact_lake,
+    ingest_paths,
+    lake_summary,
+    load_tables,
+)
+from shequn.services.reads import export_table, member_view
+from shequn.services.world import IdentityRates, WorldSpec, generate_world
 from shequn.settings import Settings, known_zone
 
 app = typer.Typer(
@@ -55,7 +52,6 @@ app.add_typer(lake_app, name="lake")
 app.add_typer(identity_app, name="identity")
 app.add_typer(snapshots_app, name="snapshots")
 
-USER_ERRORS = (FileNotFoundError, UnsupportedFormat, ReferenceError, ValueError)
 SLOWEST_STEPS = 5  # `shequn build` names the queries that took longest
 
 
@@ -131,52 +127,23 @@ def generate_cmd(
                           mini_program=mini_program, app_anonymous=app_anonymous)
     spec = WorldSpec(members=members, seed=seed, end=end_day, horizon_days=horizon_days,
                      identity=rates)
-    summary = _generate(spec, out, workers, show=not as_json)
+    with ticks(not as_json) as bars:
+        world = generate_world(spec, out, workers, progress=bars.members("generating members"))
     if as_json:
-        output.emit_json(summary)
+        output.emit_json(world.to_dict())
         return
-    rows = [(name, n) for name, n in summary["files"].items()]
-    output.table(f"Demo world in {out} (seed {seed})", ["file", "events"], rows)
-    output.out.print(f"{summary['events']:,} events for {members:,} members in "
-                     f"{summary['households']:,} households; as-of date {summary['as_of']}; "
+    output.table(f"Demo world in {out} (seed {seed})", ["file", "events"],
+                 list(world.files.items()))
+    output.out.print(f"{world.events:,} events for {members:,} members in "
+                     f"{world.households:,} households; as-of date {world.as_of}; "
                      f"ground truth in {out / 'truth'}")
 
 
-def _generate(spec: WorldSpec, out: Path, workers: int, show: bool) -> dict[str, Any]:
-    with output.progress(show) as bar:
-        task = bar.add_task("generating members", total=spec.members) if bar else None
-
-        def tick(done: int, total: int) -> None:
-            if bar is not None and task is not None:
-                bar.update(task, completed=done)
-
-        return generate(spec, out, workers=workers, progress=tick)
-
-
-def _expand(paths: list[Path]) -> tuple[list[Path], list[tuple[str, Path]]]:
-    """Event files, and reference files (``reference/<table>.csv`` in a directory)."""
-    events: list[Path] = []
-    references: list[tuple[str, Path]] = []
-    for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file or directory")
-        if not path.is_dir():
-            events.append(path)
-            continue
-        for child in sorted(path.iterdir()):
-            if child.is_file() and not child.name.startswith("."):
-                try:
-                    detect_format(child)
-                except UnsupportedFormat:
-                    continue
-                events.append(child)
-        ref_dir = path / "reference"
-        if ref_dir.is_dir():
-            for child in sorted(ref_dir.iterdir()):
-                table = child.name.split(".")[0]
-                if table in REFERENCE_TABLES:
-                    references.append((table, child))
-    return events, references
+def _column_map(pairs: list[str] | None) -> dict[str, str]:
+    columns = dict(pair.partition("=")[::2] for pair in pairs or [])
+    if any(not name.strip() or not target.strip() for name, target in columns.items()):
+        output.fail("--map takes NAME=COLUMN, e.g. --map 手机号=phone")
+    return columns
 
 
 @app.command("ingest")
@@ -188,7 +155,7 @@ def ingest_cmd(
         "--source", help="Source name recorded on every event (default: the file name).")]
     = None,
     table: Annotated[str | None, typer.Option(
-        "--table", help=f"Load a reference table instead: {', '.join(REFERENCE_TABLES)}.")]
+        "--table", help=f"Load a reference table instead: {', '.join(REFERENCE_TABLE_NAMES)}.")]
     = None,
     tz: Annotated[str | None, typer.Option(
         "--tz", help="Zone of source times written without one, e.g. Asia/Shanghai "
@@ -207,55 +174,28 @@ def ingest_cmd(
             settings = settings.model_copy(update={"source_timezone": known_zone(tz)})
         except ValueError as error:
             output.fail(f"--tz: {error}")
-    columns = dict(pair.partition("=")[::2] for pair in column_map or [])
-    if any(not name.strip() or not target.strip() for name, target in columns.items()):
-        output.fail("--map takes NAME=COLUMN, e.g. --map 手机号=phone")
-    lake = Lake(settings.lake_dir)
-    try:
-        if table:
-            reports = [load_reference(lake, table, p, settings.quarantine_dir) for p in paths]
-            if as_json:
-                output.emit_json({"tables": [r.__dict__ for r in reports]})
-            else:
-                output.table(f"Reference table {table}", ["file", "rows", "loaded", "rejected",
-                                                          "table rows"],
-                             [(r.path, r.rows, r.loaded, r.rejected, r.total) for r in reports])
-            return
-        files, references = _expand(paths)
-        ref_reports = [load_reference(lake, t, p, settings.quarantine_dir)
-                       for t, p in references]
-        if not files:
-            raise FileNotFoundError("no event files found in " + ", ".join(map(str, paths)))
-        report = _ingest(files, settings, source, show=not as_json, columns=columns)
-    except USER_ERRORS as error:
-        output.fail(str(error))
-    payload = report.to_dict()
-    payload["reference"] = {r.table: r.total for r in ref_reports}
+    columns = _column_map(column_map)
+    if table:
+        reports = load_tables(settings, table, paths)
+        if as_json:
+            output.emit_json({"tables": [r.__dict__ for r in reports]})
+        else:
+            output.table(f"Reference table {table}", ["file", "rows", "loaded", "rejected",
+                                                      "table rows"],
+                         [(r.path, r.rows, r.loaded, r.rejected, r.total) for r in reports])
+        return
+    with ticks(not as_json) as bars:
+        outcome = ingest_paths(settings, paths, source, columns, progress=bars.files())
     if as_json:
-        output.emit_json(payload)
+        output.emit_json(outcome.to_dict())
     else:
-        _print_ingest(report)
-    if report.problems:
+        _print_ingest(outcome)
+    if outcome.problems:
         raise typer.Exit(1)
 
 
-def _ingest(files: list[Path], settings: Settings, source: str | None,
-            show: bool, columns: dict[str, str] | None = None) -> IngestReport:
-    engine = engine_for(settings)
-    with output.progress(show) as bar:
-        tasks: dict[str, Any] = {}
-
-        def tick(name: str, rows: int) -> None:
-            if bar is None:
-                return
-            if name not in tasks:
-                tasks[name] = bar.add_task(f"ingesting {name}", total=None)
-            bar.update(tasks[name], completed=rows)
-
-        return ingest(files, settings, engine, source=source, progress=tick, columns=columns)
-
-
-def _print_ingest(report: IngestReport) -> None:
+def _print_ingest(outcome: IngestOutcome) -> None:
+    report = outcome.report
     rows = [(Path(f.path).name, f.rows, f.accepted, f.duplicate, f.quarantined)
             for f in report.files]
     t = report.totals
@@ -275,7 +215,7 @@ def schema_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
     """Print the JSON Schema of the event contract."""
-    text = orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode()
+    text = orjson.dumps(event_schema(), option=orjson.OPT_INDENT_2).decode()
     if out:
         out.write_text(text + "\n", encoding="utf-8")
     else:
@@ -283,10 +223,10 @@ def schema_cmd(
 
 
 @app.command("event-types")
-def event_types(as_json: JsonOpt = False) -> None:
+def event_types_cmd(as_json: JsonOpt = False) -> None:
     """List the event types with their required and optional properties."""
-    rows = [(t.name, ", ".join(t.required) or "-", ", ".join(t.optional) or "-")
-            for t in EVENT_TYPES.values()]
+    rows = [(t.type, ", ".join(t.required) or "-", ", ".join(t.optional) or "-")
+            for t in event_types()]
     if as_json:
         output.emit_json({"event_types": [
             {"type": n, "required": r, "optional": o} for n, r, o in rows]})
@@ -298,38 +238,21 @@ def event_types(as_json: JsonOpt = False) -> None:
 def lake_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Files, rows and event types in the lake."""
     settings = settings_of(ctx)
-    payload = lake_summary(settings)
+    summary = lake_summary(settings)
     if as_json:
-        output.emit_json(payload)
+        output.emit_json(summary.to_dict())
         return
     output.table(f"Event lake at {settings.lake_dir}", ["type", "events", "first", "last"],
                  [(r["type"], r["events"], str(r["first"])[:10], str(r["last"])[:10])
-                  for r in payload["types"]])
-    output.out.print(f"{payload['events']:,} events in {payload['files']} files, "
-                     f"{payload['partitions']} partitions, {payload['ingests']} ingests")
-
-
-def lake_summary(settings: Settings) -> dict[str, Any]:
-    lake = Lake(settings.lake_dir)
-    manifest = lake.manifest()
-    files = lake.event_files()
-    types = []
-    if files:
-        engine = engine_for(settings)
-        result = engine.query(queries.EVENTS_BY_TYPE, {"files": files})
-        types = result.to_pylist()
-    return {"events": manifest.rows, "files": len(manifest.files),
-            "partitions": len({f.partition for f in manifest.files}),
-            "ingests": len(manifest.ingests), "types": types}
+                  for r in summary.types])
+    output.out.print(f"{summary.events:,} events in {summary.files} files, "
+                     f"{summary.partitions} partitions, {summary.ingests} ingests")
 
 
 @lake_app.command("compact")
 def lake_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Merge small files in every partition (ingest also does this as it goes)."""
-    settings = settings_of(ctx)
-    lake = Lake(settings.lake_dir)
-    with lake.writer_lock():
-        removed = lake.compact(None, 2, settings.compact_small_rows)
+    removed = compact_lake(settings_of(ctx))
     if as_json:
         output.emit_json({"files_removed": removed})
     else:
@@ -351,12 +274,8 @@ def build_cmd(
     of no members is refused (CURRENT stays) unless --allow-empty."""
     settings = settings_of(ctx)
     day = parse_day(as_of, "--as-of")
-    try:
-        with stage_progress("building", not as_json) as tick:
-            report = build(settings, batch_engine(settings), day, progress=tick,
-                           allow_empty=allow_empty)
-    except (EmptyLake, EmptySnapshot) as error:
-        output.fail(str(error))
+    with stage_progress("building", not as_json) as tick:
+        report = run_build(settings, day, allow_empty, progress=tick)
     if as_json:
         output.emit_json(report.to_dict())
         return
@@ -383,11 +302,7 @@ def member_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The 360° view of one member from the current build."""
-    settings = settings_of(ctx)
-    try:
-        view = member_view(Snapshots(settings.home / "snapshots"), engine_for(settings), who)
-    except (NoSnapshot, LookupError) as error:
-        output.fail(str(error))
+    view = member_view(settings_of(ctx), who)
     if as_json:
         output.emit_json(view)
     else:
@@ -403,28 +318,22 @@ def export_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a table of the current build to Parquet or CSV."""
-    settings = settings_of(ctx)
-    try:
-        rows = export_table(Snapshots(settings.home / "snapshots"), engine_for(settings),
-                            table, out)
-    except (NoSnapshot, ValueError) as error:
-        output.fail(str(error))
+    written = export_table(settings_of(ctx), table, out)
     if as_json:
-        output.emit_json({"table": table, "rows": rows, "out": str(out)})
+        output.emit_json(written.to_dict())
     else:
-        output.out.print(f"{rows:,} rows of {table} written to {out}")
+        output.out.print(f"{written.rows:,} rows of {table} written to {out}")
 
 
 @app.command("settings")
 def settings_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Show every setting, its value and what it does."""
-    settings = settings_of(ctx)
-    rows = [(f"SHEQUN_{name.upper()}", str(getattr(settings, name)), field.description or "")
-            for name, field in Settings.model_fields.items()]
+    rows = settings_in_force(settings_of(ctx))
     if as_json:
-        output.emit_json({name: getattr(settings, name) for name in Settings.model_fields})
+        output.emit_json({s.name: s.value for s in rows})
     else:
-        output.table("Settings", ["variable", "value", "meaning"], rows)
+        output.table("Settings", ["variable", "value", "meaning"],
+                     [(s.variable, str(s.value), s.meaning) for s in rows])
 
 
 @app.command("demo")
@@ -434,62 +343,26 @@ def demo(
     seed: Annotated[int, typer.Option("--seed")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate a demo brand, ingest it, and show what the lake now knows."""
+    """Generate a demo brand, ingest it, build it on the engine the settings name
+    (SHEQUN_ENGINE), and show what came out."""
     settings = settings_of(ctx)
-    world_dir = settings.home / "demo-world"
-    spec = WorldSpec(members=members, seed=seed)
-    world = _generate(spec, world_dir, 0, show=not as_json)
-    files, references = _expand([world_dir])
-    lake = Lake(settings.lake_dir)
-    for table, path in references:
-        load_reference(lake, table, path, settings.quarantine_dir)
-    report = _ingest(files, settings, None, show=not as_json)
-    engine = engine_for(settings)
-    built = build(settings, engine, dt.date.fromisoformat(str(world["as_of"])))
-    chen = world["ms_chen"]
-    snapshots = Snapshots(settings.home / "snapshots")
-    chen_view = member_view(snapshots, engine, str(chen["member_no"]))
-    lake_now = lake_summary(settings)
-    summary = {"world": {k: world[k] for k in ("events", "households", "as_of", "ms_chen")},
-               "ingest": {k: v for k, v in report.to_dict().items() if k != "files"},
-               "lake": lake_now, "build": built.to_dict(),
-               "funnel": _funnel(report, built, lake_now["events"]), "ms_chen": chen_view}
+    with ticks(not as_json) as bars:
+        result = run_demo(settings, members, seed, DemoProgress(
+            bars.members("generating members"), bars.files(), bars.stages("building")))
     if as_json:
-        output.emit_json(summary)
+        output.emit_json(result.to_dict())
         return
+    world, chen = result.world, result.world.ms_chen
     output.out.rule("[bold]shequn demo")
-    output.out.print(f"Generated {members:,} members in {world['households']:,} households: "
-                     f"{world['events']:,} source rows in {world_dir}")
-    _print_ingest(report)
-    output.table(f"From raw records to members (as of {world['as_of']})", ["step", "count"],
-                 list(summary["funnel"].items()))
-    _print_models(built)
+    output.out.print(f"Generated {members:,} members in {world.households:,} households: "
+                     f"{world.events:,} source rows in {world.directory}")
+    _print_ingest(IngestOutcome(result.ingest))
+    output.table(f"From raw records to members (as of {world.as_of})", ["step", "count"],
+                 list(result.funnel.items()))
+    _print_models(result.build)
     output.out.print(f"Ms. Chen (陈女士) of the SCRM story: member_no {chen['member_no']}, "
                      f"phone {chen['phone']}")
-    render_member(chen_view)
-
-
-def _funnel(report: IngestReport, built: BuildReport, lake_events: int
-            ) -> dict[str, int | str]:
-    t = report.totals
-    return {"source rows": t["rows"], "quarantined": t["quarantined"],
-            "duplicates": t["duplicate"], "accepted this run": t["accepted"],
-            "events in the lake": lake_events,
-            "events up to the as-of date": built.events,
-            "identity keys": built.identity["keys"],
-            "keys blocked as shared": built.identity["blocked"],
-            "members joined by name, birth date, address (probabilistic)":
-                built.identity.get("probabilistic", {}).get("merged_members", 0),
-            "members": built.identity["members"], "households": built.households,
-            "tags assigned": built.tables.get("tags", 0),
-            **{f"segment {name}": n for name, n in built.segments.items()},
-            "member × category demand scores": built.tables.get("scores", 0),
-            **{f"offers: {cat}": n for cat, n in
-               list(built.offers.get("by_category", {}).items())[:3]},
-            "offers": built.tables.get("offers", 0),
-            "members held back by the frequency cap": built.offers.get("capped_members", 0),
-            **{f"audience {name} (target / holdout)": f"{g['target']:,} / {g['holdout']:,}"
-               for name, g in built.audiences.items()}}
+    render_member(result.ms_chen)
 
 
 def _print_models(built: BuildReport) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shequn.pipeline.build import BuildReport
+from shequn.services.builds import BuildReport
 from shequn.settings import Settings
 
 

@@ -16,6 +16,7 @@ from typer import Abort, Exit
 from typer import _click as click  # the click that this typer carries
 
 from shequn.cli import output
+from shequn.services import UserError
 
 GLOBAL_VALUED = ("--home",)
 GLOBAL_FLAGS = ("--debug",)
@@ -86,6 +87,8 @@ class ShequnGroup(typer.core.TyperGroup):
             raise
         except (Exit, Abort, SystemExit, KeyboardInterrupt):
             raise
+        except UserError as error:  # what was asked cannot be done: say why
+            output.fail(str(error))
         except Exception as error:  # the last line of defence
             if output.MODE.debug:
                 raise

@@ -3,7 +3,6 @@ operator's correction of a wrong merge (``split``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 from pathlib import Path
 from typing import Annotated
@@ -11,34 +10,11 @@ from typing import Annotated
 import typer
 
 from shequn.cli import output
-from shequn.cli.common import JsonOpt, engine_for, settings_of
-from shequn.identity.evaluate import IdentityReport, WorldTruth, identity_report
-from shequn.identity.splits import AUDIT, record_split
-from shequn.lake.store import Lake
-from shequn.pipeline.build import EmptyLake
-from shequn.pipeline.snapshot import NoSnapshot, Snapshots
-from shequn.settings import Settings
+from shequn.cli.common import JsonOpt, settings_of
+from shequn.services.identity import audit_file, current_build_report, split_keys
 
 identity_app = typer.Typer(no_args_is_help=True,
                            help="Check and correct who is who: identity resolution.")
-
-
-def current_build_report(settings: Settings, world: Path) -> IdentityReport:
-    """The current snapshot's identity_map and households scored against ``world``'s
-    truth, over the lake the build read, up to the build's as-of time."""
-    snapshots = Snapshots(settings.home / "snapshots")
-    as_of = dt.datetime.fromisoformat(str(snapshots.record()["as_of"]))
-    identity_map, profiles = snapshots.table_path("identity_map"), \
-        snapshots.table_path("profiles")
-    files = Lake(settings.lake_dir).event_files()
-    if not files:
-        raise EmptyLake("the lake is empty: ingest the world's files first (`shequn ingest`)")
-    engine = engine_for(settings)
-    try:
-        engine.view_parquet("events", files)
-        return identity_report(engine, WorldTruth(world), identity_map, profiles, as_of)
-    finally:
-        engine.close()
 
 
 @identity_app.command("report")
@@ -51,11 +27,7 @@ def report_cmd(
     """Score the current build's members against a demo world's truth: pairwise
     precision, recall (of all true pairs and of those the evidence could link), F1, and
     households."""
-    try:
-        report = current_build_report(settings_of(ctx), truth)
-    except (NoSnapshot, EmptyLake, FileNotFoundError) as error:
-        output.fail(str(error))
-    result = report.to_dict()
+    result = current_build_report(settings_of(ctx), truth).to_dict()
     if as_json:
         output.emit_json(result)
         return
@@ -92,14 +64,10 @@ def split_cmd(
     """Declare two keys different people: the next build no longer merges them on the
     events that carry both. Recorded with who, when and why."""
     settings = settings_of(ctx)
-    try:
-        row = record_split(settings.home, key_a, key_b, reason, by or getpass.getuser(),
-                           dt.datetime.now(dt.UTC))
-    except ValueError as error:
-        output.fail(str(error))
+    row = split_keys(settings, key_a, key_b, reason, by or getpass.getuser())
     if as_json:
         output.emit_json(row)
         return
     output.out.print(f"{row['type_a']}:{row['value_a']} and {row['type_b']}:{row['value_b']}"
                      f" are different people from the next build on; recorded in "
-                     f"{settings.home / AUDIT}")
+                     f"{audit_file(settings)}")

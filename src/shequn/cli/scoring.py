@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
-import orjson
 import typer
 
 from shequn.cli import output
-from shequn.cli.common import JsonOpt, batch_engine, parse_day, settings_of, stage_progress
-from shequn.pipeline.backtest import NotEnoughHistory, backtest
-from shequn.pipeline.build import EmptyLake
+from shequn.cli.common import JsonOpt, parse_day, settings_of, stage_progress
+from shequn.services.backtests import run_backtest
 
 MODEL_NAMES = ("headline", "learned", "rules", "bgnbd")
 
@@ -37,23 +34,15 @@ def backtest_cmd(
 ) -> None:
     """Judge the demand models on purchases the lake already holds: AUC, top-decile lift
     and calibration, per category, the headline probability, the learned model, the rules
-    and BG/NBD."""
+    and BG/NBD. The report is kept under <home>/backtests/."""
     settings = settings_of(ctx)
     day = parse_day(as_of, "--as-of")
-    try:
-        with stage_progress("backtest", not as_json) as tick:
-            report = backtest(settings, batch_engine(settings), day, progress=tick)
-    except (EmptyLake, NotEnoughHistory, ValueError) as error:
-        output.fail(str(error))
-    folder = settings.home / "backtests"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    path = folder / f"{report['evaluated_at']}-{stamp}.json"
-    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    report["report_file"] = str(path)
+    with stage_progress("backtest", not as_json) as tick:
+        result = run_backtest(settings, day, progress=tick)
     if as_json:
-        output.emit_json(report)
+        output.emit_json(result.to_dict())
         return
+    report = result.report
     columns = ["category", "rows", "buyers", "AUC headline", "learned", "rules", "BG/NBD",
                "lift@10% headline", "learned", "rules", "BG/NBD"]
     rows = [_row(c, j) for c, j in report["categories"].items()]
@@ -72,4 +61,4 @@ def backtest_cmd(
                                                  "observed"],
                  [[f"{r['bin'] / 10:.1f}–{(r['bin'] + 1) / 10:.1f}", r["rows"],
                    r["predicted"], r["observed"]] for r in report["reliability"]])
-    output.out.print(f"report: {path}")
+    output.out.print(f"report: {result.path}")

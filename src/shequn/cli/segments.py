@@ -7,27 +7,22 @@ from typing import Annotated
 import typer
 
 from shequn.cli import output
-from shequn.cli.common import JsonOpt, engine_for, settings_of
-from shequn.pipeline.segments import PORTRAIT_BY, UnknownSegment, portrait, segment_sizes
-from shequn.pipeline.snapshot import NoSnapshot, Snapshots
+from shequn.cli.common import JsonOpt, settings_of
+from shequn.services.reads import PORTRAIT_BY, portrait, segment_sizes
 
 
 def segments_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The segments and audiences of the current build, with their sizes."""
-    settings = settings_of(ctx)
-    try:
-        sizes = segment_sizes(Snapshots(settings.home / "snapshots"), engine_for(settings))
-    except NoSnapshot as error:
-        output.fail(str(error))
+    sizes = segment_sizes(settings_of(ctx))
     if as_json:
-        output.emit_json(sizes)
+        output.emit_json(sizes.to_dict())
         return
-    output.table("Segments 分群", ["segment", "members"], list(sizes["segments"].items()))
+    output.table("Segments 分群", ["segment", "members"], list(sizes.segments.items()))
     output.table("Audiences 受众", ["audience", "target", "holdout"],
                  [[a, g.get("target", 0), g.get("holdout", 0)]
-                  for a, g in sizes["audiences"].items()])
+                  for a, g in sizes.audiences.items()])
     for kind in ("tags", "segments"):
-        for name, why in sizes["skipped"].get(kind, {}).items():
+        for name, why in sizes.skipped.get(kind, {}).items():
             output.out.print(f"{kind[:-1]} {name} skipped: {why}")
 
 
@@ -42,19 +37,14 @@ def portrait_cmd(
 ) -> None:
     """Portrait statistics of a segment: how its members spread by age band, gender,
     education, income, community grade, lifecycle stage (or any tag or profile field)."""
-    settings = settings_of(ctx)
     dims = None if by is None else [d.strip() for d in by.split(",") if d.strip()]
-    try:
-        result = portrait(Snapshots(settings.home / "snapshots"), engine_for(settings),
-                          segment, dims)
-    except (NoSnapshot, UnknownSegment) as error:
-        output.fail(str(error))
+    result = portrait(settings_of(ctx), segment, dims)
     if as_json:
-        output.emit_json(result)
+        output.emit_json(result.to_dict())
         return
-    output.out.print(f"[bold]{segment}[/]: {result['members']:,} members 会员")
-    if result["skipped"]:
-        output.out.print(f"not in this build's data, skipped: {', '.join(result['skipped'])}")
-    for dimension, rows in result["by"].items():
+    output.out.print(f"[bold]{segment}[/]: {result.members:,} members 会员")
+    if result.skipped:
+        output.out.print(f"not in this build's data, skipped: {', '.join(result.skipped)}")
+    for dimension, rows in result.by.items():
         output.table(dimension, ["value", "members", "share"],
                      [[r["value"], r["members"], f"{r['share']:.1%}"] for r in rows])

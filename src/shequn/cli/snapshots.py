@@ -8,13 +8,9 @@ import typer
 
 from shequn.cli import output
 from shequn.cli.common import JsonOpt, settings_of
-from shequn.pipeline.snapshot import NoSnapshot, Snapshots
+from shequn.services.reads import snapshot_runs, use_snapshot
 
 snapshots_app = typer.Typer(help="The kept builds; roll CURRENT back or forward.")
-
-
-def _snapshots(ctx: typer.Context) -> Snapshots:
-    return Snapshots(settings_of(ctx).home / "snapshots")
 
 
 @snapshots_app.callback(invoke_without_command=True)
@@ -23,7 +19,7 @@ def snapshots_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     one is CURRENT."""
     if ctx.invoked_subcommand is not None:
         return
-    runs = _snapshots(ctx).runs()
+    runs = snapshot_runs(settings_of(ctx))
     if as_json:
         output.emit_json({"snapshots": runs})
         return
@@ -44,11 +40,8 @@ def snapshots_use(
     as_json: JsonOpt = False,
 ) -> None:
     """Make a kept build CURRENT (atomically): roll back or forward."""
-    try:
-        path = _snapshots(ctx).use(run)
-    except NoSnapshot as error:
-        output.fail(str(error))
+    current = use_snapshot(settings_of(ctx), run)
     if as_json:
-        output.emit_json({"current": path.name})
+        output.emit_json({"current": current})
     else:
-        output.out.print(f"CURRENT is now {path.name}")
+        output.out.print(f"CURRENT is now {current}")

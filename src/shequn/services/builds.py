@@ -1,0 +1,27 @@
+"""The batch build, on the engine the settings ask for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from shequn.pipeline.build import BuildReport, EmptyLake, build
+from shequn.pipeline.snapshot import EmptySnapshot
+from shequn.services.engines import batch_engine
+from shequn.services.errors import user_errors
+from shequn.settings import Settings
+
+__all__ = ["BuildReport", "StageProgress", "run_build"]
+
+StageProgress = Callable[[str], None]
+"""Told the name of each stage as it starts."""
+
+
+def run_build(settings: Settings, as_of: dt.date | None = None, allow_empty: bool = False,
+              progress: StageProgress | None = None) -> BuildReport:
+    """Build and publish a snapshot from the lake up to the end of ``as_of`` (the
+    brand's day), on DuckDB or Spark as ``settings.engine`` says. An empty lake, or a
+    build of no members without ``allow_empty``, is the user's to fix."""
+    with user_errors(EmptyLake, EmptySnapshot):
+        return build(settings, batch_engine(settings), as_of, progress=progress,
+                     allow_empty=allow_empty)

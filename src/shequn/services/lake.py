@@ -1,0 +1,101 @@
+"""The event lake as entry points see it: ingest files (and reference tables), its
+summary, compaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shequn.lake import queries
+from shequn.lake.ingest import IngestReport, Progress, ingest
+from shequn.lake.readers import UnsupportedFormat
+from shequn.lake.store import Lake
+from shequn.reference.load import ReferenceError, ReferenceReport, load_reference
+from shequn.services.engines import engine_for
+from shequn.services.errors import user_errors
+from shequn.services.inputs import discover
+from shequn.settings import Settings
+
+FileProgress = Progress
+"""Told a file's name and the rows read from it so far."""
+
+INPUT_ERRORS = (FileNotFoundError, UnsupportedFormat, ReferenceError, ValueError)
+"""What a bad path, format, table or column mapping raises: the user's to fix."""
+
+
+@dataclass
+class IngestOutcome:
+    """An ingest of event files, and the reference tables found beside them."""
+
+    report: IngestReport
+    references: list[ReferenceReport] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Files not read, or mostly refused: the ingest is not a success."""
+        return self.report.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        payload = self.report.to_dict()
+        payload["reference"] = {r.table: r.total for r in self.references}
+        return payload
+
+
+@dataclass(frozen=True)
+class LakeSummary:
+    events: int
+    files: int
+    partitions: int
+    ingests: int
+    types: list[dict[str, Any]]  # type, events, first, last
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ingest_paths(settings: Settings, paths: Sequence[Path], source: str | None = None,
+                 columns: Mapping[str, str] | None = None,
+                 progress: FileProgress | None = None) -> IngestOutcome:
+    """Ingest the event files of ``paths`` (files, or directories with their
+    ``reference/`` tables, loaded first) into the lake."""
+    with user_errors(*INPUT_ERRORS):
+        found = discover(paths)
+        lake = Lake(settings.lake_dir)
+        references = [load_reference(lake, table, path, settings.quarantine_dir)
+                      for table, path in found.references]
+        if not found.events:
+            raise FileNotFoundError("no event files found in " + ", ".join(map(str, paths)))
+        report = ingest(found.events, settings, engine_for(settings), source=source,
+                        progress=progress, columns=columns)
+    return IngestOutcome(report, references)
+
+
+def load_tables(settings: Settings, table: str, paths: Sequence[Path]
+                ) -> list[ReferenceReport]:
+    """Load (upsert by key) each of ``paths`` into the reference table ``table``."""
+    lake = Lake(settings.lake_dir)
+    with user_errors(*INPUT_ERRORS):
+        return [load_reference(lake, table, path, settings.quarantine_dir) for path in paths]
+
+
+def lake_summary(settings: Settings) -> LakeSummary:
+    """Events, files, partitions and ingests of the lake; events by type."""
+    lake = Lake(settings.lake_dir)
+    manifest = lake.manifest()
+    files = lake.event_files()
+    types: list[dict[str, Any]] = []
+    if files:
+        types = engine_for(settings).query(queries.EVENTS_BY_TYPE, {"files": files}
+                                           ).to_pylist()
+    return LakeSummary(events=manifest.rows, files=len(manifest.files),
+                       partitions=len({f.partition for f in manifest.files}),
+                       ingests=len(manifest.ingests), types=types)
+
+
+def compact_lake(settings: Settings) -> int:
+    """Merge small files in every partition; the number of files fewer."""
+    lake = Lake(settings.lake_dir)
+    with lake.writer_lock():
+        return lake.compact(None, 2, settings.compact_small_rows)

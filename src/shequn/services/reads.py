@@ -1,0 +1,92 @@
+"""Reading the current build: a member's 360° view, exports, segments and portraits,
+and the kept snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from shequn.pipeline import read, segments
+from shequn.pipeline.snapshot import NoSnapshot, Snapshots
+from shequn.services.engines import engine_for
+from shequn.services.errors import user_errors
+from shequn.settings import Settings
+
+PORTRAIT_BY = segments.PORTRAIT_BY
+
+
+def snapshots_of(settings: Settings) -> Snapshots:
+    return Snapshots(settings.home / "snapshots")
+
+
+def member_view(settings: Settings, who: str) -> dict[str, Any]:
+    """The 360° view of the member that ``who`` names (a member id or any identity
+    key, written any way people write it), from the current build."""
+    with user_errors(NoSnapshot, LookupError):
+        return read.member_view(snapshots_of(settings), engine_for(settings), who)
+
+
+@dataclass(frozen=True)
+class Export:
+    table: str
+    rows: int
+    out: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "rows": self.rows, "out": str(self.out)}
+
+
+def export_table(settings: Settings, table: str, out: Path) -> Export:
+    """Write a published table of the current build to ``out`` (.parquet or .csv)."""
+    with user_errors(NoSnapshot, ValueError):
+        rows = read.export_table(snapshots_of(settings), engine_for(settings), table, out)
+    return Export(table, rows, out)
+
+
+@dataclass(frozen=True)
+class SegmentSizes:
+    segments: dict[str, int]
+    audiences: dict[str, dict[str, int]]  # audience → target / holdout members
+    skipped: dict[str, dict[str, str]]  # tags and segments the build left out, and why
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def segment_sizes(settings: Settings) -> SegmentSizes:
+    with user_errors(NoSnapshot):
+        sizes = segments.segment_sizes(snapshots_of(settings), engine_for(settings))
+    return SegmentSizes(sizes["segments"], sizes["audiences"], sizes["skipped"])
+
+
+@dataclass(frozen=True)
+class Portrait:
+    segment: str
+    members: int
+    by: dict[str, list[dict[str, Any]]]  # dimension → value, members, share
+    skipped: list[str]  # default dimensions this build has no data for
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def portrait(settings: Settings, segment: str, by: Sequence[str] | None = None) -> Portrait:
+    """How the members of ``segment`` spread over each dimension of ``by`` (default:
+    those of ``PORTRAIT_BY`` the build has)."""
+    with user_errors(NoSnapshot, segments.UnknownSegment):
+        result = segments.portrait(snapshots_of(settings), engine_for(settings), segment, by)
+    return Portrait(result["segment"], result["members"], result["by"], result["skipped"])
+
+
+def snapshot_runs(settings: Settings) -> list[dict[str, Any]]:
+    """Every kept build, oldest first: run id, as-of, lake version, members, created,
+    and whether it is CURRENT."""
+    return snapshots_of(settings).runs()
+
+
+def use_snapshot(settings: Settings, run: str) -> str:
+    """Make the kept build ``run`` CURRENT (atomically); its run id."""
+    with user_errors(NoSnapshot):
+        return snapshots_of(settings).use(run).name

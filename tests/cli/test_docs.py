@@ -1,5 +1,6 @@
 """Documentation is part of the product: every command and setting is written up."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,13 @@ def test_events_page_matches_the_contract() -> None:
 
     page = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
     assert page == render_markdown(), "regenerate: python -m shequn.docs"
+
+
+def test_the_column_names_table_is_the_declared_one() -> None:
+    from shequn.events.columns import SYNONYMS
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in
+            re.finditer(r"^\| `([a-z_]+)` \| (`.*`) \|$", text, re.M) if m.group(1) in SYNONYMS}
+    assert rows == {target: ", ".join(f"`{a}`" for a in aliases)
+                    for target, aliases in SYNONYMS.items()}

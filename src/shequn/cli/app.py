@@ -163,6 +163,9 @@ def ingest_cmd(
     column_map: Annotated[list[str] | None, typer.Option(
         "--map", help="NAME=COLUMN: read the source column NAME as the contract column "
         "COLUMN, e.g. --map 手机号=phone (repeatable; over the built-in synonyms).")] = None,
+    event_type: Annotated[str | None, typer.Option(
+        "--type", help="Event type of rows that have none (no type column, or an empty "
+        "cell), e.g. --type purchase for a bare purchase history.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate events and append them to the lake. Bad rows go to the quarantine with
@@ -185,7 +188,8 @@ def ingest_cmd(
                          [(r.path, r.rows, r.loaded, r.rejected, r.total) for r in reports])
         return
     with ticks(not as_json) as bars:
-        outcome = ingest_paths(settings, paths, source, columns, progress=bars.files())
+        outcome = ingest_paths(settings, paths, source, columns, progress=bars.files(),
+                               default_type=event_type)
     if as_json:
         output.emit_json(outcome.to_dict())
     else:

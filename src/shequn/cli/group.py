@@ -13,7 +13,14 @@ from typing import Any
 
 import typer.core
 from typer import Abort, Exit
-from typer import _click as click  # the click that this typer carries
+
+# Typer (0.26 on) carries its own copy of Click and asks that it not be used directly,
+# but it re-exports only BadParameter, Abort and Exit: ClickException, which every usage
+# error (an unknown option, a missing argument) is, has no public name (typer issue
+# 1867; the pull request that would have exported it was closed unmerged). Catching it
+# is what lets --json print such errors as one JSON object, and TyperGroup's own methods
+# are typed with this Context and Command, so the private module stays, for these.
+from typer import _click as click
 
 from shequn.cli import output
 from shequn.services import UserError

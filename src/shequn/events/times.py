@@ -2,10 +2,11 @@
 
 Accepted: ISO 8601 with a zone (``2024-05-01T10:00:00+08:00``, ``...Z``); wall-clock
 times without a zone (``2024-05-01 10:00:00``, ``2024/5/1 10:00``, ``2024-05-01T10:00``,
-a bare date), Excel serial dates (``45413.4166``: days since 1899-12-30) and zone-less
-Parquet timestamps, all read in the source's zone when one is given; epoch seconds and
-epoch milliseconds (instants: no zone needed). Without a source zone the zone-less
-forms are refused, with a reason that says how to give one.
+a bare date, a compact date ``20240501`` or ``20240501 10:00:00``), Excel serial dates
+(``45413.4166``: days since 1899-12-30) and zone-less Parquet timestamps, all read
+in the source's zone when one is given; epoch seconds and epoch milliseconds (instants:
+no zone needed). Without a source zone the zone-less forms are refused, with a reason
+that says how to give one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from shequn.events.schema import TS_TYPE
 _ZONED = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 _WALL = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 _DECIMAL = r"^\d+(\.\d+)?$"
+# YYYYMMDD, as many Chinese exports write a day (years 1900-2199). As a number it would
+# lie between Excel serials and epoch seconds, a range no other form uses.
+_COMPACT = (r"^(19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])"
+            r"([T ]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 # A number's size tells its unit: Excel serial days (years 1900-2173), epoch seconds
 # (1973-5138), epoch milliseconds (1973 on).
 EXCEL_MAX = 100_000
@@ -34,7 +39,7 @@ _NULL_TS = pa.scalar(None, TS_TYPE)
 
 NO_ZONE = ("ts: no time zone (give the source's zone: shequn ingest --tz Asia/Shanghai, "
            "or the source_timezone setting)")
-NOT_A_TIME = ("ts: not a time (ISO 8601, YYYY-MM-DD hh:mm[:ss], YYYY/MM/DD hh:mm, "
+NOT_A_TIME = ("ts: not a time (ISO 8601, YYYY-MM-DD hh:mm[:ss], YYYY/MM/DD hh:mm, YYYYMMDD, "
               "an Excel serial date or epoch seconds/milliseconds)")
 
 
@@ -55,7 +60,9 @@ def _localise(naive: pa.Array, zone: str | None) -> pa.Array:
 
 
 def _wall_text(text: pa.Array) -> pa.Array:
-    """``2024/5/1 9:05`` → ``2024-05-01 09:05``: the separators and widths Arrow reads."""
+    """``2024/5/1 9:05`` → ``2024-05-01 09:05``, ``20240501`` → ``2024-05-01``: the
+    separators and widths Arrow reads."""
+    text = pc.replace_substring_regex(text, r"^(\d{4})(\d{2})(\d{2})(\D|$)", r"\1-\2-\3\4")
     text = pc.replace_substring(text, "/", "-")
     text = pc.replace_substring_regex(text, r"^(\d{4})-(\d)-", r"\1-0\2-")
     text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2})-(\d)(\D|$)", r"\1-0\2\3")
@@ -119,7 +126,9 @@ def parse_times(values: pa.Array, zone: str | None) -> Times:
     zoned = pc.fill_null(pc.match_substring_regex(text, _ZONED), False)
     wall_text = _wall_text(text)
     wall = pc.fill_null(pc.match_substring_regex(wall_text, _WALL), False)
-    number = pc.fill_null(pc.match_substring_regex(text, _DECIMAL), False)
+    compact = pc.fill_null(pc.match_substring_regex(text, _COMPACT), False)
+    number = pc.and_(pc.fill_null(pc.match_substring_regex(text, _DECIMAL), False),
+                     pc.invert(compact))
     out, bad_zoned = _cast_or_null(pc.if_else(zoned, text, _NULL_STR), TS_TYPE)
     unparsable = bad_zoned
     zoneless = pc.and_(wall, pa.scalar(zone is None))

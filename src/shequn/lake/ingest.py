@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.events.columns import column_names
 from shequn.events.schema import lake_schema
+from shequn.events.types import EVENT_TYPES
 from shequn.events.validate import Validated, validate
 from shequn.lake import manifest as mf
 from shequn.lake import queries
@@ -236,6 +237,7 @@ def _stage_all(
     paths: Sequence[Path], reports: list[FileReport], settings: Settings,
     engine: DuckDBEngine, stager: _Stager, quarantine: _Quarantine, ingest_id: str,
     progress: Progress | None, columns: Mapping[str, str] | None,
+    default_type: str | None = None,
 ) -> None:
     """Phase 1: read every file in order; validate and stage batches on worker threads,
     several at once and across file boundaries; account for them in input order."""
@@ -251,7 +253,7 @@ def _stage_all(
         for index, path in enumerate(paths):
             report = reports[index]
             try:
-                for item in read_source(path, settings.ingest_batch_rows, names):
+                for item in read_source(path, settings.ingest_batch_rows, names, default_type):
                     if isinstance(item, RawBatch):
                         report.rows += item.table.num_rows
                         pending.append((pool.submit(_stage_batch, item, index, report.source,
@@ -419,13 +421,18 @@ def recover(lake: Lake, settings: Settings, engine: DuckDBEngine) -> list[str]:
 def ingest(
     paths: Sequence[Path], settings: Settings, engine: DuckDBEngine,
     source: str | None = None, progress: Progress | None = None,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None, default_type: str | None = None,
 ) -> IngestReport:
     """Validate and append the events of ``paths`` to the lake; see the module doc.
     ``columns`` maps written column names to contract columns, over the built-in
-    synonyms of :mod:`shequn.events.columns`."""
+    synonyms of :mod:`shequn.events.columns`; rows without a type (a bare export:
+    no ``type`` column, or an empty cell) are events of ``default_type``."""
     started = time.perf_counter()
     column_names(columns)  # an unknown target is refused before anything is read
+    default_type = default_type.strip().lower() if default_type is not None else None
+    if default_type is not None and default_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type '{default_type}' for rows without one; "
+                         f"the types are: {', '.join(EVENT_TYPES)}")
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
@@ -442,7 +449,7 @@ def ingest(
         reports = [FileReport(str(p), source or p.name.split(".")[0]) for p in paths]
         try:
             _stage_all(paths, reports, settings, engine, stager, quarantine, ingest_id,
-                       progress, columns)
+                       progress, columns, default_type)
         finally:
             quarantine.close()
             staged = stager.close()

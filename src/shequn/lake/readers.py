@@ -360,9 +360,31 @@ def _renamed(path: Path, batch: RawBatch, names: Mapping[str, str]) -> RawBatch:
     return RawBatch(batch.table.rename_columns(target), batch.lines)
 
 
-def read_source(path: Path, batch_rows: int,
-                names: Mapping[str, str] | None = None) -> Iterator[RawBatch | Unreadable]:
+def _typed_as(batch: RawBatch, default: str) -> RawBatch:
+    """Rows without a type (no ``type`` column, or an empty cell) typed ``default``:
+    a bare export (a shop's purchase history) says what its rows are by the ingest."""
+    table = batch.table
+    if "type" not in table.column_names:
+        given = pa.nulls(table.num_rows, pa.string())
+        return RawBatch(table.append_column("type", pc.fill_null(given, default)),
+                        batch.lines)
+    column = table.column("type").combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    text = column if pa.types.is_string(column.type) else column.cast(pa.string())
+    missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
+    filled = pc.if_else(missing, pa.scalar(default, pa.string()), text)
+    index = table.column_names.index("type")
+    return RawBatch(table.set_column(index, "type", filled), batch.lines)
+
+
+def read_source(path: Path, batch_rows: int, names: Mapping[str, str] | None = None,
+                default_type: str | None = None) -> Iterator[RawBatch | Unreadable]:
     """Batches of raw rows (and unreadable rows) from any supported file, columns
-    renamed by ``names`` (written name → contract column: events/columns.py)."""
+    renamed by ``names`` (written name → contract column: events/columns.py), rows
+    without a type typed ``default_type`` when one is given."""
     for item in READERS[detect_format(path)](path, batch_rows):
-        yield _renamed(path, item, names) if names and isinstance(item, RawBatch) else item
+        if isinstance(item, RawBatch):
+            item = _renamed(path, item, names) if names else item
+            item = _typed_as(item, default_type) if default_type else item
+        yield item

@@ -57,9 +57,11 @@ class LakeSummary:
 
 def ingest_paths(settings: Settings, paths: Sequence[Path], source: str | None = None,
                  columns: Mapping[str, str] | None = None,
-                 progress: FileProgress | None = None) -> IngestOutcome:
+                 progress: FileProgress | None = None,
+                 default_type: str | None = None) -> IngestOutcome:
     """Ingest the event files of ``paths`` (files, or directories with their
-    ``reference/`` tables, loaded first) into the lake."""
+    ``reference/`` tables, loaded first) into the lake; rows without a type are
+    events of ``default_type`` (a bare purchase history: ``purchase``)."""
     with user_errors(*INPUT_ERRORS):
         found = discover(paths)
         lake = Lake(settings.lake_dir)
@@ -68,7 +70,7 @@ def ingest_paths(settings: Settings, paths: Sequence[Path], source: str | None =
         if not found.events:
             raise FileNotFoundError("no event files found in " + ", ".join(map(str, paths)))
         report = ingest(found.events, settings, engine_for(settings), source=source,
-                        progress=progress, columns=columns)
+                        progress=progress, columns=columns, default_type=default_type)
     return IngestOutcome(report, references)
 
 

@@ -86,17 +86,16 @@ def test_an_unknown_type_is_refused_by_name(tmp_path: Path) -> None:
         (tmp_path / "h" / "lake").rglob("*.parquet"))
 
 
-def test_cdnow_as_a_shop_exports_it_compact_dates_and_all(tmp_path: Path) -> None:
-    """CDNOW's master file (inside the ``lifetimes`` package) as a CSV export with its
-    own values: customer code, YYYYMMDD day, number of CDs, dollars."""
+def test_cdnow_s_master_file_as_it_ships(tmp_path: Path) -> None:
+    """CDNOW's purchase history as the ``lifetimes`` package ships it: a text report
+    of space-aligned columns (customer, YYYYMMDD day, number of CDs, dollars), no type,
+    its own column names (given by --map)."""
     from tests.scoring import cdnow
 
-    lines = (cdnow.datasets() / "CDNOW_master.txt").read_text().splitlines()[1:]
-    rows = [line.split() for line in lines if line.strip()]
-    orders = tmp_path / "cdnow.csv"
-    orders.write_text("customer,date,quantity,amount\n" + "".join(
-        f"{c},{day},{n},{dollars}\n" for c, day, n, dollars in rows), encoding="utf-8")
-    code, out = run("ingest", str(orders), "--type", "purchase", "--tz", "America/New_York",
+    master = cdnow.datasets() / "CDNOW_master.txt"
+    rows = [line for line in master.read_text().splitlines()[1:] if line.strip()]
+    code, out = run("ingest", str(master), "--type", "purchase", "--tz", "America/New_York",
+                    "--map", "number_of_cds=quantity", "--map", "dollar_value=amount",
                     "--home", str(tmp_path / "home"), "--json")
     report = json.loads(out)
     assert code == 0 and report["quarantined"] == 0
@@ -106,3 +105,20 @@ def test_cdnow_as_a_shop_exports_it_compact_dates_and_all(tmp_path: Path) -> Non
     (purchases,) = json.loads(out)["types"]
     assert str(purchases["first"])[:10] == "1997-01-01"  # midnight in New York is 05:00 UTC
     assert str(purchases["last"])[:10] == "1998-06-30"
+
+
+def test_an_aligned_report_s_short_line_is_quarantined_with_its_line(tmp_path: Path) -> None:
+    report = tmp_path / "orders.txt"
+    report.write_text("  customer   date       amount\n"
+                      "  00001      20240501   12.50\n"
+                      "  00002      20240502\n"
+                      "\n"
+                      "  00003      20240503   7.00\n", encoding="utf-8")
+    home = tmp_path / "home"
+    code, out = run("ingest", str(report), "--type", "purchase", "--tz", "Asia/Shanghai",
+                    "--home", str(home), "--json")
+    payload = json.loads(out)
+    assert code == 0 and (payload["accepted"], payload["quarantined"]) == (2, 1)
+    (refused,) = [json.loads(line) for q in (home / "quarantine").glob("*.jsonl")
+                  for line in q.read_text().splitlines()]
+    assert refused["line"] == 3 and "expected 3 cells, found 2" in refused["reason"]

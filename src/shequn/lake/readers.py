@@ -107,11 +107,55 @@ def _header(path: Path, encoding: str) -> str:
 
 
 def _delimiter(path: Path, header_line: str) -> str:
+    """The cell separator: a tab, a comma, or runs of spaces (``WHITESPACE``)."""
     if ".tsv" in [s.lower() for s in path.suffixes]:
         return "\t"
     if "\t" in header_line and "," not in header_line:  # Excel's "Unicode text"
         return "\t"
+    if "," not in header_line and len(header_line.split()) > 1:
+        return WHITESPACE  # a text report aligned in columns (CDNOW's files are)
     return ","
+
+
+WHITESPACE = " "
+"""Cells separated by runs of spaces, lines perhaps indented: no cell holds a space."""
+
+
+def _text_lines(path: Path, encoding: str) -> Iterator[str]:
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rt", encoding=encoding, newline="") as fh:
+            yield from fh
+    else:
+        with open(path, encoding=encoding, newline="") as fh:
+            yield from fh
+
+
+def _read_aligned(path: Path, encoding: str, names: list[str], batch_rows: int
+                  ) -> Iterator[RawBatch | Unreadable]:
+    """A file of space-separated cells (few and small: read line by line in Python)."""
+    cells: list[list[str]] = []
+    lines: list[int] = []
+
+    def batch() -> RawBatch:
+        columns = {n: pa.array([row[i] for row in cells], pa.string())
+                   for i, n in enumerate(names)}
+        return RawBatch(pa.table(columns), pa.array(lines, pa.int64()))
+
+    for number, text in enumerate(_text_lines(path, encoding), start=1):
+        if number == 1 or not text.strip():
+            continue
+        row = text.split()
+        if len(row) != len(names):
+            yield Unreadable(number, text.rstrip("\r\n"),
+                             f"expected {len(names)} cells, found {len(row)}")
+            continue
+        cells.append(row)
+        lines.append(number)
+        if len(cells) == batch_rows:
+            yield batch()
+            cells, lines = [], []
+    if cells:
+        yield batch()
 
 
 def _checked_names(path: Path, given: list[str]) -> tuple[list[str], list[str]]:
@@ -141,6 +185,10 @@ def read_csv(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
     if not header_line.strip():
         return
     delimiter = _delimiter(path, header_line)
+    if delimiter == WHITESPACE:
+        names, _ = _checked_names(path, header_line.split())
+        yield from _read_aligned(path, encoding, names, batch_rows)
+        return
     given = next(csv.reader([header_line], delimiter=delimiter))
     names, empty = _checked_names(path, given)
     bad: list[Unreadable] = []

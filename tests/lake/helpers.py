@@ -46,3 +46,13 @@ def lake_rows(settings: Settings, engine: DuckDBEngine) -> list[dict[str, object
     if not files:
         return []
     return engine.parquet(files).to_arrow_table().to_pylist()
+
+
+DELTA_COUNT = "SELECT count(*) FROM delta_scan($table)"
+
+
+def delta_count(lake: Lake) -> int:
+    """Rows DuckDB's delta_scan sees in the lake's table (the extension from its package)."""
+    engine = DuckDBEngine()
+    engine.enable_delta()
+    return int(engine.scalar(DELTA_COUNT, {"table": str(lake.events_dir)}))

@@ -17,6 +17,7 @@ from shequn.cli.common import JsonOpt, parse_day, settings_of, stage_progress, t
 from shequn.cli.explain import explain_empty
 from shequn.cli.group import ShequnGroup
 from shequn.cli.identity import identity_app
+from shequn.cli.lake import lake_app
 from shequn.cli.member import render_member
 from shequn.cli.scoring import backtest_cmd
 from shequn.cli.segments import portrait_cmd, segments_cmd
@@ -29,13 +30,7 @@ from shequn.services.contract import (
     settings_in_force,
 )
 from shequn.services.demo import DemoProgress, run_demo
-from shequn.services.lake import (
-    IngestOutcome,
-    compact_lake,
-    ingest_paths,
-    lake_summary,
-    load_tables,
-)
+from shequn.services.lake import IngestOutcome, ingest_paths, load_tables
 from shequn.services.reads import export_table, member_view
 from shequn.services.world import IdentityRates, WorldSpec, generate_world
 from shequn.settings import Settings, known_zone
@@ -47,7 +42,6 @@ app = typer.Typer(
 app.command("backtest")(backtest_cmd)
 app.command("segments")(segments_cmd)
 app.command("portrait")(portrait_cmd)
-lake_app = typer.Typer(no_args_is_help=True, help="Look after the event lake.")
 app.add_typer(lake_app, name="lake")
 app.add_typer(identity_app, name="identity")
 app.add_typer(snapshots_app, name="snapshots")
@@ -238,31 +232,6 @@ def event_types_cmd(as_json: JsonOpt = False) -> None:
         output.table("Event types", ["type", "required", "optional"], rows)
 
 
-@lake_app.command("status")
-def lake_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Files, rows and event types in the lake."""
-    settings = settings_of(ctx)
-    summary = lake_summary(settings)
-    if as_json:
-        output.emit_json(summary.to_dict())
-        return
-    output.table(f"Event lake at {settings.lake_dir}", ["type", "events", "first", "last"],
-                 [(r["type"], r["events"], str(r["first"])[:10], str(r["last"])[:10])
-                  for r in summary.types])
-    output.out.print(f"{summary.events:,} events in {summary.files} files, "
-                     f"{summary.partitions} partitions, {summary.ingests} ingests")
-
-
-@lake_app.command("compact")
-def lake_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Merge small files in every partition (ingest also does this as it goes)."""
-    removed = compact_lake(settings_of(ctx))
-    if as_json:
-        output.emit_json({"files_removed": removed})
-    else:
-        output.out.print(f"compacted: {removed} files fewer")
-
-
 @app.command("build")
 def build_cmd(
     ctx: typer.Context,
@@ -272,6 +241,9 @@ def build_cmd(
     allow_empty: Annotated[bool, typer.Option(
         "--allow-empty", help="Publish the build as CURRENT even when it has no members.")]
     = False,
+    lake_version: Annotated[int | None, typer.Option(
+        "--lake-version", help="Read the lake as it was at this version (each build "
+        "records the version it read; `shequn snapshots` lists them).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the batch pipeline (identity → profiles) and publish a new snapshot. A build
@@ -279,7 +251,8 @@ def build_cmd(
     settings = settings_of(ctx)
     day = parse_day(as_of, "--as-of")
     with stage_progress("building", not as_json) as tick:
-        report = run_build(settings, day, allow_empty, progress=tick)
+        report = run_build(settings, day, allow_empty, progress=tick,
+                           lake_version=lake_version)
     if as_json:
         output.emit_json(report.to_dict())
         return

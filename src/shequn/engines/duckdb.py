@@ -53,6 +53,19 @@ class DuckDBEngine:
     def close(self) -> None:
         self._con.close()
 
+    def enable_delta(self) -> None:
+        """Load DuckDB's ``delta`` extension (``delta_scan``) from the file the PyPI package
+        ``duckdb-extension-delta`` ships: loading it by name would download it."""
+        import duckdb_extension_delta
+
+        found = sorted(Path(duckdb_extension_delta.__file__).parent.glob(
+            f"extensions/v{duckdb.__version__}/delta.duckdb_extension"))
+        if not found:
+            raise RuntimeError(f"duckdb-extension-delta has no build for DuckDB "
+                               f"{duckdb.__version__}")
+        with self._lock:
+            self._con.load_extension(str(found[0]))
+
     def query(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
               tables: Mapping[str, pa.Table] | None = None) -> pa.Table:
         """Run a query with bound parameters over registered Arrow tables."""

@@ -15,10 +15,12 @@ finishes the commit. Either way no row is lost or counted twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,16 +37,17 @@ from shequn.events.columns import column_names
 from shequn.events.schema import lake_schema
 from shequn.events.types import EVENT_TYPES
 from shequn.events.validate import Validated, validate
-from shequn.lake import manifest as mf
 from shequn.lake import queries
+from shequn.lake.manifest import write_atomic
 from shequn.lake.readers import (
     RawBatch,
     SourceError,
     Unreadable,
     detect_format,
     read_source,
+    read_table,
 )
-from shequn.lake.store import DICTIONARY_COLUMNS, Lake, partition_of, write_parquet
+from shequn.lake.store import DICTIONARY_COLUMNS, DataFile, Lake, partition_of, write_parquet
 from shequn.settings import Settings
 
 READY = "READY.json"
@@ -233,16 +236,18 @@ FILE_ERRORS = (SourceError, UnicodeError, pa.ArrowInvalid, OSError, orjson.JSOND
 WORKERS = 3  # Arrow compute and Parquet writing release the GIL; the reader runs beside
 
 
+Batches = Callable[[], Iterator[RawBatch | Unreadable]]
+"""Opens one input (a file or an Arrow table) as raw batches."""
+
+
 def _stage_all(
-    paths: Sequence[Path], reports: list[FileReport], settings: Settings,
+    inputs: Sequence[tuple[Path, Batches]], reports: list[FileReport], settings: Settings,
     engine: DuckDBEngine, stager: _Stager, quarantine: _Quarantine, ingest_id: str,
-    progress: Progress | None, columns: Mapping[str, str] | None,
-    default_type: str | None = None,
+    progress: Progress | None,
 ) -> None:
-    """Phase 1: read every file in order; validate and stage batches on worker threads,
+    """Phase 1: read every input in order; validate and stage batches on worker threads,
     several at once and across file boundaries; account for them in input order."""
     digests = _digester(engine)
-    names = column_names(columns)
     pending: deque[tuple[Future[Validated] | Unreadable, Path, FileReport]] = deque()
 
     def settle(limit: int) -> None:
@@ -250,10 +255,10 @@ def _stage_all(
             _account(*pending.popleft(), quarantine)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        for index, path in enumerate(paths):
+        for index, (path, batches) in enumerate(inputs):
             report = reports[index]
             try:
-                for item in read_source(path, settings.ingest_batch_rows, names, default_type):
+                for item in batches():
                     if isinstance(item, RawBatch):
                         report.rows += item.table.num_rows
                         pending.append((pool.submit(_stage_batch, item, index, report.source,
@@ -318,19 +323,19 @@ CONFLICT = "event_id: conflict: this id is kept with other content"
 
 
 def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine) -> _Committed:
-    """Phase 2: drop repeated and known ids, quarantine conflicts, publish the staged
-    partitions, count."""
+    """Phase 2: drop repeated and known ids, quarantine conflicts, and add the staged
+    partitions to the lake in one Delta transaction that records the ingest's number.
+    Run again after a crash, it does the same (each step can be repeated)."""
     ready = orjson.loads((staging / READY).read_bytes())
     ingest_id = ready["ingest_id"]
     duplicates = np.zeros(len(ready["files"]), dtype=np.int64)
     conflicts = np.zeros(len(ready["files"]), dtype=np.int64)
-    manifest = lake.manifest()
     stems = ready["staged"]
     partitions = sorted({stem.split("-")[0] for stem in stems})
+    added: list[DataFile] = []
     if stems:
         ids = [str(staging / f"{stem}.ids.parquet") for stem in stems]
-        existing = [str(lake.events_dir / f.path) for p in partitions
-                    for f in manifest.partition_files(p)]
+        existing = [str(lake.events_dir / f.path) for f in lake.files(partitions=set(partitions))]
         params = {"ids": ids, "existing": existing} if existing else {"ids": ids}
         drops = engine.query(queries.duplicate_rows_sql(bool(existing)), params)
         clash = drops.column("conflict").to_numpy(zero_copy_only=False).astype(bool)
@@ -346,17 +351,21 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
         for k, stem in enumerate(stems):
             partition = stem.split("-")[0]
             data = staging / f"{stem}.parquet"
+            target = lake.target(partition, f"{ingest_id}-{k:04d}")
             rows = dropped.get(str(staging / f"{stem}.ids.parquet"))
-            if rows:
-                _drop_rows(data, rows)
-            if pq.ParquetFile(data).metadata.num_rows:
-                manifest.files.append(lake.adopt(data, partition, f"{ingest_id}-{k:04d}",
-                                                 ingest_id))
-    manifest.ingests.append(ingest_id)
-    lake.publish(manifest)
+            if data.exists():  # else moved by a commit that crashed before its transaction
+                if rows:
+                    _write_without(data, rows, target)
+                elif pq.ParquetFile(data).metadata.num_rows:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(data, target)
+            if target.exists():
+                added.append(lake.data_file(target, partition))
+    if added:  # an ingest of nothing new makes no version
+        lake.commit(added, ready["number"], {"shequn.ingest_id": ingest_id})
     lake.drop_staging(staging)
     compacted = lake.compact(set(partitions), settings.compact_min_files,
-                             settings.compact_small_rows)
+                             settings.compact_small_rows) if added else 0
     return _Committed(duplicates.tolist(), conflicts.tolist(), len(partitions), compacted)
 
 
@@ -393,26 +402,30 @@ def _quarantine_conflicts(clashes: pa.Table, ready: dict[str, object], staging: 
             "kept": kept.get(rec["event_id"])}, default=str))
     path = Path(str(ready["conflicts_file"]))
     path.parent.mkdir(parents=True, exist_ok=True)
-    mf.write_atomic(path, b"\n".join(lines) + b"\n")
+    write_atomic(path, b"\n".join(lines) + b"\n")
 
 
-def _drop_rows(path: Path, rows: list[int]) -> None:
-    """Rewrite a staged file without the given row positions."""
+def _write_without(path: Path, rows: list[int], target: Path) -> None:
+    """Write a staged file without the given row positions to ``target`` (nothing when
+    no row is left). The staged file stays, so a repeated commit writes the same."""
     table = pq.read_table(path)
     keep = np.ones(table.num_rows, dtype=bool)
     keep[np.asarray(rows, dtype=np.int64)] = False
-    write_parquet(table.filter(pa.array(keep)), path)
+    if keep.any():
+        write_parquet(table.filter(pa.array(keep)), target)
 
 
 def recover(lake: Lake, settings: Settings, engine: DuckDBEngine) -> list[str]:
     """Finish or discard what a crashed writer left. Caller holds the writer lock."""
-    lake.sweep_orphans()
-    done = set(lake.manifest().ingests)
+    lake.sweep_temporary()
+    done = lake.ingests()
     recovered = []
     for staging in lake.pending_staging():
-        if staging.name not in done and (staging / READY).exists():
+        ready = staging / READY
+        if ready.exists() and orjson.loads(ready.read_bytes())["number"] > done:
             _commit(lake, staging, settings, engine)
             recovered.append(staging.name)
+            done = lake.ingests()
         else:
             lake.drop_staging(staging)
     return recovered
@@ -427,8 +440,7 @@ def ingest(
     ``columns`` maps written column names to contract columns, over the built-in
     synonyms of :mod:`shequn.events.columns`; rows without a type (a bare export:
     no ``type`` column, or an empty cell) are events of ``default_type``."""
-    started = time.perf_counter()
-    column_names(columns)  # an unknown target is refused before anything is read
+    names = column_names(columns)  # an unknown target is refused before anything is read
     default_type = default_type.strip().lower() if default_type is not None else None
     if default_type is not None and default_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type '{default_type}' for rows without one; "
@@ -437,26 +449,50 @@ def ingest(
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
         detect_format(path)
+    batch_rows = settings.ingest_batch_rows
+    inputs = [(p, functools.partial(read_source, p, batch_rows, names, default_type))
+              for p in paths]
+    sources = [source or p.name.split(".")[0] for p in paths]
+    return _ingest(inputs, sources, settings, engine, progress)
+
+
+def ingest_table(
+    table: pa.Table, settings: Settings, engine: DuckDBEngine, source: str,
+    columns: Mapping[str, str] | None = None,
+) -> IngestReport:
+    """Validate and append the events of an Arrow table (one event per row, columns as
+    in a file) with the same checks, ids, dedupe, quarantine and crash safety as a file.
+    A writer that flushes often adds one small file per flush, which the ingest after it
+    compacts; the log is checkpointed, so nothing grows with the number of flushes."""
+    names = column_names(columns)
+    name = Path(f"<{source}>")  # how the quarantine and the report name this input
+    inputs = [(name, functools.partial(read_table, table, settings.ingest_batch_rows, names))]
+    return _ingest(inputs, [source], settings, engine, None)
+
+
+def _ingest(inputs: Sequence[tuple[Path, Batches]], sources: list[str], settings: Settings,
+            engine: DuckDBEngine, progress: Progress | None) -> IngestReport:
+    started = time.perf_counter()
     lake = Lake(settings.lake_dir)
     with lake.writer_lock():
         recovered = recover(lake, settings, engine)
         ingest_id, staging = lake.new_staging()
+        number = lake.ingests() + 1
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         qpath = settings.quarantine_dir / f"{stamp}-{ingest_id}.jsonl"
         quarantine = _Quarantine(qpath, ingest_id)
         conflicts_path = str(qpath.with_name(f"{qpath.stem}-conflicts.jsonl"))
-        stager = _Stager(staging, len(lake.manifest().ingests) + 1)
-        reports = [FileReport(str(p), source or p.name.split(".")[0]) for p in paths]
+        stager = _Stager(staging, number)
+        reports = [FileReport(str(p), s) for (p, _), s in zip(inputs, sources, strict=True)]
         try:
-            _stage_all(paths, reports, settings, engine, stager, quarantine, ingest_id,
-                       progress, columns, default_type)
+            _stage_all(inputs, reports, settings, engine, stager, quarantine, ingest_id,
+                       progress)
         finally:
             quarantine.close()
             staged = stager.close()
-        ready = {"ingest_id": ingest_id, "files": [r.path for r in reports],
-                 "staged": staged,
-                 "conflicts_file": conflicts_path}
-        mf.write_atomic(staging / READY, orjson.dumps(ready))
+        ready = {"ingest_id": ingest_id, "number": number, "files": [r.path for r in reports],
+                 "staged": staged, "conflicts_file": conflicts_path}
+        write_atomic(staging / READY, orjson.dumps(ready))
         staged_at = time.perf_counter()
         outcome = _commit(lake, staging, settings, engine)
     for report, dup, clash in zip(reports, outcome.duplicates, outcome.conflicts,

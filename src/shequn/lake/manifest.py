@@ -1,14 +1,13 @@
-"""The lake's manifest: the one list of committed data files.
+"""Atomic file writes, and the manifest of the lake's format before Delta.
 
-Readers see exactly the files the manifest names, so a data file becomes visible only
-when a new manifest replaces the old one by an atomic rename. A crash at any moment
-leaves either the old or the new manifest, never a half-written one.
+Before the lake became a Delta table, ``events/_manifest.json`` listed its files and
+every ingest; :mod:`shequn.lake.migrate` reads it to convert such a lake.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -64,14 +63,3 @@ def load(table_dir: Path) -> Manifest:
         files=[DataFile(**f) for f in raw["files"]],
         ingests=list(raw.get("ingests", [])),
     )
-
-
-def save(table_dir: Path, manifest: Manifest) -> None:
-    table_dir.mkdir(parents=True, exist_ok=True)
-    manifest.version += 1
-    payload = {
-        "version": manifest.version,
-        "files": [asdict(f) for f in manifest.files],
-        "ingests": manifest.ingests,
-    }
-    write_atomic(table_dir / MANIFEST, orjson.dumps(payload, option=orjson.OPT_INDENT_2))

@@ -15,30 +15,50 @@ from shequn.events import eventid
 BATCH = "shequn_batch"
 
 
-@cache
-def content_md5_sql(columns: tuple[str, ...]) -> str:
-    """MD5 (hex) of each row's canonical text (:mod:`shequn.events.eventid`), over a
-    batch holding ``columns`` of the lake schema (``type`` among them)."""
+def _concat(parts: list[exp.Expression]) -> exp.Expression:
+    # Anonymous: DuckDB's own concat_ws (skips NULLs), not SQLGlot's portable rewrite
+    joined = exp.Anonymous(this="concat_ws",
+                           expressions=[exp.Literal.string(eventid.SEPARATOR), *parts])
+    return exp.Anonymous(this="md5", expressions=[joined])
+
+
+def _named_value(name: str) -> exp.Expression:
+    col: exp.Expression = exp.column(name, quoted=True)
+    if name == "ts":
+        col = exp.Anonymous(this="epoch_us", expressions=[col])
+    return exp.DPipe(this=exp.Literal.string(f"{name}="), expression=exp.cast(col, "VARCHAR"))
+
+
+def content_md5(columns: tuple[str, ...]) -> exp.Expression:
+    """MD5 (hex) of a row's canonical text (:mod:`shequn.events.eventid`), over rows
+    holding ``columns`` of the lake schema (``type`` among them)."""
     parts: list[exp.Expression] = []
     etype = exp.column("type", quoted=True)
     for name in eventid.CONTENT_COLUMNS:
         if name not in columns:
             continue
-        col: exp.Expression = exp.column(name, quoted=True)
-        if name == "ts":
-            col = exp.Anonymous(this="epoch_us", expressions=[col])
-        part: exp.Expression = exp.DPipe(this=exp.Literal.string(f"{name}="),
-                                         expression=exp.cast(col, "VARCHAR"))
-        types = eventid.declaring_types(name)
+        part = _named_value(name)
         if name not in eventid.ALWAYS:  # a property counts only for the types declaring it
+            types = eventid.declaring_types(name)
             declared = exp.In(this=etype, expressions=[exp.Literal.string(t) for t in types])
             part = exp.Case(ifs=[exp.If(this=declared, true=part)])
         parts.append(part)
-    # Anonymous: DuckDB's own concat_ws (skips NULLs), not SQLGlot's portable rewrite
-    joined = exp.Anonymous(this="concat_ws",
-                           expressions=[exp.Literal.string(eventid.SEPARATOR), *parts])
-    digest = exp.Anonymous(this="md5", expressions=[joined])
-    return exp.select(digest.as_("md5")).from_(BATCH).sql(dialect="duckdb")
+    return _concat(parts)
+
+
+@cache
+def content_md5_sql(columns: tuple[str, ...]) -> str:
+    """:func:`content_md5` of each row of the batch being validated."""
+    return exp.select(content_md5(columns).as_("md5")).from_(BATCH).sql(dialect="duckdb")
+
+
+LEGACY_CONTENT = ("type", "ts", *eventid.CONTENT_COLUMNS[2:], "properties")
+"""What the id of a row without one covered before the canonical form: every contract
+column, the undeclared extras (``properties``) too."""
+
+
+def legacy_md5() -> exp.Expression:
+    return _concat([_named_value(name) for name in LEGACY_CONTENT])
 
 
 # Staged rows that must not be committed, each marked a repeat or a conflict. The version

@@ -12,7 +12,7 @@ import codecs
 import csv
 import gzip
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -382,8 +382,19 @@ def _plain(column: pa.ChunkedArray) -> pa.Array:
 
 def read_parquet(path: Path, batch_rows: int) -> Iterator[RawBatch | Unreadable]:
     pf = pq.ParquetFile(path)
+    yield from _typed_batches(pf.iter_batches(batch_size=batch_rows))
+
+
+def read_table(table: pa.Table, batch_rows: int,
+               names: Mapping[str, str] | None = None) -> Iterator[RawBatch]:
+    """Batches of an in-memory Arrow table (rows numbered from 1), as from Parquet."""
+    for item in _typed_batches(table.to_batches(max_chunksize=batch_rows)):
+        yield _renamed(Path("<table>"), item, names) if names else item
+
+
+def _typed_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[RawBatch]:
     row = 1
-    for batch in pf.iter_batches(batch_size=batch_rows):
+    for batch in batches:
         table = pa.Table.from_batches([batch])
         columns = {_column_name(n): _plain(table.column(n)) for n in table.column_names}
         n = table.num_rows

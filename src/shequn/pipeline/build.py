@@ -127,14 +127,18 @@ def _profile(engine: Engine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.PROFILES, params, "profiles")
 
 
-def open_lake(settings: Settings, engine: Engine) -> None:
-    """The view ``events`` over the committed lake, and the reference views."""
+def open_lake(settings: Settings, engine: Engine, version: int | None = None) -> int:
+    """The view ``events`` over the lake as of ``version`` (default: the latest), and the
+    reference views; returns the lake version read."""
     lake = Lake(settings.lake_dir)
-    files = lake.event_files()
+    table_version = lake.version() if version is None else version
+    files = lake.event_files(table_version) if table_version is not None else []
     if not files:
         raise EmptyLake("the lake is empty: ingest some events first (`shequn ingest`)")
     engine.view_parquet("events", files)
     reference_views(engine, lake)
+    assert table_version is not None
+    return table_version
 
 
 def _rule_scores(engine: Engine, as_of: dt.datetime, settings: Settings) -> None:
@@ -234,16 +238,16 @@ def _offers(engine: Engine, as_of: dt.datetime, settings: Settings,
 
 def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
           progress: Callable[[str], None] | None = None,
-          allow_empty: bool = False) -> BuildReport:
+          allow_empty: bool = False, lake_version: int | None = None) -> BuildReport:
     spec = load_tags(settings.tags_file)  # a broken tag file fails before any work
     engine.steps.clear()
-    open_lake(settings, engine)
+    read_version = open_lake(settings, engine, lake_version)
     as_of_ts = as_of_time(engine, as_of, settings.brand_timezone)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     report = BuildReport(run_id, as_of_ts.isoformat(),
                          engine.scalar("SELECT count(*) FROM events WHERE ts <= $as_of",
                                        {"as_of": as_of_ts}))
-    report.lake_version = Lake(settings.lake_dir).manifest().version
+    report.lake_version = read_version
     snapshots = Snapshots(settings.home / "snapshots")
     work = snapshots.begin(run_id)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from shequn.identity.evaluate import IdentityReport, WorldTruth, identity_report
 from shequn.identity.splits import AUDIT, record_split
-from shequn.lake.store import Lake
+from shequn.lake.store import Lake, LakeVersionError, LegacyLake
 from shequn.pipeline.build import EmptyLake
 from shequn.pipeline.snapshot import NoSnapshot
 from shequn.services.engines import engine_for
@@ -21,12 +21,14 @@ from shequn.settings import Settings
 def current_build_report(settings: Settings, world: Path) -> IdentityReport:
     """The current snapshot's identity_map and households scored against ``world``'s
     truth, over the lake the build read, up to the build's as-of time."""
-    with user_errors(NoSnapshot, EmptyLake, FileNotFoundError):
+    with user_errors(NoSnapshot, EmptyLake, FileNotFoundError, LakeVersionError,
+                     LegacyLake):
         snapshots = snapshots_of(settings)
         as_of = dt.datetime.fromisoformat(str(snapshots.record()["as_of"]))
         identity_map = snapshots.table_path("identity_map")
         profiles = snapshots.table_path("profiles")
-        files = Lake(settings.lake_dir).event_files()
+        read = snapshots.record().get("lake_version")  # the version the build read
+        files = Lake(settings.lake_dir).event_files(read if isinstance(read, int) else None)
         if not files:
             raise EmptyLake("the lake is empty: ingest the world's files first "
                             "(`shequn ingest`)")

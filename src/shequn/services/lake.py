@@ -1,5 +1,5 @@
 """The event lake as entry points see it: ingest files (and reference tables), its
-summary, compaction."""
+summary, compaction, vacuum, the conversion of a lake of the earlier format."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 from shequn.lake import queries
 from shequn.lake.ingest import IngestReport, Progress, ingest
+from shequn.lake.migrate import Migrated, migrate
 from shequn.lake.readers import UnsupportedFormat
-from shequn.lake.store import Lake
+from shequn.lake.store import Lake, LegacyLake
 from shequn.reference.load import ReferenceError, ReferenceReport, load_reference
 from shequn.services.engines import engine_for
 from shequn.services.errors import user_errors
@@ -50,6 +51,7 @@ class LakeSummary:
     partitions: int
     ingests: int
     types: list[dict[str, Any]]  # type, events, first, last
+    version: int | None = None  # the Delta table's; None before the first ingest
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,21 +85,37 @@ def load_tables(settings: Settings, table: str, paths: Sequence[Path]
 
 
 def lake_summary(settings: Settings) -> LakeSummary:
-    """Events, files, partitions and ingests of the lake; events by type."""
+    """Events, files, partitions, ingests and version of the lake; events by type."""
     lake = Lake(settings.lake_dir)
-    manifest = lake.manifest()
-    files = lake.event_files()
+    with user_errors(LegacyLake):
+        summary = lake.summary()
+        files = lake.event_files()
     types: list[dict[str, Any]] = []
     if files:
         types = engine_for(settings).query(queries.EVENTS_BY_TYPE, {"files": files}
                                            ).to_pylist()
-    return LakeSummary(events=manifest.rows, files=len(manifest.files),
-                       partitions=len({f.partition for f in manifest.files}),
-                       ingests=len(manifest.ingests), types=types)
+    return LakeSummary(events=summary.rows, files=summary.files,
+                       partitions=summary.partitions, ingests=summary.ingests, types=types,
+                       version=summary.version)
 
 
 def compact_lake(settings: Settings) -> int:
-    """Merge small files in every partition; the number of files fewer."""
+    """Rewrite the small files of every partition into few; the number of files fewer."""
     lake = Lake(settings.lake_dir)
-    with lake.writer_lock():
+    with user_errors(LegacyLake), lake.writer_lock():
         return lake.compact(None, 2, settings.compact_small_rows)
+
+
+def vacuum_lake(settings: Settings, retain_hours: int) -> int:
+    """Checkpoint the log, clean expired entries, delete the files no version of the last
+    ``retain_hours`` reads; the number of files deleted."""
+    lake = Lake(settings.lake_dir)
+    with user_errors(LegacyLake), lake.writer_lock():
+        lake.checkpoint()
+        return len(lake.vacuum(retain_hours))
+
+
+def migrate_lake(settings: Settings) -> Migrated:
+    """Convert a lake of the manifest format into a Delta table (ids recomputed)."""
+    with user_errors(ValueError):
+        return migrate(Lake(settings.lake_dir), engine_for(settings))

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shequn.cli import app as app_module
 from shequn.cli.app import app
 from shequn.cli.explain import explain_empty
 from shequn.cli.group import hoist_global_options, one_paragraph_per_line
 from shequn.pipeline.build import BuildReport, as_of_time
+from shequn.services import lake as lake_service
 from shequn.settings import Settings
 
 runner = CliRunner()
@@ -153,7 +153,7 @@ def test_errors_under_json_are_one_object_and_tracebacks_need_debug(
     def broken(settings: Settings) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(app_module, "lake_summary", broken)
+    monkeypatch.setattr(lake_service, "lake_summary", broken)
     code, out, err = run("lake", "status", "--home", home, "--json")
     payload = json.loads(out)
     assert code == 1 and payload["error"] == "unexpected error: RuntimeError: disk on fire"

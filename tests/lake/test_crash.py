@@ -17,8 +17,8 @@ import pytest
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.lake.ingest import ingest
 from shequn.lake.store import Lake
-from tests.lake.helpers import delta_count
 from shequn.settings import Settings
+from tests.lake.helpers import delta_count
 
 ROWS = 400_000
 INGEST = (

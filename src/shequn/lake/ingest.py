@@ -422,7 +422,7 @@ def recover(lake: Lake, settings: Settings, engine: DuckDBEngine) -> list[str]:
     recovered = []
     for staging in lake.pending_staging():
         ready = staging / READY
-        if ready.exists() and orjson.loads(ready.read_bytes())["number"] > done:
+        if ready.exists() and orjson.loads(ready.read_bytes()).get("number", 0) > done:
             _commit(lake, staging, settings, engine)
             recovered.append(staging.name)
             done = lake.ingests()

@@ -33,7 +33,8 @@ def test_category_and_topic_names_are_declared_once() -> None:
 ROOT = SRC.parents[1]
 # Libraries kept to the packages that name them in the table: import name -> written name.
 LIBRARIES = {"duckdb": "DuckDB", "pyspark": "PySpark", "splink": "Splink",
-             "lightgbm": "LightGBM", "sklearn": "scikit-learn", "typer": "Typer", "rich": "Rich"}
+             "lightgbm": "LightGBM", "sklearn": "scikit-learn", "typer": "Typer", "rich": "Rich",
+             "deltalake": "deltalake"}
 
 
 def _may_use() -> dict[str, str]:

@@ -1,120 +1,112 @@
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from shequn.engines import base as base_module
+from shequn.engines.base import Engine, StepTimes
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.lake.ingest import ingest
 from shequn.pipeline import build as build_module
 from shequn.pipeline.build import EmptyLake, build
-from shequn.pipeline.read import UnknownMember, export_table, member_view
-from shequn.pipeline.snapshot import Snapshots
+from shequn.pipeline.read import UnknownMember, export_table
 from shequn.settings import Settings
-from tests.lake.helpers import write_rows
+from tests.fixtures import CHEN_AT_HOME, COMMUNITIES, lake_of, snapshots_of, view
 
-ROWS = [
-    {"type": "identify", "ts": "2024-01-01T08:00:00+08:00", "member_no": "M1",
-     "phone": "13812345678", "name": "陈女士", "address": "青岛市 和谐小区 3号楼",
-     "income_band": "middle", "residential_community_id": "RC1"},
-    {"type": "purchase", "ts": "2016-03-01T10:00:00+08:00", "phone": "138-1234-5678",
-     "amount": "1999", "category": "washer", "serial": "S1"},
-    {"type": "repair", "ts": "2023-06-01T10:00:00+08:00", "phone": "+86 138 1234 5678",
-     "category": "washer", "serial": "S1", "fault": "漏水"},
-    {"type": "content_view", "ts": "2024-02-01T10:00:00+08:00", "member_no": "M1",
-     "topic": "health"},
-    {"type": "identify", "ts": "2024-01-02T08:00:00+08:00", "member_no": "M2",
-     "address": "青岛市和谐小区3号楼"},
-    {"type": "purchase", "ts": "2025-01-01T10:00:00+08:00", "member_no": "M2",
-     "amount": "99", "category": "water_purifier"},
-]
+AS_OF = dt.date(2024, 12, 31)
 
 
 @pytest.fixture
-def built(tmp_path: Path) -> tuple[Settings, DuckDBEngine]:
-    settings = Settings(home=tmp_path / "home")
-    engine = DuckDBEngine()
-    ingest([write_rows(tmp_path / "in.csv", ROWS)], settings, engine)
-    ref = tmp_path / "communities.csv"
-    ref.write_text("community_id,grade\nRC1,B\n", encoding="utf-8")
-    from shequn.lake.store import Lake
-    from shequn.reference.load import load_reference
-
-    load_reference(Lake(settings.lake_dir), "communities", ref, settings.quarantine_dir)
-    build(settings, engine, dt.date(2024, 12, 31))
-    return settings, engine
+def built(tmp_path: Path, engine: Engine) -> Settings:
+    """Ms Chen's home built on the engine under test (the snapshot is read with DuckDB)."""
+    settings = lake_of(tmp_path, CHEN_AT_HOME, communities=COMMUNITIES)
+    build(settings, engine, AS_OF)
+    return settings
 
 
-def test_build_publishes_profiles_as_of_a_date(built: tuple[Settings, DuckDBEngine]) -> None:
-    settings, engine = built
-    snapshots = Snapshots(settings.home / "snapshots")
-    view = member_view(snapshots, engine, "138 1234 5678")
-    p = view["profile"]
+def test_build_publishes_profiles_as_of_a_date(built: Settings) -> None:
+    seen = view(built, "138 1234 5678")
+    p = seen["profile"]
     assert (p["name"], p["income_band"], p["community_grade"]) == ("陈女士", "middle", "B")
     assert p["purchases"] == 1 and p["repairs"] == 1  # the 2025 purchase is after as-of
-    (washer,) = view["appliances"]
+    (washer,) = seen["appliances"]
     assert washer["category"] == "washer" and washer["repairs"] == 1
     assert 8.7 < washer["age_years"] < 8.9
-    assert view["interests"][0]["topic"] == "health"
-    assert {r["evidence_type"] for r in view["merge_reasons"]} == {"identify"}
-    other = member_view(snapshots, engine, "M2")["profile"]
+    assert seen["interests"][0]["topic"] == "health"
+    assert {r["evidence_type"] for r in seen["merge_reasons"]} == {"identify"}
+    other = view(built, "M2")["profile"]
     assert other["household_id"] == p["household_id"]  # same address, written apart
     assert other["purchases"] == 0
 
 
-def test_member_lookup_errors_are_plain(built: tuple[Settings, DuckDBEngine]) -> None:
-    settings, engine = built
+def test_member_lookup_errors_are_plain(built: Settings) -> None:
     with pytest.raises(UnknownMember, match="no member known by"):
-        member_view(Snapshots(settings.home / "snapshots"), engine, "13999999999")
+        view(built, "13999999999")
 
 
-def test_export_writes_parquet_and_csv(built: tuple[Settings, DuckDBEngine],
+def test_export_writes_parquet_and_csv(built: Settings, duckdb_engine: DuckDBEngine,
                                        tmp_path: Path) -> None:
-    settings, engine = built
-    snapshots = Snapshots(settings.home / "snapshots")
-    assert export_table(snapshots, engine, "identity_map", tmp_path / "ids.parquet") == 3
+    snapshots = snapshots_of(built)
+    assert export_table(snapshots, duckdb_engine, "identity_map",
+                        tmp_path / "ids.parquet") == 3
     assert pq.read_table(tmp_path / "ids.parquet").num_rows == 3
-    assert export_table(snapshots, engine, "profiles", tmp_path / "p.csv") == 2
+    assert export_table(snapshots, duckdb_engine, "profiles", tmp_path / "p.csv") == 2
     assert (tmp_path / "p.csv").read_text(encoding="utf-8").startswith("member_id")
 
 
 def test_a_failed_build_leaves_the_previous_snapshot_serving(
-    built: tuple[Settings, DuckDBEngine], monkeypatch: pytest.MonkeyPatch,
+    built: Settings, engine_factory: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings, engine = built
-    snapshots = Snapshots(settings.home / "snapshots")
+    snapshots = snapshots_of(built)
     before = snapshots.current()
 
     def broken(*args: object) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(build_module, "_profile", broken)
-    with pytest.raises(RuntimeError):
-        build(settings, DuckDBEngine())
+    again = engine_factory()
+    try:
+        with pytest.raises(RuntimeError, match="disk full"):
+            build(built, again)
+    finally:
+        again.close()
     assert snapshots.current() == before
-    assert member_view(snapshots, engine, "M1")["profile"]["name"] == "陈女士"
+    assert view(built, "M1")["profile"]["name"] == "陈女士"
 
 
-def test_building_an_empty_lake_says_so(tmp_path: Path) -> None:
+def test_building_an_empty_lake_says_so(tmp_path: Path, engine: Engine) -> None:
     with pytest.raises(EmptyLake, match="ingest some events first"):
-        build(Settings(home=tmp_path / "h"), DuckDBEngine())
+        build(Settings(home=tmp_path / "h"), engine)
 
 
-def test_the_run_record_says_how_long_each_table_took(
-        built: tuple[Settings, DuckDBEngine]) -> None:
-    settings, _ = built
-    steps = Snapshots(settings.home / "snapshots").record()["steps"]
+def test_the_run_record_says_how_long_each_table_took(tmp_path: Path, engine: Engine) -> None:
+    settings = lake_of(tmp_path, CHEN_AT_HOME, communities=COMMUNITIES)
+    report = build(settings, engine, AS_OF)
+    steps = snapshots_of(settings).record()["steps"]
+    assert steps == report.steps == engine.steps.seconds  # what the engine timed, recorded
     names = list(steps)  # identity, profile, scoring and tag tables, as first written
     written = [names.index(t) for t in ("signatures", "members", "member_events",
                                         "profiles", "rule_scores", "audiences")]
     assert written == sorted(written)
-    assert all(seconds >= 0 for seconds in steps.values())
 
 
-def test_a_failed_step_still_counts_its_time() -> None:
-    engine = DuckDBEngine()
+def test_a_step_written_twice_adds_up_and_a_failed_one_counts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([10.0, 10.25, 20.0, 20.5, 30.0, 31.0])
+    monkeypatch.setattr(base_module.time, "perf_counter", lambda: next(clock))
+    times = StepTimes()
+    for table in ("members", "members"):
+        with times.step(table):
+            pass
+    with pytest.raises(ZeroDivisionError), times.step("broken"):
+        _ = 1 / 0
+    assert times.seconds == {"members": 0.75, "broken": 1.0}
+    times.clear()
+    assert times.seconds == {}
+
+
+def test_a_failed_step_is_named_and_still_timed(engine: Engine) -> None:
     with pytest.raises(Exception, match="no_such_table"):
         engine.materialise("SELECT * FROM no_such_table", None, "broken")
-    assert "broken" in engine.steps.seconds
-    engine.steps.clear()
-    assert engine.steps.seconds == {}
+    assert list(engine.steps.seconds) == ["broken"]

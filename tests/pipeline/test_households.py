@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from shequn.engines.duckdb import DuckDBEngine
-from shequn.lake.ingest import ingest
+from shequn.engines.base import Engine
 from shequn.pipeline.build import build
-from shequn.pipeline.snapshot import Snapshots
-from shequn.settings import Settings
-from tests.lake.helpers import write_rows
+from tests.fixtures import lake_of, snapshots_of
 
 T = "2024-01-01T08:00:00+08:00"
 ROWS = [
@@ -36,15 +33,14 @@ ROWS = [
 ]
 
 
-def test_households_by_address_appliance_or_unknown(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home")
-    engine = DuckDBEngine()
-    ingest([write_rows(tmp_path / "in.csv", ROWS)], settings, engine)
+def test_households_by_address_appliance_or_unknown(tmp_path: Path, engine: Engine) -> None:
+    settings = lake_of(tmp_path, ROWS)
     report = build(settings, engine, dt.date(2024, 12, 31))
-    profiles = pq.read_table(Snapshots(settings.home / "snapshots").table_path("profiles"),
+    snapshots = snapshots_of(settings)
+    profiles = pq.read_table(snapshots.table_path("profiles"),
                              columns=["member_id", "household_id", "household_basis"])
     rows = profiles.to_pylist()
-    identity = pq.read_table(Snapshots(settings.home / "snapshots").table_path("identity_map"))
+    identity = pq.read_table(snapshots.table_path("identity_map"))
     member_of = {(r["key_type"], r["key_value"]): r["member_id"] for r in identity.to_pylist()}
     by_member = {r["member_id"]: r for r in rows}
 

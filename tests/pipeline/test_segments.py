@@ -1,9 +1,11 @@
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from shequn.engines.base import Engine
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.pipeline.build import build
 from shequn.pipeline.read import export_table
@@ -13,9 +15,15 @@ from shequn.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def snapshots(demo_lake: tuple[Settings, dt.date]) -> Snapshots:
+def snapshots(demo_lake: tuple[Settings, dt.date],
+              engine_factory: Callable[[], Engine]) -> Snapshots:
+    """The demo world built once per engine; read with DuckDB, as the CLI reads it."""
     settings, as_of = demo_lake
-    report = build(settings, DuckDBEngine(), as_of)
+    engine = engine_factory()
+    try:
+        report = build(settings, engine, as_of)
+    finally:
+        engine.close()
     assert report.segments["all_members"] == report.identity["members"]
     return Snapshots(settings.home / "snapshots")
 

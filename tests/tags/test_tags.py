@@ -1,10 +1,11 @@
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from shequn.conditions import ConditionError
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.pipeline.build import tag_tables
 from shequn.tags.spec import TagFile, TagFileError, load
 
@@ -29,8 +30,7 @@ audiences:
 """
 
 
-def _run(spec: TagFile) -> DuckDBEngine:
-    engine = DuckDBEngine()
+def _run(engine: Engine, spec: TagFile) -> Engine:
     engine.view_arrow("traits", PROFILES)
     tag_tables(engine, spec)
     return engine
@@ -42,8 +42,9 @@ def _spec(text: str, tmp_path: Path) -> TagFile:
     return load(path)
 
 
-def test_stages_bands_segments_and_audiences(tmp_path: Path) -> None:
-    engine = _run(_spec(SPEC, tmp_path))
+def test_stages_bands_segments_and_audiences(tmp_path: Path, engine: Engine,
+                                             engine_factory: Callable[[], Engine]) -> None:
+    _run(engine, _spec(SPEC, tmp_path))
     tags = {(r["member_id"], r["name"]): r["value"]
             for r in engine.table("tags").to_pylist()}
     assert tags[("m3", "lifecycle")] == "loyal_user"   # 3 purchases, 103 days ago
@@ -62,14 +63,18 @@ def test_stages_bands_segments_and_audiences(tmp_path: Path) -> None:
     assert {a["member_id"] for a in audience} == expected
     holdout = sum(a["group_name"] == "holdout" for a in audience) / len(audience)
     assert 0.12 < holdout < 0.28
-    again = _run(_spec(SPEC, tmp_path)).table("audiences").to_pylist()
+    other = engine_factory()
+    try:
+        again = _run(other, _spec(SPEC, tmp_path)).table("audiences").to_pylist()
+    finally:
+        other.close()
     assert sorted(map(str, again)) == sorted(map(str, audience))  # same sides every build
 
 
-def test_a_misspelt_field_is_named(tmp_path: Path) -> None:
+def test_a_misspelt_field_is_named(tmp_path: Path, engine: Engine) -> None:
     spec = _spec(SPEC.replace("income_band = 'middle'", "incme_band = 'middle'"), tmp_path)
     with pytest.raises(ConditionError, match=r"segment loyal_middle: unknown field.*incme_band"):
-        _run(spec)
+        _run(engine, spec)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -93,7 +98,7 @@ def test_the_shipped_tag_file_loads() -> None:
     assert spec.audiences and all(0 < a.holdout < 1 for a in spec.audiences)
 
 
-def test_a_member_s_strongest_demand_is_the_same_every_run() -> None:
+def test_a_member_s_strongest_demand_is_the_same_every_run(engine: Engine) -> None:
     """Equal scores go to the higher probability, then to the category's name: a tie
     must never make an audience differ between two builds of one lake."""
     from shequn.tags.compile import TRAITS
@@ -104,7 +109,6 @@ def test_a_member_s_strongest_demand_is_the_same_every_run() -> None:
         "score": [40, 40, 10, 40, 40, 5],
         "probability": [0.2, 0.2, 0.9, 0.1, 0.3, None],
     })
-    engine = DuckDBEngine()
     engine.view_arrow("profiles", PROFILES.slice(1, 2))  # m1 and m2; m3 has no profile
     engine.view_arrow("scores", scores)
     for _ in range(20):  # row order inside DuckDB's aggregation varies between runs
@@ -113,7 +117,8 @@ def test_a_member_s_strongest_demand_is_the_same_every_run() -> None:
                 for r in rows] == [("m1", "tv", 40, 0.9), ("m2", "washer", 40, 0.3)]
 
 
-def test_a_tag_whose_field_no_member_has_is_skipped_not_given(tmp_path: Path) -> None:
+def test_a_tag_whose_field_no_member_has_is_skipped_not_given(tmp_path: Path,
+                                                              engine: Engine) -> None:
     traits = PROFILES.append_column("interest_share", pa.nulls(PROFILES.num_rows,
                                                                pa.map_(pa.string(),
                                                                        pa.float64())))
@@ -125,7 +130,6 @@ segments:
   - {name: healthy, when: "health_reader"}
   - {name: grown, when: "grown_up"}
 """, tmp_path)
-    engine = DuckDBEngine()
     engine.view_arrow("traits", traits)
     skipped = tag_tables(engine, spec)
     assert skipped == {"tags": {"health_reader": "no member has interest_share"},

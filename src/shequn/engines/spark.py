@@ -104,6 +104,27 @@ def to_spark(sql: str, params: Mapping[str, Any] | None = None) -> str:
     return tree.sql(dialect="spark")
 
 
+def spark_session(master: str = "local[2]") -> Any:
+    """The Spark session every engine works in: UTC, Splink's functions loaded. Starting
+    one takes seconds, so callers that open many engines (the tests) start it once and
+    hand each engine its own ``newSession()``: same context, separate views."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    session = (
+        SparkSession.builder.master(master).appName("shequn")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "2g")
+        # Splink's string-similarity functions (Jaro-Winkler...), shipped in its wheel
+        .config("spark.jars", similarity_jar_location())
+        .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
 class SparkEngine:
     """A local (or cluster) Spark session with the operations the build asks for."""
 
@@ -117,20 +138,9 @@ class SparkEngine:
 
     def __init__(self, master: str = "local[2]", work_dir: Path | None = None,
                  session: Any = None) -> None:
-        from pyspark.sql import SparkSession
-        from splink.backends.spark import similarity_jar_location
-
-        self._spark = session or (
-            SparkSession.builder.master(master).appName("shequn")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "8")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.memory", "2g")
-            # Splink's string-similarity functions (Jaro-Winkler...), shipped in its wheel
-            .config("spark.jars", similarity_jar_location())
-            .getOrCreate())
-        self._spark.sparkContext.setLogLevel("ERROR")
+        """``session``: a session of :func:`spark_session` to work in (its temporary
+        views become this engine's), else one is started on ``master``."""
+        self._spark = session or spark_session(master)
         self._work = Path(work_dir or tempfile.mkdtemp(prefix="shequn-spark-"))
         self._work.mkdir(parents=True, exist_ok=True)
         self._serial = itertools.count()

@@ -85,8 +85,8 @@ def stage_copy(members: int, work: Path) -> dict[str, Any]:
         name = path.name
         if ".csv" in name:
             rel = con.read_csv(str(path), all_varchar=True)
-        elif ".jsonl" in name or ".json" in name:
-            rel = con.read_json(str(path), format="newline_delimited")
+        elif ".jsonl" in name or ".json" in name:  # keys differ by line: each line whole
+            rel = con.sql("SELECT * FROM read_ndjson_objects(?)", params=[str(path)])
         else:
             rel = con.read_parquet(str(path))
         target = out / f"{k}.parquet"

@@ -7,7 +7,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from shequn.identity.evaluate import IdentityReport, WorldTruth, identity_report
+from shequn.identity.evaluate import (
+    IdentityReport,
+    WorldTruth,
+    identity_report,
+    score_against_truth,
+)
 from shequn.identity.splits import AUDIT, record_split
 from shequn.lake.store import Lake, LakeVersionError, LegacyLake
 from shequn.pipeline.build import EmptyLake
@@ -16,6 +21,8 @@ from shequn.services.engines import engine_for
 from shequn.services.errors import user_errors
 from shequn.services.reads import snapshots_of
 from shequn.settings import Settings
+
+__all__ = ["audit_file", "current_build_report", "score_against_truth", "split_keys"]
 
 
 def current_build_report(settings: Settings, world: Path) -> IdentityReport:

@@ -141,6 +141,16 @@ class Settings(BaseSettings):
         "machine's memory (the rest is for the Python side: Arrow batches, model training)."
     )
 
+    database_url: str | None = Field(
+        None, description="The community's database as an SQLAlchemy URL, e.g. "
+        "postgresql+psycopg://user:pass@host/db; unset keeps it in SQLite (WAL) at "
+        "<home>/community.db.",
+    )
+    secret_key: str | None = Field(
+        None, description="The server's secret that signs meetup check-in codes; unset, one "
+        "is made on first use and kept in <home>/secret.key (keep that file private).",
+    )
+
     @field_validator("brand_timezone", "source_timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -149,6 +159,10 @@ class Settings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return self.home / "lake"
+
+    @property
+    def community_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'community.db'}"
 
     @property
     def quarantine_dir(self) -> Path:

@@ -165,6 +165,19 @@ _TYPES = (
               required=("campaign_id", "amount"), optional=("tier_id",)),
     EventType("meetup_checkin", "A member checks in at an offline meetup.",
               required=("meetup_id",), optional=("location_id", "space")),
+    EventType("space_join", "A member joins a community space (on their own, invited or "
+              "admitted).", optional=("space", "channel")),
+    EventType("space_leave", "A member leaves a community space.",
+              optional=("space", "reason")),
+    EventType("idea", "A member proposes an idea for a product or service.",
+              required=("idea_id",), optional=("space", "topic", "text")),
+    EventType("pledge_refund", "A pledge to a pre-sale is refunded (a failed campaign, "
+              "or a refund asked for).", required=("campaign_id", "amount"),
+              optional=("tier_id", "reason")),
+    EventType("meetup_registration", "A member registers for an offline meetup (or joins "
+              "its waiting list).", required=("meetup_id",), optional=("space", "status")),
+    EventType("red_packet_grab", "A member grabs a share of a red packet in a space.",
+              required=("amount",), optional=("campaign_id", "space")),
     EventType("coupon_issued", "A coupon is given to a member.",
               required=("coupon_id",), optional=("campaign_id", "amount", "channel")),
     EventType("coupon_redeemed", "A member redeems a coupon.",

@@ -1,0 +1,70 @@
+"""The API application: ``create_app(settings)`` builds it; ``shequn serve`` runs it.
+
+OpenAPI at /openapi.json; /docs serves Swagger UI from the assets that the
+``fastapi-offline`` package ships, so nothing is fetched from a CDN.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
+
+from shequn import __version__
+from shequn.api import errors
+from shequn.api.deps import Services
+from shequn.api.routes import accounts, ideas, meetups, posts, presales, rewards, spaces
+from shequn.community.payments import InProcessProvider, PaymentProvider
+from shequn.services.community import open_store, relay_outbox, server_secret, settle_presales
+from shequn.settings import Settings
+
+log = logging.getLogger("shequn.api")
+
+
+def _background(settings: Settings, services: Services, every: float,
+                stop: threading.Event) -> None:
+    """Relay the outbox into the lake and settle campaigns past their deadline."""
+    while not stop.wait(every):
+        try:
+            settle_presales(services.store, services.payments)
+            relay_outbox(settings, services.store)
+        except Exception:  # the next round tries again; the outbox keeps what failed
+            log.exception("background round failed")
+
+
+def create_app(settings: Settings, payments: PaymentProvider | None = None,
+               background_seconds: float | None = 5.0) -> FastAPI:
+    services = Services(store=open_store(settings),
+                        payments=payments or InProcessProvider(),
+                        secret=server_secret(settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = None
+        if background_seconds:
+            worker = threading.Thread(target=_background, name="shequn-background",
+                                      args=(settings, services, background_seconds, stop),
+                                      daemon=True)
+            worker.start()
+        yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=30)
+        services.store.close()
+
+    app = FastAPIOffline(title="shequn", version=__version__, lifespan=lifespan,
+                         description="The community: spaces, conversation, ideas, "
+                         "pre-sales, meetups and rewards. Errors name their reason in "
+                         "中文 or English (Accept-Language).")
+    app.state.services = services
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1")
+    for module in (accounts, spaces, posts, ideas, presales, rewards, meetups):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,55 @@
+"""Typed dependencies of the routes: the store, the signed-in account, paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from shequn.community.accounts import account_for_token
+from shequn.community.errors import Refused
+from shequn.community.models import Account
+from shequn.community.payments import PaymentProvider
+from shequn.community.store import Store
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass
+class Services:
+    """What the routes use, made once per server."""
+
+    store: Store
+    payments: PaymentProvider
+    secret: bytes
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _current(services: Annotated[Services, Depends(_services)],
+             token: Annotated[str | None, Depends(_bearer)]) -> Account:
+    if not token:
+        raise Refused("not_signed_in")
+    with services.store.read() as session:
+        return account_for_token(session, token)
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def _page(limit: Annotated[int, Query(ge=1, le=100)] = 20,
+          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Page:
+    return Page(limit, offset)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+CurrentAccount = Annotated[Account, Depends(_current)]
+PageDep = Annotated[Page, Depends(_page)]

@@ -1,0 +1,51 @@
+"""Signing up, signing in (OAuth2 password flow) and the signed-in account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from shequn.api.deps import CurrentAccount, ServicesDep
+from shequn.api.schemas import AccountCreate, AccountPublic, Me, TokenOut
+from shequn.community.accounts import NewAccount, create_account, issue_token
+from shequn.community.errors import Refused
+from shequn.community.models import Account
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/accounts", status_code=201, response_model=Me)
+def sign_up(body: AccountCreate, services: ServicesDep) -> Me:
+    """A member signs up; the identity keys join the account to the SCRM's member."""
+    keys = {k: v for k, v in body.model_dump(include={"phone", "email", "wechat_openid",
+                                                      "wechat_unionid", "member_no"}).items()
+            if v}
+    with services.store.write() as session:
+        account = create_account(session, NewAccount(
+            username=body.username, password=body.password, display_name=body.display_name,
+            keys=keys, language=body.language))
+        return Me.model_validate(account, from_attributes=True)
+
+
+@router.post("/auth/token", response_model=TokenOut)
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
+          services: ServicesDep) -> TokenOut:
+    with services.store.write() as session:
+        return TokenOut(access_token=issue_token(session, form.username, form.password))
+
+
+@router.get("/me", response_model=Me)
+def me(account: CurrentAccount) -> Me:
+    return Me.model_validate(account, from_attributes=True)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountPublic)
+def public_account(account_id: int, services: ServicesDep,
+                   _viewer: CurrentAccount) -> AccountPublic:
+    with services.store.read() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise Refused("not_found", what="account")
+        return AccountPublic.model_validate(account, from_attributes=True)

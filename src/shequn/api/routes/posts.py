@@ -1,0 +1,48 @@
+"""Threads: reading one, replying, re-sharing, and the brand's official answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from shequn.api.deps import CurrentAccount, PageDep, ServicesDep
+from shequn.api.schemas import OfficialAnswer, PostCreate, PostPublic, ReshareCreate, ThreadPublic
+from shequn.community import posts
+
+router = APIRouter(tags=["posts"])
+PostId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/posts/{post_id}", response_model=ThreadPublic)
+def read_thread(post_id: PostId, services: ServicesDep, page: PageDep) -> ThreadPublic:
+    with services.store.read() as session:
+        found = posts.thread(session, post_id, page.limit, page.offset)
+        return ThreadPublic(post=PostPublic.model_validate(found.post, from_attributes=True),
+                            replies=[PostPublic.model_validate(r, from_attributes=True)
+                                     for r in found.replies],
+                            reply_count=found.reply_count)
+
+
+@router.post("/posts/{post_id}/replies", status_code=201, response_model=PostPublic)
+def reply(post_id: PostId, body: PostCreate, actor: CurrentAccount,
+          services: ServicesDep) -> PostPublic:
+    with services.store.write() as session:
+        return PostPublic.model_validate(posts.reply(session, actor, post_id, body.body),
+                                         from_attributes=True)
+
+
+@router.post("/posts/{post_id}/reshares", status_code=201, response_model=PostPublic)
+def reshare(post_id: PostId, body: ReshareCreate, actor: CurrentAccount,
+            services: ServicesDep) -> PostPublic:
+    with services.store.write() as session:
+        post = posts.reshare(session, actor, post_id, body.space_id, body.body)
+        return PostPublic.model_validate(post, from_attributes=True)
+
+
+@router.post("/posts/{post_id}/official-answer", response_model=PostPublic)
+def official_answer(post_id: PostId, body: OfficialAnswer, actor: CurrentAccount,
+                    services: ServicesDep) -> PostPublic:
+    with services.store.write() as session:
+        post = posts.mark_official_answer(session, actor, post_id, body.answer_id)
+        return PostPublic.model_validate(post, from_attributes=True)

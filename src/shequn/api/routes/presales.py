@@ -1,0 +1,87 @@
+"""Pre-sales: campaigns, tiers, their state machine, and pledges (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shequn.api.deps import CurrentAccount, ServicesDep
+from shequn.api.schemas import (
+    PledgeCreate,
+    PledgePublic,
+    PresaleCreate,
+    PresaleMove,
+    PresalePublic,
+    TierCreate,
+    TierPublic,
+)
+from shequn.community import idempotency, presales
+from shequn.community.models import Presale, Tier
+
+router = APIRouter(tags=["presales"])
+PresaleId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+
+
+def _public(session: Session, presale: Presale) -> PresalePublic:
+    tiers = session.scalars(select(Tier).where(Tier.presale_id == presale.id).order_by(Tier.id))
+    out = PresalePublic.model_validate(presale, from_attributes=True)
+    out.tiers = [TierPublic.model_validate(t, from_attributes=True) for t in tiers]
+    return out
+
+
+@router.post("/presales", status_code=201, response_model=PresalePublic)
+def create(body: PresaleCreate, actor: CurrentAccount, services: ServicesDep) -> PresalePublic:
+    with services.store.write() as session:
+        presale = presales.create_presale(session, actor, body.title, body.goal_fen,
+                                          body.deadline, body.all_or_nothing, body.idea_id)
+        return _public(session, presale)
+
+
+@router.get("/presales/{presale_id}", response_model=PresalePublic)
+def read(presale_id: PresaleId, services: ServicesDep) -> PresalePublic:
+    with services.store.read() as session:
+        return _public(session, presales.get_presale(session, presale_id))
+
+
+@router.post("/presales/{presale_id}/tiers", status_code=201, response_model=TierPublic)
+def add_tier(presale_id: PresaleId, body: TierCreate, actor: CurrentAccount,
+             services: ServicesDep) -> TierPublic:
+    with services.store.write() as session:
+        tier = presales.add_tier(session, actor, presale_id, body.name, body.price_fen,
+                                 body.stock, body.delivery_date)
+        return TierPublic.model_validate(tier, from_attributes=True)
+
+
+@router.post("/presales/{presale_id}/transitions", response_model=PresalePublic)
+def move(presale_id: PresaleId, body: PresaleMove, actor: CurrentAccount,
+         services: ServicesDep) -> PresalePublic:
+    """Staff moves; ``failed`` refunds every pledge. Past the deadline the server settles
+    live campaigns by itself."""
+    with services.store.write() as session:
+        presale = presales.transition(session, actor, presale_id, body.to, services.payments)
+        return _public(session, presale)
+
+
+@router.post("/presales/{presale_id}/pledges", status_code=201, response_model=PledgePublic,
+             responses={200: {"description": "The stored answer of an earlier request with "
+                              "the same Idempotency-Key"}})
+def pledge(presale_id: PresaleId, body: PledgeCreate, request: Request,
+           idempotency_key: IdempotencyKey, actor: CurrentAccount,
+           services: ServicesDep) -> Response:
+    """A pledge; a retry with the same ``Idempotency-Key`` returns the first answer and
+    charges nothing twice."""
+    digest = idempotency.digest("POST", request.url.path, body.model_dump_json().encode())
+    with services.store.write() as session:
+        stored = idempotency.claim(session, actor.id, idempotency_key, digest)
+        if stored is not None:
+            return Response(stored.body, status_code=200, media_type="application/json")
+        row = presales.pledge(session, actor, presale_id, body.tier_id, body.quantity,
+                              services.payments)
+        answer = PledgePublic.model_validate(row, from_attributes=True).model_dump_json()
+        idempotency.finish(session, actor.id, idempotency_key, 201, answer)
+    return Response(answer, status_code=201, media_type="application/json")

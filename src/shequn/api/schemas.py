@@ -1,0 +1,258 @@
+"""What the API takes and gives, apart from the tables: bounded so that no input reaches
+a database limit (lengths, integer ranges, NUL characters) and turns into an error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def _no_nul(value: str) -> str:
+    """Text every database stores: no NUL character, no lone UTF-16 surrogate."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text") from None
+    return value
+
+
+
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
+Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+Body = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_no_nul)]
+Key = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
+Fen = Annotated[int, Field(ge=1, le=10**12)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountCreate(Strict):
+    username: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[\w.\-@]+$")]
+    password: Annotated[str, Field(min_length=8, max_length=200), AfterValidator(_no_nul)]
+    phone: Key
+    email: Annotated[str, Field(max_length=254), AfterValidator(_no_nul)] | None = None
+    wechat_openid: Key | None = None
+    wechat_unionid: Key | None = None
+    member_no: Key | None = None
+    display_name: Name | None = None
+    language: Literal["zh", "en"] = "zh"
+
+
+class AccountPublic(BaseModel):
+    id: int
+    username: str
+    role: str
+    display_name: str | None
+
+
+class Me(AccountPublic):
+    phone: str | None
+    email: str | None
+    member_no: str | None
+    language: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class SpaceCreate(Strict):
+    name: Name
+    kind: Literal["product", "club", "complaint", "innovation", "qa", "general"]
+    join_policy: Literal["open", "invite", "approval", "closed"]
+    description: Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)] | None = None
+
+
+class SpacePublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    join_policy: str
+    description: str | None
+    vote_budget: int
+    support_threshold: int
+
+
+class MembershipPublic(BaseModel):
+    space_id: int
+    account_id: int
+    role: str
+    status: str
+    invited_by: int | None
+
+
+class Invitation(Strict):
+    account_id: Id
+
+
+class Leaving(Strict):
+    reason: Annotated[str, Field(max_length=500), AfterValidator(_no_nul)] | None = None
+
+
+class PostCreate(Strict):
+    body: Body
+    title: Title | None = None
+
+
+class ReshareCreate(Strict):
+    space_id: Id
+    body: Annotated[str, Field(max_length=20_000), AfterValidator(_no_nul)] = ""
+
+
+class OfficialAnswer(Strict):
+    answer_id: Id
+
+
+class PostPublic(BaseModel):
+    id: int
+    space_id: int
+    author_id: int
+    parent_id: int | None
+    reshare_of: int | None
+    title: str | None
+    body: str
+    created_at: datetime
+    official_answer_id: int | None
+    first_answer_at: datetime | None
+
+
+class ThreadPublic(BaseModel):
+    post: PostPublic
+    replies: list[PostPublic]
+    reply_count: int
+
+
+class IdeaCreate(Strict):
+    space_id: Id
+    title: Title
+    body: Body
+    draft: bool = False
+
+
+class IdeaPublic(BaseModel):
+    id: int
+    space_id: int
+    author_id: int
+    title: str
+    body: str
+    state: str
+    supports: int
+    merged_into: int | None
+
+
+class IdeaMove(Strict):
+    to: Annotated[str, Field(min_length=1, max_length=16)]
+    into: Id | None = None  # the original, when marking a duplicate
+
+
+class PresaleCreate(Strict):
+    title: Title
+    goal_fen: Fen
+    deadline: AwareDatetime
+    all_or_nothing: bool = True
+    idea_id: Id | None = None
+
+
+class PresaleMove(Strict):
+    to: Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class TierCreate(Strict):
+    name: Name
+    price_fen: Fen
+    stock: Annotated[int, Field(ge=0, le=10_000_000)]
+    delivery_date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+class TierPublic(BaseModel):
+    id: int
+    presale_id: int
+    name: str
+    price_fen: int
+    stock: int
+    sold: int
+    delivery_date: str | None
+
+
+class PresalePublic(BaseModel):
+    id: int
+    title: str
+    goal_fen: int
+    pledged_fen: int
+    all_or_nothing: bool
+    deadline: datetime
+    state: str
+    idea_id: int | None
+    tiers: list[TierPublic] = []
+
+
+class PledgeCreate(Strict):
+    tier_id: Id
+    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
+class PledgePublic(BaseModel):
+    id: int
+    presale_id: int
+    tier_id: int
+    quantity: int
+    amount_fen: int
+    state: str
+
+
+class RedPacketCreate(Strict):
+    space_id: Id
+    total_fen: Annotated[int, Field(ge=1, le=10**10)]
+    shares: Annotated[int, Field(ge=1, le=10_000)]
+
+
+class RedPacketPublic(BaseModel):
+    id: int
+    space_id: int
+    total_fen: int
+    shares: int
+    grabbed: int
+    grabbed_fen: int
+
+
+class GrabPublic(BaseModel):
+    packet_id: int
+    amount_fen: int
+
+
+class MeetupCreate(Strict):
+    title: Title
+    starts_at: AwareDatetime
+    capacity: Annotated[int, Field(ge=1, le=100_000)]
+    space_id: Id | None = None
+    location: Title | None = None
+
+
+class MeetupPublic(BaseModel):
+    id: int
+    space_id: int | None
+    title: str
+    starts_at: datetime
+    location: str | None
+    capacity: int
+    registered: int
+
+
+class RegistrationPublic(BaseModel):
+    meetup_id: int
+    account_id: int
+    status: str
+    checked_in_at: datetime | None
+    code: str | None = None  # the member's own check-in code, shown as a QR
+
+
+class CheckinCreate(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=200)]

@@ -1,0 +1,85 @@
+"""``shequn serve``, ``shequn user add`` and ``shequn outbox flush``: the community's
+server, its staff accounts, and relaying its events into the lake at once."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from shequn.cli import output
+from shequn.cli.common import JsonOpt, settings_of
+from shequn.community.accounts import ROLES, NewAccount, create_account
+from shequn.community.errors import Refused, message
+from shequn.services.community import open_store, relay_outbox
+
+user_app = typer.Typer(no_args_is_help=True, help="The community's staff and member accounts.")
+outbox_app = typer.Typer(no_args_is_help=True, help="The community's events on their way to "
+                         "the lake.")
+
+
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    relay_seconds: Annotated[float, typer.Option(
+        help="Seconds between relays of the outbox into the lake (0: only by "
+        "`shequn outbox flush`).")] = 5.0,
+) -> None:
+    """Run the API (/api/v1, /openapi.json, /docs) with uvicorn."""
+    import uvicorn
+
+    from shequn.api.app import create_app
+
+    app = create_app(settings_of(ctx), background_seconds=relay_seconds or None)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name to sign in with.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    team: Annotated[str | None, typer.Option(help="Staff team that owns the spaces and "
+                                             "campaigns this user runs.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a user; the password is read from standard input, never from the command line."""
+    if role not in ROLES:
+        output.fail(f"--role must be one of {', '.join(ROLES)}, not '{role}'")
+    if not password_stdin:
+        output.fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    store = open_store(settings_of(ctx))
+    try:
+        with store.write() as session:
+            account = create_account(session, NewAccount(username=name, password=password,
+                                                         role=role, team=team))
+            result = {"id": account.id, "username": account.username, "role": account.role,
+                      "team": team}
+    except Refused as refused:
+        output.fail(message(refused.reason, "en", refused.details))
+    finally:
+        store.close()
+    if as_json:
+        output.emit_json(result)
+    else:
+        output.out.print(f"added {result['username']} ({role}) as user {result['id']}")
+
+
+@outbox_app.command("flush")
+def outbox_flush(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Relay every pending community event into the lake now."""
+    settings = settings_of(ctx)
+    store = open_store(settings)
+    try:
+        moved = relay_outbox(settings, store)
+    finally:
+        store.close()
+    if as_json:
+        output.emit_json({"relayed": moved})
+    else:
+        output.out.print(f"relayed {moved} community events into the lake")

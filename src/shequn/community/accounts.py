@@ -1,0 +1,113 @@
+"""Accounts: members signing up, staff added by an admin, passwords and bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyarrow as pa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shequn.community.errors import Refused
+from shequn.community.models import Account, Team, Token, utcnow
+from shequn.events.keys import normalise_key
+
+ROLES = ("member", "agent", "analyst", "operator", "admin")
+STAFF_ROLES = frozenset(ROLES[1:])
+ACCOUNT_KEYS = ("phone", "email", "wechat_openid", "wechat_unionid", "member_no")
+MIN_PASSWORD = 8
+TOKEN_LIFETIME = timedelta(days=30)
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    username: str
+    password: str
+    role: str = "member"
+    team: str | None = None
+    display_name: str | None = None
+    keys: dict[str, str] | None = None  # identity keys as written: phone, email, ...
+    language: str = "zh"
+
+
+def normalised_key(key: str, value: str) -> str:
+    """One identity key in the form ingest stores it, or ``invalid_key``."""
+    result = normalise_key(key, pa.array([value], pa.string()))
+    out = result.values[0].as_py()
+    if out is None:
+        raise Refused("invalid_key", key=key, why=f"'{value}' cannot be read as a {key}")
+    return str(out)
+
+
+def _team(session: Session, name: str | None) -> int | None:
+    if name is None:
+        return None
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        session.add(team)
+        session.flush()
+    return team.id
+
+
+def create_account(session: Session, new: NewAccount) -> Account:
+    """A new account, its keys normalised; a taken name or key is refused by name."""
+    if new.role not in ROLES:
+        raise ValueError(f"unknown role {new.role!r} (one of {', '.join(ROLES)})")
+    if len(new.password) < MIN_PASSWORD:
+        raise Refused("weak_password", min=MIN_PASSWORD)
+    if session.scalar(select(Account.id).where(Account.username == new.username)):
+        raise Refused("username_taken")
+    keys = {k: normalised_key(k, v) for k, v in (new.keys or {}).items() if v}
+    for key, value in keys.items():
+        if session.scalar(select(Account.id).where(getattr(Account, key) == value)):
+            raise Refused("key_taken", key=key)
+    account = Account(username=new.username, password_hash=_hasher.hash(new.password),
+                      role=new.role, team_id=_team(session, new.team),
+                      display_name=new.display_name, language=new.language, **keys)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, username: str, password: str) -> str:
+    """A bearer token for a correct user name and password."""
+    account = session.scalar(select(Account).where(Account.username == username))
+    try:
+        if account is None:
+            raise VerificationError
+        _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Refused("bad_credentials") from None
+    token = secrets.token_urlsafe(32)
+    session.add(Token(token_hash=_digest(token), account_id=account.id,
+                      expires_at=utcnow() + TOKEN_LIFETIME))
+    return token
+
+
+def account_for_token(session: Session, token: str) -> Account:
+    row = session.get(Token, _digest(token))
+    if row is None or row.expires_at <= utcnow():
+        raise Refused("not_signed_in")
+    account = session.get(Account, row.account_id)
+    if account is None:
+        raise Refused("not_signed_in")
+    return account
+
+
+def identity_keys(account: Account) -> dict[str, str]:
+    """The account's identity keys, as events carry them (the SCRM joins on these)."""
+    keys = {k: getattr(account, k) for k in ACCOUNT_KEYS if getattr(account, k)}
+    keys["customer_id"] = f"community:{account.id}"
+    return keys

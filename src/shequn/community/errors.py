@@ -1,0 +1,73 @@
+"""Why the community refused an action, as a stable machine-readable reason.
+
+The domain raises :class:`Refused`; the API turns the reason into a 4xx answer whose
+JSON names it, in the caller's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Refused(Exception):
+    """An action the rules do not allow, or input that names nothing that exists.
+
+    ``reason`` is one of :data:`REASONS`; ``details`` are values the message may name.
+    """
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown refusal reason {reason!r}")
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+# reason -> (kind, English, 中文). The kind says which 4xx answer it becomes.
+REASONS: dict[str, tuple[str, str, str]] = {
+    "not_found": ("not_found", "No such {what}.", "找不到该{what}。"),
+    "not_allowed": ("forbidden", "You are not allowed to do this.", "您无权执行此操作。"),
+    "not_signed_in": ("unauthorized", "Sign in first.", "请先登录。"),
+    "bad_credentials": ("unauthorized", "Wrong user name or password.", "用户名或密码错误。"),
+    "username_taken": ("conflict", "That user name is taken.", "该用户名已被使用。"),
+    "key_taken": ("conflict", "That {key} belongs to another account.",
+                  "该{key}已属于另一个账号。"),
+    "invalid_key": ("invalid", "{key} is not valid: {why}", "{key}无效：{why}"),
+    "weak_password": ("invalid", "The password needs at least {min} characters.",
+                      "密码至少需要{min}个字符。"),
+    "invalid_transition": ("conflict", "Cannot go from {from_state} to {to_state}.",
+                           "不能从{from_state}变为{to_state}。"),
+    "already_member": ("conflict", "Already a member of this space.", "已经是该空间的成员。"),
+    "not_member": ("forbidden", "Join the space first.", "请先加入该空间。"),
+    "banned": ("forbidden", "You are banned from this space.", "您已被禁止进入该空间。"),
+    "invite_only": ("forbidden", "This space admits members by invitation.",
+                    "该空间仅限邀请加入。"),
+    "closed_space": ("forbidden", "Only the owners admit members to this space.",
+                     "该空间仅由群主拉人加入。"),
+    "already_supported": ("conflict", "You already support this idea.", "您已经支持过这个创意。"),
+    "budget_exhausted": ("conflict", "Your {budget} supports in this space are all in use.",
+                         "您在该空间的{budget}票已经用完。"),
+    "not_open": ("conflict", "This {what} is not open.", "该{what}尚未开放或已结束。"),
+    "sold_out": ("conflict", "Not enough stock left: {left} remaining.",
+                 "库存不足：仅剩{left}件。"),
+    "already_grabbed": ("conflict", "You already grabbed this red packet.", "您已经抢过这个红包。"),
+    "all_grabbed": ("conflict", "This red packet is empty.", "红包已被抢完。"),
+    "bad_split": ("invalid", "{total_fen} fen cannot give {shares} shares of at least 1 fen.",
+                  "{total_fen}分无法分成{shares}份（每份至少1分）。"),
+    "idempotency_mismatch": ("conflict", "This Idempotency-Key was used for another request.",
+                             "该 Idempotency-Key 已用于另一个请求。"),
+    "already_registered": ("conflict", "You are already registered.", "您已经报名。"),
+    "bad_code": ("invalid", "This check-in code is not valid for this meetup.",
+                 "该签到码对本次活动无效。"),
+    "not_registered": ("conflict", "Register for the meetup first.", "请先报名该活动。"),
+}
+
+
+def message(reason: str, language: str, details: dict[str, Any]) -> str:
+    """The refusal in words: ``language`` 'zh' or 'en'."""
+    _, english, chinese = REASONS[reason]
+    template = chinese if language == "zh" else english
+    try:
+        return template.format(**details)
+    except (KeyError, IndexError):
+        return template

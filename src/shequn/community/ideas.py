@@ -1,0 +1,140 @@
+"""Co-creation: ideas, their state machine, supports within a vote budget per space,
+and merging duplicates.
+
+A support spends one vote of the member's budget in the idea's space; a conditional
+update spends it, so concurrent supports can never exceed the budget. Votes come back
+when an idea leaves the states that hold them (declined, withdrawn, archived, merged).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shequn.community import outbox
+from shequn.community.errors import Refused
+from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
+from shequn.community.spaces import get_space, may_manage, require_member
+from shequn.community.states import IDEA, check_move
+from shequn.community.store import insert_or_ignore
+
+HOLDS_VOTES = frozenset({"open", "qualified", "under_review", "planned", "co_design",
+                         "prototyping", "hidden"})
+TAKES_SUPPORT = frozenset({"open", "qualified", "under_review"})
+# What an idea's author may do to it; every other move is the space managers'.
+AUTHOR_MOVES = frozenset({("draft", "open"), ("draft", "withdrawn"), ("open", "withdrawn")})
+
+
+def get_idea(session: Session, idea_id: int, for_update: bool = False) -> Idea:
+    query = select(Idea).where(Idea.id == idea_id)
+    idea = session.scalar(query.with_for_update() if for_update else query)
+    if idea is None:
+        raise Refused("not_found", what="idea")
+    return idea
+
+
+def propose(session: Session, actor: Account, space_id: int, title: str, body: str,
+            draft: bool = False) -> Idea:
+    space = get_space(session, space_id)
+    require_member(session, actor, space)
+    idea = Idea(space_id=space.id, author_id=actor.id, title=title, body=body,
+                state="draft" if draft else "open")
+    session.add(idea)
+    session.flush()
+    outbox.record(session, "idea", actor, idea_id=str(idea.id), space=str(space.id),
+                  text=f"{title}\n{body}")
+    return idea
+
+
+def support(session: Session, actor: Account, idea_id: int) -> Idea:
+    idea = get_idea(session, idea_id, for_update=True)  # a merge waits for it, and it for one
+    space = get_space(session, idea.space_id)
+    require_member(session, actor, space)
+    if idea.state not in TAKES_SUPPORT:
+        raise Refused("not_open", what="idea")
+    try:
+        with session.begin_nested():
+            session.add(IdeaSupport(idea_id=idea.id, account_id=actor.id))
+    except IntegrityError:
+        raise Refused("already_supported") from None
+    insert_or_ignore(session, VoteBudget.__table__,
+                     {"space_id": space.id, "account_id": actor.id, "used": 0})
+    spent = session.execute(
+        update(VoteBudget)
+        .where(VoteBudget.space_id == space.id, VoteBudget.account_id == actor.id,
+               VoteBudget.used < space.vote_budget)
+        .values(used=VoteBudget.used + 1))
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refused("budget_exhausted", budget=space.vote_budget)
+    session.execute(update(Idea).where(Idea.id == idea.id)
+                    .values(supports=Idea.supports + 1))
+    # Qualifies once, whoever's support crosses the threshold.
+    session.execute(update(Idea)
+                    .where(Idea.id == idea.id, Idea.state == "open",
+                           Idea.supports >= space.support_threshold)
+                    .values(state="qualified"))
+    outbox.record(session, "vote", actor, idea_id=str(idea.id), value=1)
+    session.refresh(idea)
+    return idea
+
+
+def _return_votes(session: Session, idea: Idea) -> None:
+    supporters = select(IdeaSupport.account_id).where(IdeaSupport.idea_id == idea.id)
+    session.execute(update(VoteBudget)
+                    .where(VoteBudget.space_id == idea.space_id,
+                           VoteBudget.account_id.in_(supporters), VoteBudget.used > 0)
+                    .values(used=VoteBudget.used - 1))
+
+
+def _merge_into(session: Session, duplicate: Idea, original: Idea) -> None:
+    """Supports move to the original; a member who supported both keeps one support and
+    gets the other vote back."""
+    both = select(IdeaSupport.account_id).where(IdeaSupport.idea_id == original.id)
+    twice = list(session.scalars(select(IdeaSupport.account_id)
+                                 .where(IdeaSupport.idea_id == duplicate.id,
+                                        IdeaSupport.account_id.in_(both))))
+    if twice:
+        session.execute(update(VoteBudget)
+                        .where(VoteBudget.space_id == duplicate.space_id,
+                               VoteBudget.account_id.in_(twice), VoteBudget.used > 0)
+                        .values(used=VoteBudget.used - 1))
+        session.execute(delete(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id,
+                                                  IdeaSupport.account_id.in_(twice)))
+    if original.space_id != duplicate.space_id:  # votes were spent in the other space
+        _return_votes(session, duplicate)
+    session.execute(update(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id)
+                    .values(idea_id=original.id))
+    original.supports = session.scalar(
+        select(func.count()).where(IdeaSupport.idea_id == original.id)) or 0
+    duplicate.supports = 0
+    duplicate.merged_into = original.id
+
+
+def transition(session: Session, actor: Account, idea_id: int, to_state: str,
+               into: int | None = None) -> Idea:
+    """Move an idea along its state machine; ``into`` names the original of a duplicate."""
+    idea = get_idea(session, idea_id, for_update=True)
+    space = get_space(session, idea.space_id)
+    check_move(IDEA, idea.state, to_state)
+    author_move = actor.id == idea.author_id and (idea.state, to_state) in AUTHOR_MOVES
+    if not author_move and not may_manage(session, actor, space):
+        raise Refused("not_allowed")
+    if to_state == "duplicate":
+        if into is None or into == idea.id:
+            raise Refused("not_found", what="original idea")
+        original = get_idea(session, into, for_update=True)
+        if original.state not in HOLDS_VOTES:
+            raise Refused("not_open", what="original idea")
+        _merge_into(session, idea, original)
+    elif idea.state in HOLDS_VOTES and to_state not in HOLDS_VOTES:
+        _return_votes(session, idea)
+    session.add(Transition(machine="idea", object_id=idea.id, from_state=idea.state,
+                           to_state=to_state, by_id=actor.id))
+    idea.state = to_state
+    return idea
+
+
+def has_supported(session: Session, actor: Account, idea_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(IdeaSupport.idea_id == idea_id,
+                                                     IdeaSupport.account_id == actor.id))))

@@ -1,0 +1,104 @@
+"""Offline meetups: capacity, registration with a waiting list, and a check-in code
+signed with the server's secret (the QR payload a member shows at the door)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shequn.community import outbox
+from shequn.community.errors import Refused
+from shequn.community.models import Account, Meetup, Registration, utcnow
+from shequn.community.spaces import get_space, may_manage
+
+RUNS_MEETUPS = frozenset({"admin", "operator"})
+
+
+def get_meetup(session: Session, meetup_id: int) -> Meetup:
+    meetup = session.get(Meetup, meetup_id)
+    if meetup is None:
+        raise Refused("not_found", what="meetup")
+    return meetup
+
+
+def create(session: Session, actor: Account, title: str, starts_at: datetime, capacity: int,
+           space_id: int | None = None, location: str | None = None) -> Meetup:
+    allowed = actor.role in RUNS_MEETUPS
+    if space_id is not None:
+        allowed = allowed or may_manage(session, actor, get_space(session, space_id))
+    if not allowed:
+        raise Refused("not_allowed")
+    meetup = Meetup(title=title, starts_at=starts_at, capacity=capacity, space_id=space_id,
+                    location=location, created_by=actor.id)
+    session.add(meetup)
+    session.flush()
+    return meetup
+
+
+def register(session: Session, actor: Account, meetup_id: int) -> Registration:
+    """A seat while there is one (a conditional update), else the waiting list."""
+    meetup = get_meetup(session, meetup_id)
+    seat = session.execute(update(Meetup)
+                           .where(Meetup.id == meetup.id, Meetup.registered < Meetup.capacity)
+                           .values(registered=Meetup.registered + 1))
+    status = "registered" if seat.rowcount == 1 else "waiting"  # type: ignore[attr-defined]
+    try:
+        with session.begin_nested():
+            row = Registration(meetup_id=meetup.id, account_id=actor.id, status=status)
+            session.add(row)
+    except IntegrityError:
+        raise Refused("already_registered") from None
+    outbox.record(session, "meetup_registration", actor, meetup_id=str(meetup.id),
+                  space=str(meetup.space_id) if meetup.space_id else None, status=status)
+    return row
+
+
+def checkin_code(secret: bytes, meetup_id: int, account_id: int) -> str:
+    payload = f"{meetup_id}.{account_id}"
+    signature = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{payload}.{signature}"
+
+
+def _read_code(secret: bytes, meetup_id: int, code: str) -> int:
+    parts = code.strip().split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise Refused("bad_code")
+    if int(parts[0]) != meetup_id:
+        raise Refused("bad_code")
+    expected = checkin_code(secret, meetup_id, int(parts[1]))
+    if not hmac.compare_digest(expected, code.strip()):
+        raise Refused("bad_code")
+    return int(parts[1])
+
+
+def check_in(session: Session, actor: Account, meetup_id: int, code: str,
+             secret: bytes) -> Registration:
+    """Staff at the door validate a member's code; attendance is recorded once."""
+    meetup = get_meetup(session, meetup_id)
+    staff = actor.role in RUNS_MEETUPS or (
+        meetup.space_id is not None and may_manage(session, actor,
+                                                   get_space(session, meetup.space_id)))
+    if not staff:
+        raise Refused("not_allowed")
+    account_id = _read_code(secret, meetup.id, code)
+    row = session.get(Registration, (meetup.id, account_id))
+    if row is None or row.status != "registered":
+        raise Refused("not_registered")
+    if row.checked_in_at is None:
+        row.checked_in_at = utcnow()
+        member = session.get(Account, account_id)
+        if member is not None:
+            outbox.record(session, "meetup_checkin", member, meetup_id=str(meetup.id),
+                          space=str(meetup.space_id) if meetup.space_id else None,
+                          location_id=meetup.location)
+    return row
+
+
+def attendance(session: Session, meetup_id: int) -> list[Registration]:
+    return list(session.scalars(select(Registration).where(Registration.meetup_id == meetup_id)
+                                .order_by(Registration.created_at)))

@@ -1,0 +1,275 @@
+"""The community's tables (SQLAlchemy 2, typed). Money is integer fen; times are UTC.
+
+The schema is changed only by the Alembic migrations in ``migrations/``; a test checks
+that the migrated database equals these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A UTC timestamp that comes back zone-aware on every database (SQLite drops zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("community times must carry a zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Account(Base):
+    """A member or a staff user. Its identity keys join it to the SCRM's member."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    wechat_unionid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    member_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Token(Base):
+    """A bearer token, stored as its SHA-256 so a copy of the database signs nobody in."""
+
+    __tablename__ = "tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Space(Base):
+    __tablename__ = "spaces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    join_policy: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(Text)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    vote_budget: Mapped[int] = mapped_column(Integer, default=10)
+    support_threshold: Mapped[int] = mapped_column(Integer, default=100)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SpaceMember(Base):
+    __tablename__ = "space_members"
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leave_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Post(Base):
+    """A post, or a reply (``parent_id``), or a re-share that keeps its parent."""
+
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
+    reshare_of: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    official_answer_id: Mapped[int | None] = mapped_column(Integer)
+    first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Idea(Base):
+    __tablename__ = "ideas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    supports: Mapped[int] = mapped_column(Integer, default=0)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdeaSupport(Base):
+    __tablename__ = "idea_supports"
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VoteBudget(Base):
+    """Supports a member has in use in a space; one conditional update spends one."""
+
+    __tablename__ = "vote_budgets"
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Transition(Base):
+    """Every state change of an idea, campaign or pledge: who, when, from, to."""
+
+    __tablename__ = "transitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    machine: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(Integer, index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Presale(Base):
+    __tablename__ = "presales"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
+    goal_fen: Mapped[int] = mapped_column(BigInteger)
+    all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=True)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    pledged_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+
+class Tier(Base):
+    __tablename__ = "tiers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    presale_id: Mapped[int] = mapped_column(ForeignKey("presales.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int] = mapped_column(Integer)
+    sold: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_date: Mapped[str | None] = mapped_column(String(10))
+
+
+class Pledge(Base):
+    __tablename__ = "pledges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    presale_id: Mapped[int] = mapped_column(ForeignKey("presales.id"), index=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    payment_ref: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotentRequest(Base):
+    """A money call's answer, kept under its Idempotency-Key so a retry gets it again."""
+
+    __tablename__ = "idempotent_requests"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+
+
+class RedPacket(Base):
+    __tablename__ = "red_packets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"))
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    shares: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RedPacketShare(Base):
+    """The shares are drawn when the packet is made; a grab claims the next free one."""
+
+    __tablename__ = "red_packet_shares"
+    __table_args__ = (UniqueConstraint("packet_id", "account_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    packet_id: Mapped[int] = mapped_column(ForeignKey("red_packets.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    grabbed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Meetup(Base):
+    __tablename__ = "meetups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location: Mapped[str | None] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+
+class Registration(Base):
+    __tablename__ = "registrations"
+    meetup_id: Mapped[int] = mapped_column(ForeignKey("meetups.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # registered | waiting
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxEvent(Base):
+    """An event of the contract written in the same transaction as the change it records;
+    the relay moves it into the lake and marks it relayed."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    event: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,63 @@
+"""The transactional outbox: an event of the contract is written in the same database
+transaction as the change it records, and relayed into the lake by the ingest.
+
+A crash between the lake's commit and marking the rows relayed sends them again; their
+``event_id`` was fixed when they were written, so the ingest counts them as duplicates:
+nothing is lost and nothing doubles.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shequn.community.accounts import identity_keys
+from shequn.community.models import Account, OutboxEvent, utcnow
+
+SOURCE = "community"
+
+
+def record(session: Session, event_type: str, account: Account, **properties: Any) -> None:
+    """Append one event for ``account``'s action to the outbox (no commit of its own)."""
+    event = {"event_id": f"community-{uuid.uuid4().hex}", "type": event_type,
+             "ts": utcnow().isoformat(), "source": SOURCE, **identity_keys(account),
+             **{k: v for k, v in properties.items() if v is not None}}
+    session.add(OutboxEvent(event=orjson.dumps(event).decode()))
+
+
+def pending(session: Session, limit: int) -> list[OutboxEvent]:
+    return list(session.scalars(select(OutboxEvent).where(OutboxEvent.relayed_at.is_(None))
+                                .order_by(OutboxEvent.id).limit(limit)))
+
+
+# What the relay hands the events to: it writes them into the lake and returns once they
+# are committed there (the ingest of a JSONL file, or of an Arrow table).
+LakeWriter = Callable[[Path], Any]
+
+
+def relay(open_session: Callable[[], Any], write_lake: LakeWriter, spool: Path,
+          batch: int = 10_000) -> int:
+    """Move every pending event into the lake, a batch at a time; the number moved."""
+    moved = 0
+    spool.mkdir(parents=True, exist_ok=True)
+    while True:
+        with open_session() as session:
+            rows = pending(session, batch)
+        if not rows:
+            return moved
+        path = spool / f"outbox-{rows[0].id}-{rows[-1].id}.jsonl"
+        path.write_bytes(b"".join(row.event.encode() + b"\n" for row in rows))
+        write_lake(path)
+        with open_session() as session:
+            session.execute(update(OutboxEvent)
+                            .where(OutboxEvent.id.in_([row.id for row in rows]))
+                            .values(relayed_at=datetime.now(UTC)))
+        path.unlink()
+        moved += len(rows)

@@ -1,0 +1,161 @@
+"""Pre-sales and crowdfunding: campaigns with tiers of limited stock, pledges, and the
+deadline that makes a campaign successful or failed (all-or-nothing refunds every
+pledge).
+
+Stock is taken by one conditional update (``sold + n <= stock``), so concurrent pledges
+can never oversell a tier, on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shequn.community import outbox
+from shequn.community.errors import Refused
+from shequn.community.ideas import get_idea
+from shequn.community.models import Account, Pledge, Presale, Tier, Transition, utcnow
+from shequn.community.payments import PaymentProvider
+from shequn.community.states import PLEDGE, PRESALE, check_move
+
+RUNS_CAMPAIGNS = frozenset({"admin", "operator"})
+
+
+def _yuan(fen: int) -> float:
+    return fen / 100
+
+
+def get_presale(session: Session, presale_id: int, for_update: bool = False) -> Presale:
+    query = select(Presale).where(Presale.id == presale_id)
+    presale = session.scalar(query.with_for_update() if for_update else query)
+    if presale is None:
+        raise Refused("not_found", what="pre-sale")
+    return presale
+
+
+def _may_run(actor: Account, presale: Presale | None = None) -> bool:
+    if actor.role == "admin":
+        return True
+    return actor.role == "operator" and (presale is None or presale.team_id == actor.team_id)
+
+
+def create_presale(session: Session, actor: Account, title: str, goal_fen: int,
+                   deadline: datetime, all_or_nothing: bool = True,
+                   idea_id: int | None = None) -> Presale:
+    if not _may_run(actor):
+        raise Refused("not_allowed")
+    if idea_id is not None and get_idea(session, idea_id).state != "launched":
+        raise Refused("not_open", what="launched idea")
+    presale = Presale(title=title, goal_fen=goal_fen, deadline=deadline,
+                      all_or_nothing=all_or_nothing, idea_id=idea_id,
+                      team_id=actor.team_id, created_by=actor.id)
+    session.add(presale)
+    session.flush()
+    return presale
+
+
+def add_tier(session: Session, actor: Account, presale_id: int, name: str, price_fen: int,
+             stock: int, delivery_date: str | None = None) -> Tier:
+    presale = get_presale(session, presale_id)
+    if not _may_run(actor, presale):
+        raise Refused("not_allowed")
+    if presale.state not in ("draft", "in_review", "rejected"):
+        raise Refused("not_open", what="draft pre-sale")
+    tier = Tier(presale_id=presale.id, name=name, price_fen=price_fen, stock=stock,
+                delivery_date=delivery_date)
+    session.add(tier)
+    session.flush()
+    return tier
+
+
+def _move(session: Session, presale: Presale, to_state: str, actor: Account | None) -> None:
+    check_move(PRESALE, presale.state, to_state)
+    session.add(Transition(machine="presale", object_id=presale.id, from_state=presale.state,
+                           to_state=to_state, by_id=actor.id if actor else None))
+    presale.state = to_state
+
+
+def pledge(session: Session, actor: Account, presale_id: int, tier_id: int, quantity: int,
+           payments: PaymentProvider) -> Pledge:
+    presale = get_presale(session, presale_id)
+    if presale.state != "live" or presale.deadline <= utcnow():
+        raise Refused("not_open", what="pre-sale")
+    tier = session.get(Tier, tier_id)
+    if tier is None or tier.presale_id != presale.id:
+        raise Refused("not_found", what="tier")
+    taken = session.execute(update(Tier)
+                            .where(Tier.id == tier.id, Tier.sold + quantity <= Tier.stock)
+                            .values(sold=Tier.sold + quantity))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(tier)
+        raise Refused("sold_out", left=max(tier.stock - tier.sold, 0))
+    amount = tier.price_fen * quantity
+    charge = payments.charge(actor.id, amount, f"presale {presale.id} tier {tier.id}")
+    row = Pledge(presale_id=presale.id, tier_id=tier.id, account_id=actor.id,
+                 quantity=quantity, amount_fen=amount, payment_ref=charge.reference,
+                 state="collected" if charge.ok else "errored")
+    session.add(row)
+    if charge.ok:
+        session.execute(update(Presale).where(Presale.id == presale.id)
+                        .values(pledged_fen=Presale.pledged_fen + amount))
+        outbox.record(session, "pledge", actor, campaign_id=str(presale.id),
+                      tier_id=str(tier.id), amount=_yuan(amount))
+    session.flush()
+    return row
+
+
+def _refund_all(session: Session, presale: Presale, payments: PaymentProvider,
+                reason: str) -> int:
+    refunded = 0
+    for row in session.scalars(select(Pledge).where(Pledge.presale_id == presale.id,
+                                                    Pledge.state == "collected")):
+        check_move(PLEDGE, row.state, "refunded")
+        if row.payment_ref:
+            payments.refund(row.payment_ref, row.amount_fen)
+        row.state = "refunded"
+        account = session.get(Account, row.account_id)
+        if account is not None:
+            outbox.record(session, "pledge_refund", account, campaign_id=str(presale.id),
+                          tier_id=str(row.tier_id), amount=_yuan(row.amount_fen),
+                          reason=reason)
+        refunded += 1
+    return refunded
+
+
+def transition(session: Session, actor: Account, presale_id: int, to_state: str,
+               payments: PaymentProvider) -> Presale:
+    """A staff move; ``failed`` refunds every collected pledge."""
+    presale = get_presale(session, presale_id, for_update=True)
+    if not _may_run(actor, presale):
+        raise Refused("not_allowed")
+    check_move(PRESALE, presale.state, to_state)
+    if to_state == "waiting_funds" and presale.pledged_fen < presale.goal_fen and \
+            presale.all_or_nothing:
+        raise Refused("invalid_transition", from_state=presale.state, to_state=to_state)
+    _move(session, presale, to_state, actor)
+    if to_state == "failed":
+        _refund_all(session, presale, payments, "campaign failed")
+    return presale
+
+
+def settle(session: Session, presale_id: int, payments: PaymentProvider,
+           now: datetime | None = None) -> Presale:
+    """At the deadline: goal met (or a flexible goal) → successful; else failed, refunded."""
+    presale = get_presale(session, presale_id, for_update=True)
+    if presale.state != "live" or presale.deadline > (now or utcnow()):
+        return presale
+    if presale.pledged_fen >= presale.goal_fen or not presale.all_or_nothing:
+        _move(session, presale, "waiting_funds", None)
+        _move(session, presale, "successful", None)  # the in-process provider collected
+    else:
+        _move(session, presale, "failed", None)
+        _refund_all(session, presale, payments, "goal not reached")
+    return presale
+
+
+def due(session: Session, now: datetime | None = None) -> list[int]:
+    """Live campaigns whose deadline has passed."""
+    return list(session.scalars(select(Presale.id).where(Presale.state == "live",
+                                                         Presale.deadline <= (now or utcnow()))))

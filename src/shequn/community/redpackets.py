@@ -1,0 +1,91 @@
+"""Red packets: a sum split at random among the first N grabbers.
+
+The split is drawn when the packet is made (total conserved to the fen, every share at
+least 1 fen); a grab claims the next free share with a conditional update, and a unique
+(packet, account) pair keeps anyone from grabbing twice, under any concurrency.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shequn.community import outbox
+from shequn.community.errors import Refused
+from shequn.community.models import Account, RedPacket, RedPacketShare, utcnow
+from shequn.community.spaces import get_space, may_manage, require_member
+
+MAX_SHARES = 10_000
+
+
+def split(total_fen: int, shares: int, rng: secrets.SystemRandom | None = None) -> list[int]:
+    """``shares`` random amounts of at least 1 fen that add up to ``total_fen``: cut points
+    drawn without replacement from the 1-fen gaps (each order of cuts equally likely)."""
+    if shares < 1 or shares > MAX_SHARES or total_fen < shares:
+        raise Refused("bad_split", total_fen=total_fen, shares=shares)
+    rng = rng or secrets.SystemRandom()
+    cuts = sorted(rng.sample(range(1, total_fen), shares - 1))
+    bounds = [0, *cuts, total_fen]
+    return [b - a for a, b in itertools.pairwise(bounds)]
+
+
+def create(session: Session, actor: Account, space_id: int, total_fen: int,
+           shares: int) -> RedPacket:
+    space = get_space(session, space_id)
+    if not may_manage(session, actor, space):
+        raise Refused("not_allowed")
+    amounts = split(total_fen, shares)
+    packet = RedPacket(space_id=space.id, total_fen=total_fen, shares=shares,
+                       created_by=actor.id)
+    session.add(packet)
+    session.flush()
+    session.add_all(RedPacketShare(packet_id=packet.id, seq=i, amount_fen=a)
+                    for i, a in enumerate(amounts))
+    return packet
+
+
+def grab(session: Session, actor: Account, packet_id: int) -> RedPacketShare:
+    packet = session.get(RedPacket, packet_id)
+    if packet is None:
+        raise Refused("not_found", what="red packet")
+    require_member(session, actor, get_space(session, packet.space_id))
+    if session.scalar(select(RedPacketShare.id).where(RedPacketShare.packet_id == packet.id,
+                                                      RedPacketShare.account_id == actor.id)):
+        raise Refused("already_grabbed")
+    for _ in range(20):  # another grabber may claim the share we picked; take the next
+        free = session.scalar(select(RedPacketShare.id)
+                              .where(RedPacketShare.packet_id == packet.id,
+                                     RedPacketShare.account_id.is_(None))
+                              .order_by(RedPacketShare.seq).limit(1))
+        if free is None:
+            raise Refused("all_grabbed")
+        try:
+            with session.begin_nested():
+                claimed = session.execute(
+                    update(RedPacketShare)
+                    .where(RedPacketShare.id == free, RedPacketShare.account_id.is_(None))
+                    .values(account_id=actor.id, grabbed_at=utcnow()))
+        except IntegrityError:
+            raise Refused("already_grabbed") from None
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            share = session.get(RedPacketShare, free, populate_existing=True)
+            assert share is not None
+            outbox.record(session, "red_packet_grab", actor, campaign_id=f"rp-{packet.id}",
+                          space=str(packet.space_id), amount=share.amount_fen / 100)
+            return share
+    raise Refused("all_grabbed")
+
+
+def summary(session: Session, packet_id: int) -> tuple[RedPacket, list[RedPacketShare]]:
+    packet = session.get(RedPacket, packet_id)
+    if packet is None:
+        raise Refused("not_found", what="red packet")
+    shares = list(session.scalars(select(RedPacketShare)
+                                  .where(RedPacketShare.packet_id == packet.id,
+                                         RedPacketShare.account_id.is_not(None))
+                                  .order_by(RedPacketShare.grabbed_at)))
+    return packet, shares

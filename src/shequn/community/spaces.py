@@ -1,0 +1,134 @@
+"""Spaces (product communities, clubs, boards) and who is in them.
+
+Join policies: ``open`` (anyone), ``invite`` (any member may invite; the inviter is
+recorded, as in a WeChat group), ``approval`` (a request an owner or moderator accepts),
+``closed`` (only owners admit, as in a QQ group).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shequn.community import outbox
+from shequn.community.errors import Refused
+from shequn.community.models import Account, Space, SpaceMember, utcnow
+
+KINDS = ("product", "club", "complaint", "innovation", "qa", "general")
+JOIN_POLICIES = ("open", "invite", "approval", "closed")
+MANAGERS = frozenset({"owner", "moderator"})
+STAFF_WHO_RUN_SPACES = frozenset({"admin", "operator"})
+
+
+def get_space(session: Session, space_id: int) -> Space:
+    space = session.get(Space, space_id)
+    if space is None:
+        raise Refused("not_found", what="space")
+    return space
+
+
+def may_manage(session: Session, actor: Account, space: Space) -> bool:
+    """Admins manage every space; an operator those of their team; owners and
+    moderators their own."""
+    if actor.role == "admin":
+        return True
+    if actor.role == "operator" and space.team_id is not None and space.team_id == actor.team_id:
+        return True
+    membership = session.get(SpaceMember, (space.id, actor.id))
+    return membership is not None and membership.status == "active" and \
+        membership.role in MANAGERS
+
+
+def create_space(session: Session, actor: Account, name: str, kind: str, join_policy: str,
+                 description: str | None = None) -> Space:
+    if actor.role not in STAFF_WHO_RUN_SPACES:
+        raise Refused("not_allowed")
+    space = Space(name=name, kind=kind, join_policy=join_policy, description=description,
+                  team_id=actor.team_id, created_by=actor.id)
+    session.add(space)
+    session.flush()
+    session.add(SpaceMember(space_id=space.id, account_id=actor.id, role="owner"))
+    return space
+
+
+def _admit(session: Session, space: Space, account: Account, status: str,
+           invited_by: int | None) -> SpaceMember:
+    membership = session.get(SpaceMember, (space.id, account.id))
+    if membership is not None and membership.status == "banned":
+        raise Refused("banned")
+    if membership is not None and membership.status in ("active", "pending"):
+        raise Refused("already_member")
+    if membership is None:
+        membership = SpaceMember(space_id=space.id, account_id=account.id)
+        session.add(membership)
+    membership.status, membership.invited_by = status, invited_by
+    membership.role, membership.joined_at, membership.left_at = "member", utcnow(), None
+    if status == "active":
+        outbox.record(session, "invite" if invited_by else "identify", account,
+                      space=str(space.id), channel="community")
+    return membership
+
+
+def join(session: Session, actor: Account, space_id: int) -> SpaceMember:
+    """Join an open space, or ask to join an approval one."""
+    space = get_space(session, space_id)
+    if space.join_policy == "open":
+        return _admit(session, space, actor, "active", None)
+    if space.join_policy == "approval":
+        return _admit(session, space, actor, "pending", None)
+    raise Refused("invite_only" if space.join_policy == "invite" else "closed_space")
+
+
+def invite(session: Session, actor: Account, space_id: int, invitee: Account) -> SpaceMember:
+    """Bring someone in: any member of an ``invite`` space, managers of the others."""
+    space = get_space(session, space_id)
+    inviter = session.get(SpaceMember, (space.id, actor.id))
+    is_member = inviter is not None and inviter.status == "active"
+    if not (may_manage(session, actor, space) or
+            (space.join_policy in ("invite", "open") and is_member)):
+        raise Refused("not_allowed")
+    return _admit(session, space, invitee, "active", actor.id)
+
+
+def approve(session: Session, actor: Account, space_id: int, account_id: int) -> SpaceMember:
+    space = get_space(session, space_id)
+    if not may_manage(session, actor, space):
+        raise Refused("not_allowed")
+    membership = session.get(SpaceMember, (space.id, account_id))
+    if membership is None or membership.status != "pending":
+        raise Refused("not_found", what="request")
+    membership.status = "active"
+    return membership
+
+
+def leave(session: Session, actor: Account, space_id: int, reason: str | None) -> None:
+    membership = session.get(SpaceMember, (space_id, actor.id))
+    if membership is None or membership.status != "active":
+        raise Refused("not_member")
+    membership.status, membership.left_at, membership.leave_reason = "left", utcnow(), reason
+
+
+def ban(session: Session, actor: Account, space_id: int, account_id: int) -> None:
+    space = get_space(session, space_id)
+    if not may_manage(session, actor, space):
+        raise Refused("not_allowed")
+    membership = session.get(SpaceMember, (space_id, account_id))
+    if membership is None:
+        membership = SpaceMember(space_id=space_id, account_id=account_id)
+        session.add(membership)
+    membership.status = "banned"
+
+
+def require_member(session: Session, actor: Account, space: Space) -> None:
+    """Refuse an action in ``space`` by someone who is not an active member."""
+    membership = session.get(SpaceMember, (space.id, actor.id))
+    if membership is not None and membership.status == "banned":
+        raise Refused("banned")
+    if (membership is None or membership.status != "active") and \
+            not may_manage(session, actor, space):
+        raise Refused("not_member")
+
+
+def members_of(session: Session, space_id: int, limit: int, offset: int) -> list[SpaceMember]:
+    return list(session.scalars(select(SpaceMember).where(SpaceMember.space_id == space_id)
+                                .order_by(SpaceMember.joined_at).limit(limit).offset(offset)))

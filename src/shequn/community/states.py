@@ -1,0 +1,75 @@
+"""The state machines of ideas, contests, pre-sale campaigns and pledges, as data.
+
+Pure: a move is allowed or refused by looking it up; the services record it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shequn.community.errors import Refused
+
+Machine = Mapping[str, frozenset[str]]
+
+
+def _machine(moves: dict[str, tuple[str, ...]]) -> Machine:
+    return {state: frozenset(targets) for state, targets in moves.items()}
+
+
+_IDEA_EXITS = ("declined", "duplicate", "withdrawn", "archived", "hidden")
+
+IDEA: Machine = _machine({
+    "draft": ("open", "withdrawn"),
+    "open": ("qualified", *_IDEA_EXITS),
+    "qualified": ("under_review", *_IDEA_EXITS),
+    "under_review": ("planned", *_IDEA_EXITS),
+    "planned": ("co_design", "declined", "archived", "hidden"),
+    "co_design": ("prototyping", "declined", "archived", "hidden"),
+    "prototyping": ("launched", "declined", "archived", "hidden"),
+    "launched": ("archived",),
+    "declined": ("archived",),
+    "duplicate": (),
+    "withdrawn": (),
+    "archived": (),
+    "hidden": ("open",),
+})
+CONTEST: Machine = _machine({
+    "call_open": ("reviewing",),
+    "reviewing": ("voting",),
+    "voting": ("shortlisted",),
+    "shortlisted": ("prototyping",),
+    "prototyping": ("results",),
+    "results": (),
+})
+
+PRESALE: Machine = _machine({
+    "draft": ("in_review",),
+    "in_review": ("live", "rejected", "draft"),
+    "live": ("waiting_funds", "failed"),
+    "waiting_funds": ("successful", "failed"),
+    "successful": ("fulfilling",),
+    "fulfilling": ("delivered",),
+    "rejected": ("draft",),
+    "failed": (),
+    "delivered": (),
+})
+
+PLEDGE: Machine = _machine({
+    "pending": ("collected", "errored"),
+    "errored": ("collected", "dropped"),
+    "collected": ("refunded", "disputed"),
+    "disputed": ("collected", "refunded"),
+    "dropped": (),
+    "refunded": (),
+})
+
+MACHINES: dict[str, Machine] = {"idea": IDEA, "contest": CONTEST, "presale": PRESALE,
+                                "pledge": PLEDGE}
+
+
+def check_move(machine: Machine, from_state: str, to_state: str) -> None:
+    """Refuse a move the machine does not have (``invalid_transition``)."""
+    if to_state not in machine:
+        raise Refused("invalid_transition", from_state=from_state, to_state=to_state)
+    if to_state not in machine.get(from_state, frozenset()):
+        raise Refused("invalid_transition", from_state=from_state, to_state=to_state)

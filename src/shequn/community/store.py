@@ -1,0 +1,101 @@
+"""The community's database: SQLite in WAL mode under the home by default, PostgreSQL
+when ``database_url`` names one. One :class:`Store` per process; a session per request.
+
+SQLite takes its write lock at the start of a writing transaction (``BEGIN IMMEDIATE``):
+two writers that both read first and then write would otherwise deadlock and one would
+fail. Readers use deferred transactions and never wait for writers (WAL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           pool_size=20, max_overflow=40)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy issues BEGIN itself below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """The engines and session factories of one community database."""
+
+    def __init__(self, url: str, pool: bool = True) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.writer = _sqlite_engine(url, immediate=True)
+            self.reader = _sqlite_engine(url, immediate=False)
+        else:
+            kwargs: dict[str, Any] = ({"pool_size": 20, "max_overflow": 40,
+                                       "pool_pre_ping": True} if pool
+                                      else {"poolclass": NullPool})
+            self.writer = create_engine(url, **kwargs)
+            self.reader = self.writer
+        self._write = sessionmaker(self.writer, expire_on_commit=False)
+        self._read = sessionmaker(self.reader, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.writer.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose work commits as one transaction, or rolls back on error."""
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session:
+            yield session
+
+    def close(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+
+
+def insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> None:
+    """Insert a row unless its key exists (``ON CONFLICT DO NOTHING`` on both databases):
+    two requests racing to create the same row both go on."""
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        session.execute(pg_insert(table).values(**values).on_conflict_do_nothing())

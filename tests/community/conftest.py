@@ -1,0 +1,80 @@
+"""Every community test body runs on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shequn.api.app import create_app
+from shequn.community.store import Store
+from shequn.settings import Settings
+from tests.community.postgres import PostgresServer
+
+DATABASES = ("sqlite", "postgresql")
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: PostgresServer) -> str:
+    """A database with the community schema, copied for each test (fast, isolated)."""
+    postgres.create_database("shequn_template")
+    store = Store(postgres.url("shequn_template"), pool=False)
+    store.migrate()
+    store.close()
+    return "shequn_template"
+
+
+def _postgres_database(request: pytest.FixtureRequest) -> str:
+    server: PostgresServer = request.getfixturevalue("postgres")
+    template: str = request.getfixturevalue("postgres_template")
+    name = f"t{next(_numbers)}"
+    server.create_database(name, template)
+    return server.url(name)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'community.db'}"
+    return _postgres_database(request)
+
+
+@pytest.fixture
+def community_settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url,
+                    secret_key="test-secret")
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    store = Store(database_url)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(community_settings: Settings) -> Iterator[TestClient]:
+    """The API in process, on the test's database; no background relay."""
+    app = create_app(community_settings, background_seconds=None)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def app_store(client: TestClient) -> Store:
+    store: Store = client.app.state.services.store  # type: ignore[attr-defined]
+    return store

@@ -1,0 +1,24 @@
+"""The migrations build exactly the tables the models declare, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from shequn.community.models import Base
+from shequn.community.store import Store
+
+
+def test_migrated_database_equals_the_models(store: Store) -> None:
+    with store.writer.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_migrating_twice_changes_nothing(store: Store) -> None:
+    store.migrate()
+    with store.writer.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_heads() == ("0001",)
+        assert compare_metadata(context, Base.metadata) == []

@@ -7,15 +7,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from shequn.api.app import create_app
+from shequn.community import accounts
 from shequn.community.store import Store
 from shequn.settings import Settings
 from tests.community.postgres import PostgresServer
 
 DATABASES = ("sqlite", "postgresql")
 _numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashes made by the tests cost little (the server verifies any hash at the cost
+    written in it); test_accounts checks the product's own cost."""
+    monkeypatch.setattr(accounts, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(scope="session")

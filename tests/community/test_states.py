@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from shequn.community.errors import Refused
@@ -36,7 +38,7 @@ def test_the_idea_lifecycle_reaches_launch_only_through_its_stages() -> None:
     idea = MACHINES["idea"]
     path = ["draft", "open", "qualified", "under_review", "planned", "co_design",
             "prototyping", "launched"]
-    for here, there in zip(path, path[1:], strict=False):
+    for here, there in itertools.pairwise(path):
         check_move(idea, here, there)
     with pytest.raises(Refused):
         check_move(idea, "open", "launched")

@@ -34,7 +34,7 @@ class Strict(BaseModel):
 
 
 class AccountCreate(Strict):
-    username: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[\w.\-@]+$")]
+    username: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[\w.\-@]+$")]
     password: Annotated[str, Field(min_length=8, max_length=200), AfterValidator(_no_nul)]
     phone: Key
     email: Annotated[str, Field(max_length=254), AfterValidator(_no_nul)] | None = None

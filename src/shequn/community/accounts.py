@@ -10,6 +10,7 @@ from datetime import timedelta
 import pyarrow as pa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,9 @@ ACCOUNT_KEYS = ("phone", "email", "wechat_openid", "wechat_unionid", "member_no"
 MIN_PASSWORD = 8
 TOKEN_LIFETIME = timedelta(days=30)
 
-_hasher = PasswordHasher()
+# argon2id at the cost RFC 9106 recommends where memory is limited (64 MiB, 3 passes).
+HASH_PARAMETERS = RFC_9106_LOW_MEMORY
+_hasher = PasswordHasher.from_parameters(HASH_PARAMETERS)
 
 
 @dataclass(frozen=True)

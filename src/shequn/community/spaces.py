@@ -64,8 +64,8 @@ def _admit(session: Session, space: Space, account: Account, status: str,
     membership.status, membership.invited_by = status, invited_by
     membership.role, membership.joined_at, membership.left_at = "member", utcnow(), None
     if status == "active":
-        outbox.record(session, "invite" if invited_by else "identify", account,
-                      space=str(space.id), channel="community")
+        outbox.record(session, "space_join", account, space=str(space.id),
+                      channel="invite" if invited_by else "community")
     return membership
 
 
@@ -87,7 +87,10 @@ def invite(session: Session, actor: Account, space_id: int, invitee: Account) ->
     if not (may_manage(session, actor, space) or
             (space.join_policy in ("invite", "open") and is_member)):
         raise Refused("not_allowed")
-    return _admit(session, space, invitee, "active", actor.id)
+    membership = _admit(session, space, invitee, "active", actor.id)
+    outbox.record(session, "invite", actor, space=str(space.id), channel="community",
+                  to_member_no=invitee.member_no)
+    return membership
 
 
 def approve(session: Session, actor: Account, space_id: int, account_id: int) -> SpaceMember:
@@ -95,9 +98,11 @@ def approve(session: Session, actor: Account, space_id: int, account_id: int) ->
     if not may_manage(session, actor, space):
         raise Refused("not_allowed")
     membership = session.get(SpaceMember, (space.id, account_id))
-    if membership is None or membership.status != "pending":
+    account = session.get(Account, account_id)
+    if membership is None or membership.status != "pending" or account is None:
         raise Refused("not_found", what="request")
     membership.status = "active"
+    outbox.record(session, "space_join", account, space=str(space.id), channel="approval")
     return membership
 
 
@@ -106,6 +111,7 @@ def leave(session: Session, actor: Account, space_id: int, reason: str | None) -
     if membership is None or membership.status != "active":
         raise Refused("not_member")
     membership.status, membership.left_at, membership.leave_reason = "left", utcnow(), reason
+    outbox.record(session, "space_leave", actor, space=str(space_id), reason=reason)
 
 
 def ban(session: Session, actor: Account, space_id: int, account_id: int) -> None:

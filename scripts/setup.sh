@@ -4,14 +4,18 @@
 # a second run with an unchanged lockfile does nothing.
 #   scripts/setup.sh           what the embedded engine (DuckDB) needs: no Java
 #   scripts/setup.sh --spark   and Java >= 17, for the Spark engine and its tests
+#   scripts/setup.sh --postgres  and a PostgreSQL server, for the tests of the PostgreSQL
+#                                path (the tests start a throwaway one on loopback)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 spark=0
+postgres=0
 for arg in "$@"; do
   case "$arg" in
     --spark) spark=1 ;;
-    *) echo "setup: unknown option $arg (use --spark)" >&2; exit 2 ;;
+    --postgres) postgres=1 ;;
+    *) echo "setup: unknown option $arg (use --spark, --postgres)" >&2; exit 2 ;;
   esac
 done
 
@@ -34,6 +38,9 @@ ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || need_apt+=(libgomp1)
 # The Spark engine (PySpark local mode) runs on Java 17 or later; only --spark asks.
 if [ $spark = 1 ] && [ "$(java_major)" -lt 17 ]; then
   need_apt+=(openjdk-17-jre-headless)
+fi
+if [ $postgres = 1 ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  need_apt+=(postgresql)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -146,6 +146,11 @@ class Settings(BaseSettings):
         "postgresql+psycopg://user:pass@host/db; unset keeps it in SQLite (WAL) at "
         "<home>/community.db.",
     )
+    community_relay_seconds: float = Field(
+        5.0, ge=0, description="Seconds between the server's relays of the community's "
+        "outbox into the lake (and its settling of pre-sales past their deadline); 0 "
+        "leaves both to `shequn outbox flush`.",
+    )
     secret_key: str | None = Field(
         None, description="The server's secret that signs meetup check-in codes; unset, one "
         "is made on first use and kept in <home>/secret.key (keep that file private).",

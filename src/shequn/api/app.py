@@ -37,7 +37,11 @@ def _background(settings: Settings, services: Services, every: float,
 
 
 def create_app(settings: Settings, payments: PaymentProvider | None = None,
-               background_seconds: float | None = 5.0) -> FastAPI:
+               background_seconds: float | None = None) -> FastAPI:
+    """The API on the settings' store; ``background_seconds`` (default: the setting
+    ``community_relay_seconds``; 0 for none) paces the relay and the settling."""
+    if background_seconds is None:
+        background_seconds = settings.community_relay_seconds
     services = Services(store=open_store(settings),
                         payments=payments or InProcessProvider(),
                         secret=server_secret(settings))
@@ -68,3 +72,8 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
         api.include_router(module.router)
     app.include_router(api)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory ``shequn serve`` hands uvicorn: settings from SHEQUN_* variables."""
+    return create_app(Settings())

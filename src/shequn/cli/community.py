@@ -10,9 +10,7 @@ import typer
 
 from shequn.cli import output
 from shequn.cli.common import JsonOpt, settings_of
-from shequn.community.accounts import ROLES, NewAccount, create_account
-from shequn.community.errors import Refused, message
-from shequn.services.community import open_store, relay_outbox
+from shequn.services.community import ROLES, add_user, flush_outbox, serve
 
 user_app = typer.Typer(no_args_is_help=True, help="The community's staff and member accounts.")
 outbox_app = typer.Typer(no_args_is_help=True, help="The community's events on their way to "
@@ -23,17 +21,15 @@ def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    relay_seconds: Annotated[float, typer.Option(
+    relay_seconds: Annotated[float | None, typer.Option(min=0,
         help="Seconds between relays of the outbox into the lake (0: only by "
-        "`shequn outbox flush`).")] = 5.0,
+        "`shequn outbox flush`); default: the setting community_relay_seconds.")] = None,
 ) -> None:
     """Run the API (/api/v1, /openapi.json, /docs) with uvicorn."""
-    import uvicorn
-
-    from shequn.api.app import create_app
-
-    app = create_app(settings_of(ctx), background_seconds=relay_seconds or None)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    settings = settings_of(ctx)
+    if relay_seconds is not None:
+        settings = settings.model_copy(update={"community_relay_seconds": relay_seconds})
+    serve(settings, host, port)
 
 
 @user_app.command("add")
@@ -48,22 +44,9 @@ def user_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a user; the password is read from standard input, never from the command line."""
-    if role not in ROLES:
-        output.fail(f"--role must be one of {', '.join(ROLES)}, not '{role}'")
     if not password_stdin:
         output.fail("give the password on standard input with --password-stdin")
-    password = sys.stdin.readline().rstrip("\r\n")
-    store = open_store(settings_of(ctx))
-    try:
-        with store.write() as session:
-            account = create_account(session, NewAccount(username=name, password=password,
-                                                         role=role, team=team))
-            result = {"id": account.id, "username": account.username, "role": account.role,
-                      "team": team}
-    except Refused as refused:
-        output.fail(message(refused.reason, "en", refused.details))
-    finally:
-        store.close()
+    result = add_user(settings_of(ctx), name, role, sys.stdin.readline().rstrip("\r\n"), team)
     if as_json:
         output.emit_json(result)
     else:
@@ -73,12 +56,7 @@ def user_add(
 @outbox_app.command("flush")
 def outbox_flush(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Relay every pending community event into the lake now."""
-    settings = settings_of(ctx)
-    store = open_store(settings)
-    try:
-        moved = relay_outbox(settings, store)
-    finally:
-        store.close()
+    moved = flush_outbox(settings_of(ctx))
     if as_json:
         output.emit_json({"relayed": moved})
     else:

@@ -8,10 +8,13 @@ import secrets
 from pathlib import Path
 
 from shequn.community import outbox, presales
+from shequn.community.accounts import ROLES, NewAccount, create_account
+from shequn.community.errors import Refused, message
 from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
 from shequn.lake.ingest import ingest
 from shequn.services.engines import engine_for
+from shequn.services.errors import UserError
 from shequn.settings import Settings
 
 SECRET_FILE = "secret.key"
@@ -61,3 +64,43 @@ def settle_presales(store: Store, payments: PaymentProvider) -> list[int]:
         with store.write() as session:
             presales.settle(session, presale_id, payments)
     return due
+
+
+def add_user(settings: Settings, name: str, role: str, password: str,
+             team: str | None = None) -> dict[str, object]:
+    """A staff or member account made by an operator; its id, name, role and team."""
+    if role not in ROLES:
+        raise UserError(f"--role must be one of {', '.join(ROLES)}, not '{role}'")
+    store = open_store(settings)
+    try:
+        with store.write() as session:
+            account = create_account(session, NewAccount(username=name, password=password,
+                                                         role=role, team=team))
+            return {"id": account.id, "username": account.username, "role": account.role,
+                    "team": team}
+    except Refused as refused:
+        raise UserError(message(refused.reason, "en", refused.details)) from refused
+    finally:
+        store.close()
+
+
+def flush_outbox(settings: Settings) -> int:
+    """Relay every pending community event into the lake now; how many."""
+    store = open_store(settings)
+    try:
+        return relay_outbox(settings, store)
+    finally:
+        store.close()
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Run the API with uvicorn, on these settings (handed over as SHEQUN_* variables,
+    which the API's factory reads: no entry point imports another's module)."""
+    import uvicorn
+
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[f"SHEQUN_{name.upper()}"] = str(value)
+    uvicorn.run("shequn.api.app:app_from_environment", factory=True, host=host, port=port,
+                log_level="warning", access_log=False)

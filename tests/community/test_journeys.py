@@ -44,7 +44,7 @@ def test_sign_up_sign_in_and_refusals_name_their_reason(client: TestClient) -> N
 
 
 def test_validation_errors_name_the_field_in_the_callers_language(client: TestClient) -> None:
-    bad = {"username": "li", "password": "short", "phone": "139"}
+    bad = {"username": "l", "password": "short", "phone": "139"}
     zh = client.post("/api/v1/accounts", json=bad, headers={"Accept-Language": "zh-CN,zh"})
     assert zh.status_code == 422
     assert "字段" in zh.json()["message"]

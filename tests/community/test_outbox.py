@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from shequn.community import outbox
 from shequn.community.models import OutboxEvent
 from shequn.community.store import Store
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.lake.ingest import ingest
+from shequn.lake.ingest import ingest_table
 from shequn.pipeline.build import build
 from shequn.pipeline.read import member_view
 from shequn.pipeline.snapshot import Snapshots
@@ -51,20 +52,19 @@ def test_a_crash_after_the_lake_commit_doubles_nothing(
     assert pending >= 4  # join, post, idea, vote
     engine = DuckDBEngine()
 
-    def write_then_crash(path: Path) -> None:
-        ingest([path], community_settings, engine, source=outbox.SOURCE)
+    def write_then_crash(table: pa.Table) -> None:
+        ingest_table(table, community_settings, engine, source=outbox.SOURCE)
         raise Crash  # the lake has them; the outbox does not know yet
 
     with pytest.raises(Crash):
-        outbox.relay(app_store.write, write_then_crash, community_settings.home / "outbox")
+        outbox.relay(app_store.write, write_then_crash)
     assert _unrelayed(app_store) == pending
     reports = []
 
-    def write_lake(path: Path) -> None:
-        reports.append(ingest([path], community_settings, engine, source=outbox.SOURCE))
+    def write_lake(table: pa.Table) -> None:
+        reports.append(ingest_table(table, community_settings, engine, source=outbox.SOURCE))
 
-    assert outbox.relay(app_store.write, write_lake, community_settings.home / "outbox") == \
-        pending
+    assert outbox.relay(app_store.write, write_lake) == pending
     assert reports[0].totals["accepted"] == 0
     assert reports[0].totals["duplicate"] == pending
     assert _unrelayed(app_store) == 0

@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -37,27 +37,32 @@ def pending(session: Session, limit: int) -> list[OutboxEvent]:
                                 .order_by(OutboxEvent.id).limit(limit)))
 
 
+def as_table(rows: list[OutboxEvent]) -> pa.Table:
+    """The events as one Arrow table of text columns (as a CSV export would give them:
+    the ingest types and checks them)."""
+    events = [orjson.loads(row.event) for row in rows]
+    names = sorted({name for event in events for name in event})
+    return pa.table({name: pa.array([None if (v := e.get(name)) is None else str(v)
+                                     for e in events], pa.string()) for name in names})
+
+
 # What the relay hands the events to: it writes them into the lake and returns once they
-# are committed there (the ingest of a JSONL file, or of an Arrow table).
-LakeWriter = Callable[[Path], Any]
+# are committed there (the ingest of an Arrow table).
+LakeWriter = Callable[[pa.Table], Any]
 
 
-def relay(open_session: Callable[[], Any], write_lake: LakeWriter, spool: Path,
+def relay(open_session: Callable[[], Any], write_lake: LakeWriter,
           batch: int = 10_000) -> int:
     """Move every pending event into the lake, a batch at a time; the number moved."""
     moved = 0
-    spool.mkdir(parents=True, exist_ok=True)
     while True:
         with open_session() as session:
             rows = pending(session, batch)
         if not rows:
             return moved
-        path = spool / f"outbox-{rows[0].id}-{rows[-1].id}.jsonl"
-        path.write_bytes(b"".join(row.event.encode() + b"\n" for row in rows))
-        write_lake(path)
+        write_lake(as_table(rows))
         with open_session() as session:
             session.execute(update(OutboxEvent)
                             .where(OutboxEvent.id.in_([row.id for row in rows]))
                             .values(relayed_at=datetime.now(UTC)))
-        path.unlink()
         moved += len(rows)

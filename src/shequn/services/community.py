@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
+
+import pyarrow as pa
 
 from shequn.community import outbox, presales
 from shequn.community.accounts import ROLES, NewAccount, create_account
 from shequn.community.errors import Refused, message
 from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
-from shequn.lake.ingest import ingest
+from shequn.lake.ingest import ingest_table
 from shequn.services.engines import engine_for
 from shequn.services.errors import UserError
 from shequn.settings import Settings
@@ -47,11 +48,11 @@ def relay_outbox(settings: Settings, store: Store) -> int:
     """Move the outbox's pending events into the lake; how many were moved."""
     engine = engine_for(settings)
 
-    def write_lake(path: Path) -> None:
-        ingest([path], settings, engine, source=outbox.SOURCE)
+    def write_lake(table: pa.Table) -> None:
+        ingest_table(table, settings, engine, source=outbox.SOURCE)
 
     try:
-        return outbox.relay(store.write, write_lake, settings.home / "outbox")
+        return outbox.relay(store.write, write_lake)
     finally:
         engine.close()
 

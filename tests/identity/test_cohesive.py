@@ -16,6 +16,25 @@ def test_one_record_alike_to_two_people_does_not_make_them_one() -> None:
     assert found.kept == [0] and found.refused == [1, 2]
 
 
+def test_one_misspelt_record_does_not_hold_a_persons_group_apart() -> None:
+    names = {1: "a", 2: "a", 3: "a-typo", 4: "a"}  # "a-typo" conflicts with 4 alone
+    hard = {(1, 9), (9, 1)}
+
+    def conflict(x: int, y: int) -> str | None:
+        if (x, y) in hard:
+            return "keys"
+        return "names" if {names.get(x), names.get(y)} == {"a-typo", "a"} and 4 in (x, y) \
+            else None
+
+    # 1–2–3 is one group; 4 conflicts (softly) with 3 only: one pair of three
+    found = cohesive_clusters([1, 2, 1, 2], [2, 3, 4, 9], [9.0, 8.0, 7.0, 6.0], conflict,
+                              soft=("names",))
+    assert found.labels[4] == 1 and found.refused == [3]  # 9: a hard conflict with 1
+    # the link's own two ends conflicting always refuses it
+    alone = cohesive_clusters([3], [4], [9.0], conflict, soft=("names",))
+    assert alone.refused == [0]
+
+
 def test_without_conflicts_the_clusters_are_the_components() -> None:
     found = cohesive_clusters([1, 2, 7], [2, 3, 8], [1.0, 1.0, 1.0], lambda x, y: None)
     assert found.labels == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7}
@@ -30,3 +49,9 @@ def test_short_name_parts_that_differ_are_other_names() -> None:
     assert names_conflict(("anna", "smith"), ("peter", "jones"))
     assert not names_conflict(("anna", "smith"), ("anna", "smyth"))
     assert not names_conflict((None, "smith"), ("anna", "smith"))
+    # one name written apart: split elsewhere, swapped with a typo, a given name alone
+    assert not names_conflict(("india ree", "s"), ("india", "rees"))
+    assert not names_conflict(("dixon", "cale"), ("caleb", "dixon"))
+    assert not names_conflict((None, "henry"), ("henry", "agius"))
+    assert names_conflict((None, "maddison"), ("ashleigh", "quilliam"))
+    assert names_conflict(("li", "wei"), ("wei", "liu"))  # swapped, but li / liu differ

@@ -47,9 +47,14 @@ BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"),
             ("birth_date", "city", "right(name, 1)"), ("birth_date", "substr(name, 1, 1)"),
             ("last_name", "substr(first_name, 1, 1)", "city"), ("first_name", "city"),
             ("birth_date", "last_name"), ("swapped names",))
+# Looser rules after those: they bring together records whose every other field has a
+# typo (the whole name alone, the surname with the given name's initial, the birth date
+# alone), which only small or varied data can afford: each is held to a smaller budget.
+LOOSE_BLOCKING = (("name",), ("last_name", "substr(first_name, 1, 1)"), ("birth_date",))
 # A blocking rule may add at most this many candidate pairs per record (and always this
 # many): beyond it the block is too loose to score at scale, and is left out.
 PAIR_BUDGET = 10
+LOOSE_PAIR_BUDGET = 1
 MIN_PAIR_BUDGET = 1_000_000
 # The given name and the surname written the other way round (Troy Reid / Reid Troy).
 SWAPPED = "l.first_name = r.last_name AND l.last_name = r.first_name"
@@ -124,10 +129,25 @@ def _distance(engine: Engine, distance: str, column: str) -> exp.Expr:
     return exp.Anonymous(this=engine.text_distance[distance], expressions=sides)
 
 
+def _alike(engine: Engine, x: exp.Expr, y: exp.Expr) -> exp.Expr:
+    """Two name parts equal, or both long enough for a typo and alike (the name
+    comparison's last alike level)."""
+    distance = exp.Anonymous(this=engine.text_distance["jaro_winkler"],
+                             expressions=[exp.cast(x, "VARCHAR"), exp.cast(y, "VARCHAR")])
+    return exp.or_(exp.EQ(this=x.copy(), expression=y.copy()), exp.and_(
+        exp.GTE(this=exp.func("least", exp.Length(this=x.copy()), exp.Length(this=y.copy())),
+                expression=exp.Literal.number(FUZZY_NAME_LENGTH)),
+        exp.GTE(this=distance, expression=exp.Literal.number(FUZZY_NAME_SIMILARITY[-1]))))
+
+
 def _name_comparison(column: str, engine: Engine) -> Any:
     """Splink's name comparison (exact with term frequencies, then Jaro-Winkler 0.92 and
     0.88), with the alike levels open only to parts long enough for a typo to leave them
-    the same name: li / liu and 伟 / 薇 fall to the last level, strong evidence against."""
+    the same name: li / liu and 伟 / 薇 fall to the last level, strong evidence against.
+    Before the last level, the ways one name is written apart: the same letters split
+    elsewhere (india ree s / india rees), the parts swapped (exactly or with a typo: dixon
+    cale / caleb dixon), and, for the surname, a name written alone that is the other's
+    given name (henry / henry agius)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -144,10 +164,23 @@ def _name_comparison(column: str, engine: Engine) -> Any:
         exp.EQ(this=_side(column, "l"), expression=_side(other, "r")),
         exp.EQ(this=_side(other, "l"), expression=_side(column, "r"))), engine),
         label_for_charts="names swapped")
-    return cl.CustomComparison(
-        [cll.NullLevel(column),
-         cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
-         swapped, *alike, cll.ElseLevel()], output_column_name=column)
+    split = cll.CustomLevel(_sql(exp.EQ(this=_side("name", "l"),
+                                        expression=_side("name", "r")), engine),
+                            label_for_charts="one name split elsewhere")
+    swapped_alike = cll.CustomLevel(_sql(exp.and_(
+        _alike(engine, _side(column, "l"), _side(other, "r")),
+        _alike(engine, _side(other, "l"), _side(column, "r"))), engine),
+        label_for_charts="names swapped, with a typo")
+    levels = [cll.NullLevel(column),
+              cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+              split, swapped, *alike, swapped_alike]
+    if column == "last_name":
+        alone = [exp.and_(exp.Is(this=_side("first_name", a), expression=exp.Null()),
+                          _alike(engine, _side("last_name", a), _side("first_name", b)))
+                 for a, b in (("l", "r"), ("r", "l"))]
+        levels.append(cll.CustomLevel(_sql(exp.or_(*alone), engine),
+                                      label_for_charts="a name alone, the other's given name"))
+    return cl.CustomComparison([*levels, cll.ElseLevel()], output_column_name=column)
 
 
 def _edits(engine: Engine, column: str, edits: int) -> Any:
@@ -214,7 +247,7 @@ def _uses(rule: tuple[str, ...], columns: list[str]) -> bool:
 
 def blocking_rules(columns: list[str]) -> list[tuple[str, ...]]:
     """The blocking rules the present columns allow."""
-    return [cols for cols in BLOCKING if _uses(cols, columns)]
+    return [cols for cols in (*BLOCKING, *LOOSE_BLOCKING) if _uses(cols, columns)]
 
 
 def training_rules(columns: list[str]) -> list[tuple[str, ...]]:
@@ -302,16 +335,19 @@ def count_candidates(api: Any, records: Any, columns: list[str], n: int
 
 def within_budget(blocking: list[dict[str, Any]], records: int) -> list[tuple[str, ...]]:
     """The rules kept: a rule that alone would add more than ``PAIR_BUDGET`` pairs per
-    record (a given name within a city of millions) is left out, and says so."""
-    budget = max(MIN_PAIR_BUDGET, PAIR_BUDGET * records)
+    record (a given name within a city of millions; ``LOOSE_PAIR_BUDGET`` for the loose
+    rules) is left out, and says so."""
+    by_label = {", ".join(r): r for r in (*BLOCKING, *LOOSE_BLOCKING)}
     kept = []
     for row in blocking:
+        per_record = LOOSE_PAIR_BUDGET if by_label[row["rule"]] in LOOSE_BLOCKING \
+            else PAIR_BUDGET
+        budget = max(MIN_PAIR_BUDGET, per_record * records)
         row["used"] = row["pairs"] <= budget
         if row["used"]:
             kept.append(row["rule"])
         else:
             row["why"] = f"more than {budget:,} new pairs"
-    by_label = {", ".join(r): r for r in BLOCKING}
     return [by_label[label] for label in kept]
 
 
@@ -422,19 +458,30 @@ def part_conflicts(x: str | None, y: str | None) -> bool:
         JaroWinkler.similarity(x, y) < FUZZY_NAME_SIMILARITY[-1]
 
 
-def names_conflict(x: tuple[str | None, str | None], y: tuple[str | None, str | None]
-                   ) -> bool:
+Name = tuple[str | None, str | None]
+
+
+def names_conflict(x: Name, y: Name) -> bool:
     """Whether two (first name, surname) are two people's names. A name written in
     Chinese characters is one word: any part that differs makes another name. Other
     names disagree when no part both hold agrees (exact, or alike when long enough for a
-    typo): a typo in one part, or one part replaced, still leaves the other to agree."""
+    typo): a typo in one part, or one part replaced, still leaves the other to agree. The
+    ways one name is written apart agree too, as in the name comparison: the same letters
+    split elsewhere, the parts swapped (with a typo or not), a name written alone that is
+    the other's given name."""
     pairs = [(p, q) for p, q in zip(x, y, strict=True) if p is not None and q is not None]
     if not pairs:
         return False
+    if "".join(p or "" for p in x) == "".join(p or "" for p in y):
+        return False
     if all(_is_chinese(p) and _is_chinese(q) for p, q in pairs):
         return any(p != q for p, q in pairs)
-    if x[0] is not None and x[0] == y[1] and x[1] == y[0]:  # written the other way round
+    if None not in (*x, *y) and not part_conflicts(x[0], y[1]) and \
+            not part_conflicts(x[1], y[0]):  # written the other way round
         return False
+    for alone, full in ((x, y), (y, x)):  # one word: it may be the given name
+        if alone[0] is None and full[0] is not None and not part_conflicts(alone[1], full[0]):
+            return False
     return all(part_conflicts(p, q) for p, q in pairs)
 
 

@@ -41,6 +41,11 @@ DEFAULT_BLOCKED = (
 )
 
 
+# Two groups whose names conflict in this share of their pairs stay apart (one record
+# alike to two people is half); fewer are a misspelt record among one person's.
+NAME_CONFLICT_SHARE = 0.5
+
+
 @dataclass(frozen=True)
 class IdentityResult:
     members: int
@@ -172,8 +177,9 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
 
 
 def _cluster(engine: Engine) -> tuple[Clusters, pa.Table]:
-    """The accepted links clustered without chaining: a link never joins two groups that
-    hold two different names or two values of a key one person has one of."""
+    """The accepted links clustered without chaining: a link never joins two records of
+    different names, nor two groups that hold two values of a key one person has one of,
+    or whose names conflict in at least :data:`NAME_CONFLICT_SHARE` of their pairs."""
     edges = engine.query(q.CLUSTER_EDGES)
     names = {r["unique_id"]: (r["first_name"], r["last_name"])
              for r in engine.query(q.CLUSTER_NAMES).to_pylist()}
@@ -188,5 +194,6 @@ def _cluster(engine: Engine) -> tuple[Clusters, pa.Table]:
         return None
 
     found = cohesive_clusters(edges.column("a").to_pylist(), edges.column("b").to_pylist(),
-                              edges.column("evidence").to_pylist(), conflict)
+                              edges.column("evidence").to_pylist(), conflict,
+                              soft=("names",), soft_share=NAME_CONFLICT_SHARE)
     return found, edges

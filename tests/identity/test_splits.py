@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from shequn.cli.app import app
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.identity.resolve import resolve
 from shequn.identity.splits import load_splits, parse_key
+from tests.identity.test_resolve import AS_OF, events
 from tests.lake.helpers import write_rows
 
 T = "2024-01-01T08:00:00+08:00"
@@ -61,3 +66,50 @@ def test_bad_keys_and_bad_split_files_are_plain_errors(tmp_path: Path) -> None:
     (tmp_path / "identity" / "splits.jsonl").write_text('{"type_a": "phone"}\n')
     with pytest.raises(ValueError, match=r"splits\.jsonl: line 1, column 1"):
         load_splits(tmp_path)
+
+
+def _split_table(*pairs: tuple[str, str]) -> pa.Table:
+    rows = []
+    for a, b in pairs:
+        (ta, va), (tb, vb) = parse_key(a), parse_key(b)
+        rows += [(ta, va, tb, vb), (tb, vb, ta, va)]
+    return pa.table({c: [r[i] for r in rows] for i, c in enumerate(
+        ("type_a", "value_a", "type_b", "value_b"))})
+
+
+def _member_of(engine: DuckDBEngine) -> dict[str, str]:
+    return {r["key_value"]: r["member_id"] for r in engine.query(
+        "SELECT key_value, member_id FROM identity_map WHERE key_type = 'customer_id'"
+    ).to_pylist()}
+
+
+def test_the_probabilistic_pass_honours_a_split_and_the_report_lists_what_it_cannot(
+        ) -> None:
+    card = {"name": "陈静怡", "address": "光明路8号302室", "city": "杭州",
+            "birth_date": dt.date(1980, 3, 4)}
+    town = [{"customer_id": f"p{i}", "name": f"{'王李张刘陈'[i % 5]}{'伟芳娜敏静丽'[i % 6]}{i}",
+             "address": f"幸福路{i}号", "city": "杭州", "birth_date": dt.date(1950 + i % 40, 1, 1)}
+            for i in range(300)]
+    rows = [*town,
+            {"customer_id": "c1", **card}, {"customer_id": "c2", **card},  # alike cards
+            {"customer_id": "c3", **card},  # a third card alike to both
+            {"customer_id": "d1", "phone": "+8613900000101"},
+            {"customer_id": "d2", "phone": "+8613900000101"}]  # joined by one phone
+    before = DuckDBEngine()
+    before.view_arrow("events", events(rows))
+    resolve(before, AS_OF, 3, match_weight=12.0)
+    member = _member_of(before)
+    assert member["c1"] == member["c2"] == member["c3"]  # the probabilistic pass links them
+
+    engine = DuckDBEngine()
+    engine.view_arrow("events", events(rows))
+    result = resolve(engine, AS_OF, 3, match_weight=12.0,
+                     splits=_split_table(("customer_id:c1", "customer_id:c2"),
+                                         ("customer_id:d1", "customer_id:d2")))
+    member = _member_of(engine)
+    assert member["c1"] != member["c2"]  # neither directly nor through c3
+    assert member["d1"] == member["d2"]  # other evidence (one phone) still joins them
+    assert result.splits["recorded"] == 2 and result.splits["honoured"] == 1
+    [missed] = result.splits["not_honoured"]
+    assert {missed["key_a"], missed["key_b"]} == {"customer_id:d1", "customer_id:d2"}
+    assert "exact keys" in missed["why"]

@@ -30,7 +30,7 @@ from shequn.identity.probabilistic import (
     predict_links,
     present_columns,
 )
-from shequn.identity.splits import drop_split_edges
+from shequn.identity.splits import drop_split_edges, split_labels, split_report
 from shequn.sql import count_rows
 
 # Written by people and systems when the real value is unknown.
@@ -55,6 +55,7 @@ class IdentityResult:
     resolved_events: int
     unresolved_events: int
     probabilistic: dict[str, Any] = field(default_factory=dict)
+    splits: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve(engine: Engine, as_of: dt.datetime, cap: int,
@@ -81,16 +82,18 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     engine.drop("usable_keys")
     engine.materialise(q.SIGNATURE_ANCHORS, None, "signature_anchors")
     engine.materialise(q.KEY_EDGES, None, "key_edges")
-    if splits is not None and splits.num_rows:  # operators' splits (identity/splits.py)
+    split = splits is not None and splits.num_rows > 0
+    if split:  # operators' splits (identity/splits.py)
         drop_split_edges(engine, splits)
     components(engine, "key_edges", "edge_labels", max_rounds)
     engine.materialise(q.KEY_LABELS, None, "key_labels")
     engine.drop("edge_labels")
+    apart, joined = split_labels(engine) if split else (set(), set())
     probable = ProbabilisticResult(False, "not asked for")
     if match_probability is not None or match_weight is not None:
         started = time.perf_counter()
         probable = _link_probable(engine, as_of, DEFAULT_MATCH_WEIGHT if match_weight is None
-                                  else match_weight, max_rounds)
+                                  else match_weight, max_rounds, apart)
         if timings is not None:
             timings["identity_probabilistic"] = round(time.perf_counter() - started, 3)
             timings.update((f"identity_probabilistic_{part}", seconds)
@@ -117,6 +120,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
         edges=engine.scalar("SELECT count(*) FROM key_edges"),
         resolved_events=resolved, unresolved_events=events - resolved,
         probabilistic=asdict(probable),
+        splits=split_report(engine, splits, joined) if split and splits is not None else {},
     )
     for scratch in ("key_labels", "signature_nodes", "signature_anchors", "node_members",
                     "signatures"):
@@ -125,9 +129,10 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
 
 
 def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
-                   max_rounds: int) -> ProbabilisticResult:
-    """Link exact-pass components by weak keys; relabels ``key_labels`` and leaves the
-    kept links in ``link_edges``."""
+                   max_rounds: int, apart: set[tuple[int, int]]) -> ProbabilisticResult:
+    """Link exact-pass components by weak keys, never two that ``apart`` (operators'
+    splits) holds apart; relabels ``key_labels`` and leaves the kept links in
+    ``link_edges``."""
     engine.materialise(q.LINK_RECORDS, {"as_of": as_of}, "link_records")
     records = engine.scalar(count_rows("link_records"))
     columns = present_columns(engine, "link_records")
@@ -153,7 +158,7 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
     started = time.perf_counter()
     accepted = int(engine.scalar(
         "SELECT count(*) FROM probable_pairs WHERE accepted"))
-    clusters, edges = _cluster(engine)
+    clusters, edges = _cluster(engine, apart)
     kept = edges.take(pa.array(clusters.kept, type=pa.int64()))
     engine.view_arrow("kept_edges", kept)
     engine.materialise("SELECT a, b, match_probability, match_weight, agreed FROM kept_edges",
@@ -176,10 +181,11 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
         blocking=prediction.blocking, training=prediction.training, seconds=seconds)
 
 
-def _cluster(engine: Engine) -> tuple[Clusters, pa.Table]:
+def _cluster(engine: Engine, apart: set[tuple[int, int]]) -> tuple[Clusters, pa.Table]:
     """The accepted links clustered without chaining: a link never joins two records of
-    different names, nor two groups that hold two values of a key one person has one of,
-    or whose names conflict in at least :data:`NAME_CONFLICT_SHARE` of their pairs."""
+    different names, nor two groups that hold two values of a key one person has one of
+    or two components an operator split, or whose names conflict in at least
+    :data:`NAME_CONFLICT_SHARE` of their pairs."""
     edges = engine.query(q.CLUSTER_EDGES)
     names = {r["unique_id"]: (r["first_name"], r["last_name"])
              for r in engine.query(q.CLUSTER_NAMES).to_pylist()}
@@ -187,6 +193,8 @@ def _cluster(engine: Engine) -> tuple[Clusters, pa.Table]:
                  for r in engine.query(q.CLUSTER_EXCLUSIVE).to_pylist()}
 
     def conflict(x: int, y: int) -> str | None:
+        if (x, y) in apart:
+            return "split"
         if exclusive.get(x, set()) & exclusive.get(y, set()):
             return "keys"
         if names_conflict(names.get(x, (None, None)), names.get(y, (None, None))):

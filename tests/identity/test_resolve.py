@@ -57,9 +57,26 @@ def test_a_shared_device_and_a_test_number_join_nobody() -> None:
 
 
 def test_the_cap_decides_what_counts_as_shared() -> None:
-    rows = [{"member_no": f"M{i}", "device_id": "family-tablet"} for i in range(3)]
-    assert len(members(events(rows), cap=3)) == 1  # a family of three shares it
+    rows = [{"member_no": f"M{i}", "email": "family@qq.com"} for i in range(3)]
+    assert len(members(events(rows), cap=3)) == 1  # one e-mail, three member numbers
     assert len(members(events(rows), cap=2)) == 3
+
+
+def test_a_device_two_or_three_people_share_joins_none_of_them() -> None:
+    family = [{"device_id": "family-pad", "phone": "+8613900000201", "name": "李雷"},
+              {"device_id": "family-pad", "phone": "+8613900000202", "name": "韩梅梅"},
+              {"device_id": "family-pad", "member_no": "M3", "phone": "+8613900000203",
+               "name": "王芳"}]
+    for people in (family[:2], family):
+        groups = members(events(people))
+        assert len(groups) == len(people)  # each person stays one member of their own
+    # one person's own device, seen with their phone and their member number, joins them
+    own = [{"device_id": "dev-1", "phone": "+8613900000301"},
+           {"device_id": "dev-1", "member_no": "M7"}]
+    assert len(members(events(own))) == 1
+    two_members = [{"device_id": "dev-2", "member_no": "M8"},
+                   {"device_id": "dev-2", "member_no": "M9"}]
+    assert len(members(events(two_members), cap=3)) == 2  # below the cap, still shared
 
 
 def test_the_key_list_in_sql_is_the_contracts() -> None:

@@ -19,6 +19,8 @@ from shequn.sql import expand_same_identity
 
 # Keys that name one person; a value seen with too many of them is shared, not personal.
 PERSON_KEYS = ("phone", "email", "member_no", "wechat_unionid", "customer_id")
+# Keys of a thing people may share (a tablet, a phone handed round a family).
+DEVICE_KEYS = ("device_id",)
 # Order in which a component's keys name it (the first present gives the member id).
 KEY_PRIORITY = ("member_no", "wechat_unionid", "phone", "email", "customer_id",
                 "wechat_openid", "device_id")
@@ -49,7 +51,10 @@ FROM (
 
 # A value is blocked when it is listed (test numbers, placeholders) or when it appears
 # with more than $cap distinct values of any one person key (a store's tablet, a
-# cashier's test number, a shared family e-mail).
+# cashier's test number, a shared family e-mail). A device ($device_keys) is one
+# person's only while it is seen with at most one value of each key a person holds one
+# of ($exclusive_keys): a family's tablet seen with two phones or two member numbers is
+# shared, however few.
 BLOCKED_KEYS = """
 WITH pairs AS (
     SELECT a.key_type, a.key_value, b.key_type AS other_type,
@@ -64,6 +69,8 @@ SELECT key_type, key_value,
            AS reason,
        max(others) AS linked
 FROM pairs WHERE others > $cap
+   OR (others > 1 AND key_type IN (SELECT unnest($device_keys))
+       AND other_type IN (SELECT unnest($exclusive_keys)))
 GROUP BY key_type, key_value
 UNION ALL
 SELECT DISTINCT key_type, key_value, 'blocked value' AS reason, 0 AS linked

@@ -5,7 +5,8 @@ Keys seen on one event belong to one person; the members are the connected compo
 of that graph, after the guards real CDPs learned the hard way: listed placeholder and
 test values are blocked, and a value that appears with more than ``cap`` different
 values of a person key (a store's demo tablet, a cashier's test number) is shared, not
-personal, and joins nobody.
+personal, and joins nobody; so is a device seen with two values of a key one person
+holds one of (a family's tablet used by two people with their own phones).
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     engine.materialise(q.SIGNATURES, {"as_of": as_of}, "signatures")
     engine.materialise(q.SIGNATURE_KEYS, None, "signature_keys")
     engine.materialise(q.BLOCKED_KEYS, {"person_keys": list(q.PERSON_KEYS), "cap": cap,
-                                        "blocked_values": list(blocked_values)},
+                                        "blocked_values": list(blocked_values),
+                                        "device_keys": list(q.DEVICE_KEYS),
+                                        "exclusive_keys": list(EXCLUSIVE_KEYS)},
                        "blocked_keys")
     engine.materialise(q.USABLE_KEYS, None, "usable_keys")
     engine.drop("signature_keys")

@@ -13,6 +13,7 @@ among them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 
@@ -26,20 +27,30 @@ class Clusters:
 
 
 def cohesive_clusters(a: Sequence[int], b: Sequence[int], strength: Sequence[float],
-                      conflict: Callable[[int, int], Hashable | None],
-                      soft: Collection[Hashable] = (), soft_share: float = 0.5) -> Clusters:
+                      conflict: Callable[[Hashable, Hashable], Hashable | None],
+                      soft: Collection[Hashable] = (), soft_share: float = 0.5,
+                      kind: Callable[[int], Hashable] | None = None) -> Clusters:
     """Links ``a[i]—b[i]`` taken by ``strength`` (strongest first, then by their nodes);
     ``conflict(x, y)`` says whether two nodes may not be one (None: they may). A conflict
     whose kind is in ``soft`` refuses a link between groups only at its own two ends, or
     when such conflicts are at least ``soft_share`` of the pairs across the groups; any
-    other kind refuses it wherever it is."""
+    other kind refuses it wherever it is. With ``kind``, conflicts are asked of the
+    nodes' kinds instead (nodes of one kind conflict alike: one name, the same keys), once
+    per pair of kinds, so that large groups of a few names are checked in a few steps."""
+    of = kind or (lambda node: node)
     parent: dict[int, int] = {}
-    members: dict[int, list[int]] = {}
+    kinds: dict[int, Counter[Hashable]] = {}  # group root → how many nodes of each kind
+    asked: dict[tuple[Hashable, Hashable], Hashable | None] = {}
+
+    def between(x: Hashable, y: Hashable) -> Hashable | None:
+        if (x, y) not in asked:
+            asked[(x, y)] = conflict(x, y)
+        return asked[(x, y)]
 
     def find(x: int) -> int:
         if x not in parent:  # a node seen first is a group of its own
             parent[x] = x
-            members[x] = [x]
+            kinds[x] = Counter([of(x)])
         root = x
         while parent[root] != root:
             root = parent[root]
@@ -47,41 +58,40 @@ def cohesive_clusters(a: Sequence[int], b: Sequence[int], strength: Sequence[flo
             parent[x], x = root, parent[x]
         return root
 
+    def refused_between(ga: Counter[Hashable], gb: Counter[Hashable]) -> bool:
+        softs = 0
+        for x, nx in ga.items():
+            for y, ny in gb.items():
+                found = between(x, y)
+                if found is None:
+                    continue
+                if found not in soft:
+                    return True
+                softs += nx * ny
+        return softs > 0 and softs >= soft_share * ga.total() * gb.total()
+
     order = sorted(range(len(a)), key=lambda i: (-strength[i], min(a[i], b[i]),
                                                  max(a[i], b[i])))
     kept: list[int] = []
     refused: list[int] = []
     for i in order:
         ra, rb = find(a[i]), find(b[i])
-        if ra == rb:  # a link inside one group is kept as a reason unless its ends conflict
-            (refused if conflict(a[i], b[i]) is not None else kept).append(i)
-            continue
-        if _refused(members[ra], members[rb], (a[i], b[i]), conflict, soft, soft_share):
+        # a link inside one group is kept as a reason unless its own ends conflict
+        if between(of(a[i]), of(b[i])) is not None or (
+                ra != rb and refused_between(kinds[ra], kinds[rb])):
             refused.append(i)
             continue
-        keep, drop = (ra, rb) if len(members[ra]) >= len(members[rb]) else (rb, ra)
-        parent[drop] = keep
-        members[keep].extend(members.pop(drop))
         kept.append(i)
+        if ra == rb:
+            continue
+        keep, drop = (ra, rb) if kinds[ra].total() >= kinds[rb].total() else (rb, ra)
+        parent[drop] = keep
+        kinds[keep].update(kinds.pop(drop))
+    groups: dict[int, list[int]] = {}
+    for node in parent:
+        groups.setdefault(find(node), []).append(node)
     labels: dict[int, int] = {}
-    for group in members.values():
+    for group in groups.values():
         label = min(group)
         labels.update((node, label) for node in group)
     return Clusters(labels, sorted(kept), sorted(refused))
-
-
-def _refused(group_a: list[int], group_b: list[int], ends: tuple[int, int],
-             conflict: Callable[[int, int], Hashable | None], soft: Collection[Hashable],
-             soft_share: float) -> bool:
-    if conflict(*ends) is not None:
-        return True
-    softs = 0
-    for x in group_a:
-        for y in group_b:
-            kind = conflict(x, y)
-            if kind is None:
-                continue
-            if kind not in soft:
-                return True
-            softs += 1
-    return softs > 0 and softs >= soft_share * len(group_a) * len(group_b)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -195,16 +196,24 @@ def _cluster(engine: Engine, apart: set[tuple[int, int]]) -> tuple[Clusters, pa.
     exclusive = {r["label"]: set(r["exclusive"])
                  for r in engine.query(q.CLUSTER_EXCLUSIVE).to_pylist()}
 
-    def conflict(x: int, y: int) -> str | None:
-        if (x, y) in apart:
+    split_nodes = {x for pair in apart for x in pair}
+
+    def kind(node: int) -> Hashable:
+        """What a conflict depends on: the names, the one-per-person keys held, and the
+        node itself when a split names it."""
+        return (names.get(node, (None, None)), frozenset(exclusive.get(node, ())),
+                node if node in split_nodes else None)
+
+    def conflict(x: Any, y: Any) -> str | None:
+        if x[2] is not None and (x[2], y[2]) in apart:
             return "split"
-        if exclusive.get(x, set()) & exclusive.get(y, set()):
+        if x[1] & y[1]:
             return "keys"
-        if names_conflict(names.get(x, (None, None)), names.get(y, (None, None))):
+        if names_conflict(x[0], y[0]):
             return "names"
         return None
 
     found = cohesive_clusters(edges.column("a").to_pylist(), edges.column("b").to_pylist(),
                               edges.column("evidence").to_pylist(), conflict,
-                              soft=("names",), soft_share=NAME_CONFLICT_SHARE)
+                              soft=("names",), soft_share=NAME_CONFLICT_SHARE, kind=kind)
     return found, edges

@@ -101,6 +101,17 @@ class Settings(BaseSettings):
         400_000, ge=1_000, description="At most this many member-category rows train the "
         "learned demand model (an even, repeatable sample when there are more).",
     )
+    model_origins: int = Field(
+        3, ge=1, le=12, description="Past days the learned demand model trains on, one "
+        "horizon apart, the latest one horizon before the as-of date (each labelled by "
+        "what members bought in the horizon after it): more origins give a small brand "
+        "enough rows, and the members they keep out choose each category's headline model.",
+    )
+    model_origin_members: int = Field(
+        6_000, ge=500, description="At most this many members (a hashed sample, the "
+        "same in every build) give each training origin its rows; a brand with fewer "
+        "members keeps them all. Bounds the model stage's cost at any size.",
+    )
     model_reason_probability: float = Field(
         0.10, ge=0, le=1, description="Reason codes are worked out for learned "
         "probabilities from this level up (the members anyone will look at).",

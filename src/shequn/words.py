@@ -15,6 +15,8 @@ CATEGORY_ZH = {
     "water_heater": "热水器", "tv": "电视", "range_hood": "油烟机", "water_purifier": "净水器",
     "dishwasher": "洗碗机", "dryer": "干衣机", "freezer": "冷柜",
 }
+# a brand whose purchases name no category is scored as one: its products, in words
+BRAND_PRODUCTS = ("the brand's products", "本品牌产品")
 TIER_ZH = {"entry": "入门", "mid": "中端", "premium": "高端"}
 INCOME_ZH = {"low": "较低", "middle": "中等", "high": "较高"}
 TOPIC_ZH = {"health": "健康", "tech": "科技", "cooking": "美食", "parenting": "育儿",

@@ -92,6 +92,18 @@ def test_reasons_fill_in_the_members_numbers() -> None:
     ]
 
 
+def test_a_consumable_s_reasons_speak_of_its_rebuying() -> None:
+    features = {"category": "all", "age_years": 0.1, "typical_life": 0.25,
+                "bought_times": 3}
+    fired = ["buys_it_again_and_again", "within_its_rebuy_cycle"]
+    assert explain(DEFAULT_RULES, fired, features) == [
+        "bought the brand's products 3 times",
+        "last bought the brand's products 37 days ago, within the usual 91 days between "
+        "two purchases"]
+    assert explain(DEFAULT_RULES, fired[:1], {**features, "category": "coffee"}, "zh") == [
+        "已购买coffee3次"]
+
+
 def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() -> None:
     """The age enters a score once: past half the usual life with repairs, nearing
     it, or past it; a young appliance's repairs say nothing of its age."""
@@ -103,7 +115,7 @@ def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() ->
     features = pa.table({
         "member_id": [f"m{i}" for i in range(len(ages))], "category": ["washer"] * 5,
         "durable": [True] * 5, "age_years": ages, "typical_life": [12.0] * 5,
-        "repairs_12m": [1] * 5,
+        "bought_times": [1] * 5, "repairs_12m": [1] * 5,
         "repairs_24m": [2] * 5, "category_views_90d": [0] * 5, "device_errors_90d": [0] * 5})
     engine = DuckDBEngine()
     engine.view_arrow("features", features)
@@ -120,4 +132,6 @@ def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() ->
     engine.view_arrow("features", features.set_column(2, "durable", pa.array([False] * 5)))
     rebought = engine.query(scores_sql(DEFAULT_RULES) + " ORDER BY age_years").to_pylist()
     assert all(not set(r["fired"]) & age_rules for r in rebought)
-    assert [r["score"] for r in rebought] == [35, 35, 35, 35, 35]
+    # the repairs' 35, and 25 while bought within the usual time between two purchases
+    assert [r["score"] for r in rebought] == [60, 60, 60, 60, 35]
+    assert [r["fired"][-1] for r in rebought[:4]] == ["within_its_rebuy_cycle"] * 4

@@ -356,10 +356,13 @@ def _print_models(built: BuildReport) -> None:
                          f"inputs: {top}")
     elif learned:
         output.out.print(f"Learned demand model not trained: {learned['why']}")
+    kinds = built.models.get("categories", {})
     for category, choice in built.models.get("headline", {}).items():
         flag = "; its rules rank worse than chance" if choice["rules_worse_than_chance"] else ""
-        output.out.print(f"Headline probability of {category}: {choice['model']} (backtest "
-                         f"AUC {choice['auc']}){flag}")
+        kind = kinds.get(category, {})
+        how = f" ({kind['kind']}: {kind['kind_basis'].replace('_', ' ')})" if kind else ""
+        output.out.print(f"Headline probability of {category}{how}: {choice['model']} "
+                         f"(backtest AUC {choice['auc']}){flag}")
     if repeat.get("fitted"):
         output.out.print(f"BG/NBD repeat-purchase model: r={repeat['r']}, "
                          f"α={repeat['alpha']}, a={repeat['a']}, b={repeat['b']}")

@@ -56,7 +56,12 @@ def render_markdown() -> str:
               "in an ingested directory); rows are upserted by key. Other columns are kept.",
               "", "| table | key | declared columns | meaning |", "|---|---|---|---|"]
     for r in REFERENCE_TABLES.values():
-        cols = ", ".join(f"`{c}` ({k.value})" for c, k in r.columns.items())
+        cols = ", ".join(f"`{c}` ({k.value}{_choices(r.choices.get(c))})"
+                         for c, k in r.columns.items())
         lines.append(f"| `{r.name}` | `{r.key}` | {cols} | {r.description} |")
     return "\n".join(lines) + "\n"
+
+
+def _choices(allowed: tuple[str, ...] | None) -> str:
+    return "" if not allowed else ": " + " or ".join(f"`{a}`" for a in allowed)
 

@@ -46,7 +46,14 @@ PUBLISHED = ("identity_map", "merge_reasons", "blocked_keys", "profiles", "appli
              "interests", "typical_life", "scores", "offers", "repeat_purchases", "tags",
              "segments", "audiences")
 FEATURE_COLUMNS = ("member_id", "category", "durable", "age_years", "typical_life",
-                   "repairs_12m", "repairs_24m", "category_views_90d", "device_errors_90d")
+                   "bought_times", "repairs_12m", "repairs_24m", "category_views_90d",
+                   "device_errors_90d")
+# Each category's kind and what it rests on, for the build report.
+CATEGORY_KINDS = """
+SELECT category, kind, kind_basis, round(typical_life, 2) AS typical_life_years,
+       repeat_purchases
+FROM typical_life ORDER BY category
+"""
 LATEST_TS = "SELECT epoch_us(max(ts)) FROM events"
 OFFERS_BY_CATEGORY = ("SELECT category, count(*) AS n FROM offers GROUP BY category "
                       "ORDER BY n DESC, category")
@@ -141,9 +148,14 @@ def open_lake(settings: Settings, engine: Engine, version: int | None = None) ->
     return table_version
 
 
-def _rule_scores(engine: Engine, as_of: dt.datetime, settings: Settings) -> None:
+def _rule_scores(engine: Engine, as_of: dt.datetime, settings: Settings,
+                 report: BuildReport) -> None:
     check_rules(DEFAULT_RULES, FEATURE_COLUMNS)
     feature_snapshot(engine, as_of, "", settings)  # and the rules' scores
+    # durable (replaced: age and repairs rank it) or consumable (re-bought: recency and
+    # frequency do), and why
+    report.models["categories"] = {r.pop("category"): r for r in engine.query(
+        CATEGORY_KINDS).to_pylist()}
 
 
 def _repeat(engine: Engine, as_of: dt.datetime, settings: Settings,
@@ -182,7 +194,8 @@ def _learned(engine: Engine, as_of: dt.datetime, settings: Settings, work: Path,
                                     "trees": model.trees_,
                                     "base_rate": round(model.base_rate_, 4),
                                     "rows_scored": rows, "top_features": dict(importance),
-                                    "origins": trained.origins}
+                                    "origins": trained.origins,
+                                    "origin_members": trained.origin_members}
         report.models["headline"] = {c: h.report() for c, h in trained.headline.items()}
         flagged = sorted(c for c, h in trained.headline.items() if h.rules_worse_than_chance)
         if flagged:
@@ -265,7 +278,7 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
     report.identity = asdict(identity)  # type: ignore[call-overload]
     stage("profile", lambda: _profile(engine, as_of_ts))
     report.households = engine.scalar("SELECT count(DISTINCT household_id) FROM profiles")
-    stage("scores", lambda: _rule_scores(engine, as_of_ts, settings))
+    stage("scores", lambda: _rule_scores(engine, as_of_ts, settings, report))
     stage("repeat", lambda: _repeat(engine, as_of_ts, settings, report))
     stage("model", lambda: _learned(engine, as_of_ts, settings, work, report))
     stage("tags", lambda: _tags(engine, spec, report))

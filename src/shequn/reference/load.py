@@ -75,6 +75,12 @@ def _validate(spec: ReferenceTable, raw: pa.Table) -> tuple[pa.Table, pa.Table, 
         typed, invalid = _typed(kind, raw.column(name).combine_chunks())
         note(invalid, f"{name}: not a {kind.value}")
         columns[name] = typed
+    for name, allowed in spec.choices.items():
+        if name in columns:
+            low = pc.utf8_lower(columns[name])
+            note(pc.invert(pc.is_in(low, value_set=pa.array(allowed))),
+                 f"{name}: one of {', '.join(allowed)}")
+            columns[name] = low
     note(pc.is_null(columns[spec.key]), f"{spec.key}: missing")
     for name in spec.required:
         note(pc.is_null(columns[name]) if name in columns else pa.array([True] * n),

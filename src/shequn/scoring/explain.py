@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from shequn.scoring.queries import WHOLE_BRAND
 from shequn.scoring.rules import Rule
-from shequn.words import CATEGORY_ZH
+from shequn.words import BRAND_PRODUCTS, CATEGORY_ZH
+
+
+def _category(category: str, lang: str) -> str:
+    if category == WHOLE_BRAND:  # a brand scored as one category: "its products"
+        return BRAND_PRODUCTS[lang == "zh"]
+    return CATEGORY_ZH.get(category, category) if lang == "zh" else category.replace("_", " ")
 
 
 def explain(rules: Sequence[Rule], fired: Sequence[str], features: Mapping[str, Any],
@@ -14,10 +21,12 @@ def explain(rules: Sequence[Rule], fired: Sequence[str], features: Mapping[str, 
     by_name = {r.name: r for r in rules}
     category = str(features.get("category", ""))
     values = {
-        "category": CATEGORY_ZH.get(category, category) if lang == "zh"
-        else category.replace("_", " "),
-        "age": f"{features.get('age_years', 0):.0f}",
-        "life": f"{features.get('typical_life', 0):.0f}",
+        "category": _category(category, lang),
+        "age": f"{features.get('age_years') or 0:.0f}",
+        "life": f"{features.get('typical_life') or 0:.0f}",
+        "days": f"{(features.get('age_years') or 0) * 365.25:.0f}",
+        "cycle": f"{(features.get('typical_life') or 0) * 365.25:.0f}",
+        "times": features.get("bought_times", 0),
         "repairs_12m": features.get("repairs_12m", 0),
         "repairs_24m": features.get("repairs_24m", 0),
         "views": features.get("category_views_90d", 0),

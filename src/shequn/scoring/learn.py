@@ -25,16 +25,14 @@ from shequn.scoring.headline import Choice, choose
 from shequn.scoring.model import FEATURES, DemandModel
 from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
-from shequn.sql import expand_stable_hash, retarget
+from shequn.sql import HASH_DIGITS, expand_stable_hash, retarget
 
 SNAPSHOT_TABLES = ("appliances", "typical_life", "features", "member_history",
                    "model_features", "bought_after", "repeat_history", "repeat_purchases",
                    "rule_scores")
 MIN_GAPS = 20  # repeat purchases needed before a category's usual life is learnt
 CALIBRATION_BUCKETS = 5  # one member in five calibrates instead of fitting
-# Training origins, one horizon apart (the latest first): a small brand gets enough rows;
-# their held-out members choose each category's headline model.
-ORIGINS = 3
+HASH_RANGE = 16 ** HASH_DIGITS  # digest_number's values: 0 ≤ n < HASH_RANGE
 
 # Whole members calibrate (holdout), every $stride-th member and category trains; both
 # drawn from MD5s that every engine computes alike, each computed once per row.
@@ -49,6 +47,17 @@ SELECT * EXCLUDE (member_digest, row_digest),
 FROM digested WHERE digest_number(row_digest) % $stride = 0
 ORDER BY member_id, category
 """)
+# The members that may have rows (a purchase), counted to size the training sample.
+BUYERS = "SELECT count(DISTINCT member_key) FROM member_events WHERE type = 'purchase'"
+# A training origin's events: those of a hashed sample of members, salted per origin so
+# that the origins together see more members (the same sample in every build).
+SAMPLED_EVENTS = expand_stable_hash("""
+SELECT * FROM member_events
+WHERE member_key IN (
+    SELECT member_key FROM members
+    WHERE digest_number(stable_digest('training', $origin, member_id)) < $below
+)
+""")
 # The rows the headline scores: the model's features beside the rules' score.
 TO_SCORE = """
 SELECT f.*, r.score AS rule_score
@@ -62,9 +71,11 @@ DEMAND_SCHEMA = pa.schema([("member_id", pa.string()), ("category", pa.string())
                            ("model_reasons", pa.list_(pa.string()))])
 
 
-def _names(suffix: str) -> dict[str, str]:
+def _names(suffix: str, sampled: bool = False) -> dict[str, str]:
     names = {t: f"{t}{suffix}" for t in SNAPSHOT_TABLES}
     names["appliances"] = f"owned{suffix}"  # the profile's appliances stay as they are
+    if sampled:  # every query of the snapshot reads the sampled members' events only
+        names["member_events"] = f"member_events{suffix}"
     return names
 
 
@@ -75,17 +86,18 @@ def whole_brand(engine: Engine, at: dt.datetime) -> str | None:
 
 
 def feature_snapshot(engine: Engine, at: dt.datetime, suffix: str,
-                     settings: Settings) -> str:
+                     settings: Settings, sampled: bool = False) -> str:
     """The rules' features as of ``at`` into ``features<suffix>``, scored by the rules
-    into ``rule_scores<suffix>``, and the member histories beside them."""
-    names = _names(suffix)
+    into ``rule_scores<suffix>``, and the member histories beside them (of the members
+    in ``member_events<suffix>`` when ``sampled``)."""
+    names = _names(suffix, sampled)
     brand = {"as_of": at, "whole_brand": whole_brand(engine, at)}
-    life = {**brand, "default_life": settings.default_life_years, "min_gaps": MIN_GAPS}
+    life = {**brand, "default_life": settings.default_life_years, "min_gaps": MIN_GAPS,
+            "rebuy_years": sq.REBUY_YEARS}
     steps: list[tuple[str, dict[str, Any] | None, str]] = [
         (sq.OWNED, brand, "appliances"),
         (sq.TYPICAL_LIFE, life, "typical_life"),
-        (sq.FEATURES, {"as_of": at, "default_life": settings.default_life_years},
-         "features"),
+        (sq.FEATURES, {"as_of": at}, "features"),
         (sq.MEMBER_HISTORY, {"as_of": at}, "member_history"),
         (sq.scores_sql(DEFAULT_RULES), None, "rule_scores"),
     ]
@@ -105,9 +117,9 @@ def model_snapshot(engine: Engine, suffix: str) -> str:
 
 
 def repeat_snapshot(engine: Engine, at: dt.datetime, suffix: str,
-                    settings: Settings) -> RepeatFit | None:
+                    settings: Settings, sampled: bool = False) -> RepeatFit | None:
     """BG/NBD fitted as of ``at``, its predictions in ``repeat_purchases<suffix>``."""
-    fit = fit_repeat_model(engine, at, suffix)
+    fit = fit_repeat_model(engine, at, suffix, sampled)
     if fit is None:
         engine.materialise(sq.REPEAT_EMPTY, None, _names(suffix)["repeat_purchases"])
     else:
@@ -116,13 +128,14 @@ def repeat_snapshot(engine: Engine, at: dt.datetime, suffix: str,
 
 
 def labelled_snapshot(engine: Engine, at: dt.datetime, suffix: str,
-                      settings: Settings) -> str:
-    """A snapshot as of ``at`` with ``label``: bought the category in the horizon after."""
-    names = _names(suffix)
-    feature_snapshot(engine, at, suffix, settings)
-    repeat_snapshot(engine, at, suffix, settings)
+                      settings: Settings, sampled: bool = False) -> str:
+    """A snapshot as of ``at`` with ``label``: bought the category in the horizon after
+    (of the members in ``member_events<suffix>`` when ``sampled``)."""
+    names = _names(suffix, sampled)
+    feature_snapshot(engine, at, suffix, settings, sampled)
+    repeat_snapshot(engine, at, suffix, settings, sampled)
     model_snapshot(engine, suffix)
-    engine.materialise(sq.BOUGHT_AFTER, {"as_of": at,
+    engine.materialise(retarget(sq.BOUGHT_AFTER, names), {"as_of": at,
                                          "horizon_days": settings.demand_horizon_days,
                                          "whole_brand": whole_brand(engine, at)},
                        names["bought_after"])
@@ -143,12 +156,15 @@ class TrainedDemand(NamedTuple):
     model: DemandModel
     headline: dict[str, Choice]  # per category: which model the headline probability is
     origins: list[str]  # the training snapshots' dates, latest first
+    origin_members: int  # members (with a purchase) sampled for each origin, about
 
 
 def _origins(engine: Engine, as_of: dt.datetime, settings: Settings) -> list[dt.datetime]:
+    """The training origins, one horizon apart, the latest first; none before the first
+    purchase (there is nothing to learn there), but at least one."""
     horizon = dt.timedelta(days=settings.demand_horizon_days)
     first_us = engine.scalar(FIRST_PURCHASE)
-    at = [as_of - k * horizon for k in range(1, ORIGINS + 1)]
+    at = [as_of - k * horizon for k in range(1, settings.model_origins + 1)]
     first = None if first_us is None else dt.datetime.fromtimestamp(first_us / 1e6, dt.UTC)
     kept = [a for a in at if first is None or a > first]
     return kept or at[:1]
@@ -160,14 +176,22 @@ def train_demand_model(engine: Engine, as_of: dt.datetime,
     came in the horizon after it; choose each category's headline model on the held-out
     members."""
     origins = _origins(engine, as_of, settings)
-    tables = [labelled_snapshot(engine, at, f"_train{k}", settings)
-              for k, at in enumerate(origins)]
+    buyers = engine.scalar(BUYERS) or 0
+    sampled = buyers > settings.model_origin_members
+    # each origin's members: a salted hashed share of them, about the setting's number
+    below = -(-settings.model_origin_members * HASH_RANGE // max(buyers, 1))
+    tables = []
+    for k, at in enumerate(origins):
+        if sampled:
+            engine.materialise(SAMPLED_EVENTS, {"origin": k, "below": below},
+                               f"member_events_train{k}")
+        tables.append(labelled_snapshot(engine, at, f"_train{k}", settings, sampled))
     rows = sum(engine.scalar(retarget("SELECT count(*) FROM labelled", {"labelled": t}))
                for t in tables)
     stride = max(1, -(-rows // settings.model_training_rows))
     samples = []
     for k, table in enumerate(tables):
-        names = _names(f"_train{k}")
+        names = _names(f"_train{k}", sampled)
         part = engine.query(retarget(SAMPLE, {"labelled": table,
                                               "rule_scores": names["rule_scores"]}),
                             {"buckets": CALIBRATION_BUCKETS, "stride": stride})
@@ -186,7 +210,8 @@ def train_demand_model(engine: Engine, as_of: dt.datetime,
         "learned": model.predict_proba(model_columns(judge), category),
         "bgnbd": _column(judge, "expected_purchases"),
         "rules": _column(judge, "rule_score")})
-    return TrainedDemand(model, headline, [a.date().isoformat() for a in origins])
+    return TrainedDemand(model, headline, [a.date().isoformat() for a in origins],
+                         min(buyers, settings.model_origin_members) if sampled else buyers)
 
 
 def score_demand(engine: Engine, trained: TrainedDemand, features: str, out: Path,
@@ -233,12 +258,13 @@ class RepeatFit(NamedTuple):
     histories: pa.Table  # the distinct (x, t_x, T) with how many members have each
 
 
-def fit_repeat_model(engine: Engine, as_of: dt.datetime, suffix: str
-                     ) -> RepeatFit | None:
+def fit_repeat_model(engine: Engine, as_of: dt.datetime, suffix: str,
+                     sampled: bool = False) -> RepeatFit | None:
     """BG/NBD on every member's purchase days up to ``as_of``; None with no repeat
     buyer (the model cannot be identified)."""
-    names = _names(suffix)
-    engine.materialise(sq.REPEAT_HISTORY, {"as_of": as_of}, names["repeat_history"])
+    names = _names(suffix, sampled)
+    engine.materialise(retarget(sq.REPEAT_HISTORY, names), {"as_of": as_of},
+                       names["repeat_history"])
     histories = engine.query(retarget(sq.REPEAT_DISTINCT, names))
     x = histories.column("x").to_numpy()
     if histories.num_rows == 0 or not (x > 0).any():

@@ -51,8 +51,16 @@ OWNED = with_whole_brand(APPLIANCES)
 # The published appliances: what was owned, unless the brand names no category at all.
 APPLIANCES_OWNED = "SELECT * FROM owned WHERE CAST($whole_brand AS VARCHAR) IS NULL"
 
+# Below this median time between two purchases of a category by one member, the
+# category is re-bought (consumable), whatever else its records carry.
+REBUY_YEARS = 1.0
+
 # The usual life of each category: median years between repeat purchases; and its kind:
-# ``durable`` (replaced: it has serials, repairs or device reports) or not (re-bought).
+# ``durable`` (owned, then replaced) or ``consumable`` (re-bought), with the evidence the
+# kind rests on (``kind_basis``): the products table's ``kind`` where its products agree;
+# else repeat buyers re-buying within REBUY_YEARS (consumable); else an appliance's marks
+# (a serial, a repair, a device report: durable); else consumable, so that replacement
+# rules never fire on records that are not appliances.
 # Every query here reads only events up to $as_of, so that it also describes a past date
 # exactly as it was then (the learned model trains on such snapshots).
 TYPICAL_LIFE = with_whole_brand(expand_utc_day("""
@@ -68,17 +76,42 @@ evidence AS (  -- an appliance's marks: a serial, a repair, a device's report
     WHERE category IS NOT NULL AND ts <= $as_of
       AND (type IN ('repair', 'device_status') OR (type = 'purchase' AND serial IS NOT NULL))
 ),
+declared AS (  -- the brand's word, where its products of the category agree
+    SELECT category, min(kind) AS kind FROM ref_products
+    WHERE category IS NOT NULL AND kind IS NOT NULL
+    GROUP BY category HAVING count(DISTINCT kind) = 1
+),
 gaps AS (
     SELECT category,
            (lead(day) OVER (PARTITION BY member_key, category ORDER BY day) - day)
                / 365.25 AS years
     FROM days
+),
+lives AS (
+    SELECT category, count(years) AS repeat_purchases, median(years) AS median_gap
+    FROM gaps GROUP BY category
+),
+kinds AS (
+    SELECT l.*, CASE
+        WHEN d.kind IS NOT NULL THEN 'products_table'
+        WHEN l.repeat_purchases >= $min_gaps AND l.median_gap < $rebuy_years
+            THEN 'rebought_within_a_year'
+        WHEN v.category IS NOT NULL THEN 'appliance_evidence'
+        ELSE 'no_appliance_evidence' END AS kind_basis,
+        coalesce(d.kind, CASE
+            WHEN l.repeat_purchases >= $min_gaps AND l.median_gap < $rebuy_years
+                THEN 'consumable'
+            WHEN v.category IS NOT NULL THEN 'durable'
+            ELSE 'consumable' END) AS kind
+    FROM lives l LEFT JOIN evidence v USING (category) LEFT JOIN declared d USING (category)
 )
-SELECT g.category, count(years) AS repeat_purchases,
-       CASE WHEN count(years) >= $min_gaps THEN median(years) ELSE $default_life END
-           AS typical_life,
-       bool_or(v.category IS NOT NULL) AS durable
-FROM gaps g LEFT JOIN evidence v USING (category) GROUP BY g.category
+SELECT category, repeat_purchases,
+       -- a durable's life defaults where too few were replaced; a consumable's cycle
+       -- is only what its buyers show
+       CASE WHEN repeat_purchases >= $min_gaps THEN median_gap
+            WHEN kind = 'durable' THEN $default_life END AS typical_life,
+       kind = 'durable' AS durable, kind, kind_basis
+FROM kinds
 """))
 
 # Recent reading, device errors and repairs per member and category, in one scan.
@@ -105,9 +138,9 @@ def _with_recent(sql: str) -> str:
 
 
 FEATURES = _with_recent("""
-SELECT a.member_id, a.category, round(a.age_years, 1) AS age_years,
-       round(coalesce(l.typical_life, $default_life), 1) AS typical_life,
-       coalesce(l.durable, false) AS durable,
+SELECT a.member_id, a.category, round(a.age_years, 2) AS age_years,
+       round(l.typical_life, 2) AS typical_life,
+       coalesce(l.durable, false) AS durable, a.bought_times,
        a.repairs_12m, coalesce(r.repairs_24m, 0) AS repairs_24m,
        coalesce(r.views, 0) AS category_views_90d, coalesce(r.errors, 0) AS device_errors_90d
 FROM appliances a
@@ -166,7 +199,7 @@ GROUP BY member_key
 # One row per member and owned category: the rules' features, what the member owned and
 # did, and the ratio of the appliance's age to its category's usual life.
 MODEL_FEATURES = """
-SELECT f.*, a.bought_times, a.repairs AS repairs_since_bought,
+SELECT f.*, a.repairs AS repairs_since_bought,
        f.age_years / nullif(f.typical_life, 0) AS age_ratio,
        h.* EXCLUDE (member_id),
        rp.repeat_purchases AS repeat_days, rp.t_x AS weeks_first_to_last,

@@ -16,14 +16,17 @@ class Rule:
     name: str
     weight: int
     condition: str  # a boolean SQL expression over the feature columns
-    reason_en: str  # {age} {life} {repairs_12m} {repairs_24m} {views} {errors} {category}
+    # {age} {life} {repairs_12m} {repairs_24m} {views} {errors} {category} {days} {cycle}
+    # {times}
+    reason_en: str
     reason_zh: str
 
 
-# Feature columns (see queries.FEATURES): durable, age_years, typical_life, repairs_12m,
-# repairs_24m, category_views_90d, device_errors_90d. The age rules hold only for a
-# durable category (one with serials, repairs or device reports): a re-bought product
-# is not "past its usual life".
+# Feature columns (see queries.FEATURES): durable, age_years, typical_life, bought_times,
+# repairs_12m, repairs_24m, category_views_90d, device_errors_90d. The age rules hold
+# only for a durable category (see queries.TYPICAL_LIFE): a re-bought product is not
+# "past its usual life". A consumable's demand is its buyer's habit: bought more than
+# once, and lately (within the usual time between two purchases, its ``typical_life``).
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("past_usual_life", 35, "durable AND age_years >= typical_life",
          "the {category} is {age} years old, past the usual {life} years",
@@ -48,4 +51,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("device_errors", 10, "device_errors_90d >= 1",
          "the connected {category} reported {errors} error(s)",
          "智能{category}上报故障{errors}次"),
+    Rule("buys_it_again_and_again", 20, "NOT durable AND bought_times >= 2",
+         "bought {category} {times} times", "已购买{category}{times}次"),
+    Rule("within_its_rebuy_cycle", 25, "NOT durable AND age_years <= typical_life",
+         "last bought {category} {days} days ago, within the usual {cycle} days between "
+         "two purchases", "{days}天前购买过{category}，在常见的{cycle}天回购周期内"),
 )

@@ -89,8 +89,9 @@ class Settings(BaseSettings):
         90, ge=0, description="No offer in a category the member bought within this many days.",
     )
     default_life_years: float = Field(
-        8.0, gt=0, description="Usual life of a product category when the data holds too "
-        "few repeat purchases (20) to learn it.",
+        8.0, gt=0, description="Usual life of a durable product category when the data "
+        "holds too few repeat purchases (20) to learn it (a consumable's re-buy cycle is "
+        "only ever learnt from its buyers).",
     )
     demand_horizon_days: int = Field(
         180, ge=7, description="Demand means buying within this many days: the learned "
@@ -108,9 +109,10 @@ class Settings(BaseSettings):
         "enough rows, and the members they keep out choose each category's headline model.",
     )
     model_origin_members: int = Field(
-        6_000, ge=500, description="At most this many members (a hashed sample, the "
-        "same in every build) give each training origin its rows; a brand with fewer "
-        "members keeps them all. Bounds the model stage's cost at any size.",
+        6_000, ge=500, description="At most this many members with a purchase (a "
+        "hashed sample, salted per origin, the same in every build) give each training "
+        "origin its rows; a brand with fewer keeps them all. Bounds the model stage's "
+        "cost at any size.",
     )
     model_reason_probability: float = Field(
         0.10, ge=0, le=1, description="Reason codes are worked out for learned "

@@ -30,9 +30,9 @@ def _purchase(member: int, day: str, category: str, **more: object) -> dict[str,
 def _history() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for m in range(30):
-        # coffee: re-bought every month or two, no serial, no repair
+        # coffee: re-bought every month, no serial, no repair; a third stopped in June
         rows += [_purchase(m, f"2023-{month:02d}-0{1 + m % 9}", "coffee")
-                 for month in range(1, 13, 1 + m % 2)]
+                 for month in range(1, 7 if m % 3 == 0 else 13)]
         # washers: bought once long ago, with a serial and repairs
         rows.append(_purchase(m, f"20{10 + m % 6}-03-01", "washer", serial=f"SN{m}"))
         if m % 3 == 0:
@@ -56,7 +56,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], 
     products.write_text("product_id,category,kind\nSOFA-1,sofa,Durable\nSOFA-2,sofa,\n",
                         encoding="utf-8")
     load_reference(Lake(settings.lake_dir), "products", products, settings.quarantine_dir)
-    report = build(settings, DuckDBEngine(), dt.date(2024, 1, 31))
+    report = build(settings, DuckDBEngine(), dt.date(2023, 12, 20))
     return report.to_dict(), Snapshots(settings.home / "snapshots")
 
 
@@ -77,9 +77,13 @@ def test_replacement_rules_fire_only_on_durables_and_habits_only_on_consumables(
     _, snapshots = built
     engine = DuckDBEngine()
     fired: dict[str, set[str]] = {}
+    lapsed = set()  # members whose coffee is not within its re-buy cycle
     for m in range(30):
         for score in member_view(snapshots, engine, f"M{m}")["scores"]:
             fired.setdefault(score["category"], set()).update(score["fired"])
+            if score["category"] == "coffee" and "within_its_rebuy_cycle" not in score["fired"]:
+                lapsed.add(m)
+    assert lapsed == {m for m in range(30) if m % 3 == 0}  # they stopped in June
     assert fired["washer"] & REPLACEMENT_RULES and fired["sofa"] & REPLACEMENT_RULES
     assert not (fired["coffee"] | fired["umbrella"]) & REPLACEMENT_RULES
     # umbrellas bought once show no re-buy cycle: no habit is made up either

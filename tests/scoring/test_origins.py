@@ -1,4 +1,5 @@
-"""The learned model's training origins and the hashed sample of members each one takes."""
+"""On the demo world: the kinds of its categories, the learned model's training origins
+and the hashed sample of members each one takes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.pipeline.build import as_of_time, open_lake, resolve_identity
 from shequn.profile import queries as pq_
-from shequn.scoring.learn import BUYERS, train_demand_model
+from shequn.scoring.learn import BUYERS, feature_snapshot, train_demand_model
 from shequn.settings import Settings
 
 
@@ -45,3 +46,16 @@ def test_a_small_brand_keeps_every_member_and_a_big_one_a_hashed_sample(
     assert again.model.trained_rows_ == sampled.model.trained_rows_
     assert {c: h.auc for c, h in again.headline.items()} == {
         c: h.auc for c, h in sampled.headline.items()}
+
+
+def test_the_demo_s_appliances_are_durable_by_their_evidence(
+        demo_lake: tuple[Settings, dt.date], resolved: tuple[DuckDBEngine, dt.datetime]
+) -> None:
+    settings, _ = demo_lake
+    engine, at = resolved
+    feature_snapshot(engine, at, "_kinds", settings)
+    kinds = engine.query("SELECT category, kind, kind_basis, typical_life FROM "
+                         "typical_life_kinds ORDER BY category").to_pylist()
+    assert {"washer", "refrigerator", "tv"} <= {k["category"] for k in kinds}
+    assert {(k["kind"], k["kind_basis"]) for k in kinds} == {("durable", "appliance_evidence")}
+    assert all(k["typical_life"] > 3 for k in kinds)  # years, not a re-buy cycle

@@ -109,7 +109,7 @@ class Settings(BaseSettings):
         "enough rows, and the members they keep out choose each category's headline model.",
     )
     model_origin_members: int = Field(
-        6_000, ge=500, description="At most this many members with a purchase (a "
+        12_000, ge=500, description="At most this many members with a purchase (a "
         "hashed sample, salted per origin, the same in every build) give each training "
         "origin its rows; a brand with fewer keeps them all. Bounds the model stage's "
         "cost at any size.",

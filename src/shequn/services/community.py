@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 
 import pyarrow as pa
+from sqlalchemy.engine import make_url
 
 from shequn.community import outbox, presales
 from shequn.community.accounts import ROLES, NewAccount, create_account
@@ -23,8 +25,9 @@ SECRET_FILE = "secret.key"
 
 def open_store(settings: Settings, migrate: bool = True) -> Store:
     """The community database the settings name, its schema brought up to date."""
-    if settings.database_url is None:
-        settings.home.mkdir(parents=True, exist_ok=True)
+    url = make_url(settings.community_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     store = Store(settings.community_url)
     if migrate:
         store.migrate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from shequn.community.accounts import account_for_token
@@ -53,3 +53,6 @@ def _page(limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ServicesDep = Annotated[Services, Depends(_services)]
 CurrentAccount = Annotated[Account, Depends(_current)]
 PageDep = Annotated[Page, Depends(_page)]
+
+# An id in a path: bounded, so no number reaches a database's integer limit.
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]

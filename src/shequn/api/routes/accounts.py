@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from shequn.api.deps import CurrentAccount, ServicesDep
+from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
 from shequn.api.schemas import AccountCreate, AccountPublic, Me, TokenOut
 from shequn.community.accounts import NewAccount, create_account, issue_token
 from shequn.community.errors import Refused
@@ -42,7 +42,7 @@ def me(account: CurrentAccount) -> Me:
 
 
 @router.get("/accounts/{account_id}", response_model=AccountPublic)
-def public_account(account_id: int, services: ServicesDep,
+def public_account(account_id: ObjectId, services: ServicesDep,
                    _viewer: CurrentAccount) -> AccountPublic:
     with services.store.read() as session:
         account = session.get(Account, account_id)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-
-from shequn.api.deps import CurrentAccount, ServicesDep
+from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
 from shequn.api.schemas import IdeaCreate, IdeaMove, IdeaPublic
 from shequn.community import ideas
 
 router = APIRouter(tags=["ideas"])
-IdeaId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/ideas", status_code=201, response_model=IdeaPublic)
@@ -22,13 +19,13 @@ def propose(body: IdeaCreate, actor: CurrentAccount, services: ServicesDep) -> I
 
 
 @router.get("/ideas/{idea_id}", response_model=IdeaPublic)
-def read(idea_id: IdeaId, services: ServicesDep) -> IdeaPublic:
+def read(idea_id: ObjectId, services: ServicesDep) -> IdeaPublic:
     with services.store.read() as session:
         return IdeaPublic.model_validate(ideas.get_idea(session, idea_id), from_attributes=True)
 
 
 @router.post("/ideas/{idea_id}/supports", status_code=201, response_model=IdeaPublic)
-def support(idea_id: IdeaId, actor: CurrentAccount, services: ServicesDep) -> IdeaPublic:
+def support(idea_id: ObjectId, actor: CurrentAccount, services: ServicesDep) -> IdeaPublic:
     """One vote of the member's budget in the idea's space."""
     with services.store.write() as session:
         return IdeaPublic.model_validate(ideas.support(session, actor, idea_id),
@@ -36,7 +33,7 @@ def support(idea_id: IdeaId, actor: CurrentAccount, services: ServicesDep) -> Id
 
 
 @router.post("/ideas/{idea_id}/transitions", response_model=IdeaPublic)
-def move(idea_id: IdeaId, body: IdeaMove, actor: CurrentAccount,
+def move(idea_id: ObjectId, body: IdeaMove, actor: CurrentAccount,
          services: ServicesDep) -> IdeaPublic:
     with services.store.write() as session:
         idea = ideas.transition(session, actor, idea_id, body.to, body.into)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-
-from shequn.api.deps import CurrentAccount, ServicesDep
+from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
 from shequn.api.schemas import CheckinCreate, MeetupCreate, MeetupPublic, RegistrationPublic
 from shequn.community import meetups
 from shequn.community.errors import Refused
 from shequn.community.models import Registration
 
 router = APIRouter(tags=["meetups"])
-MeetupId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/meetups", status_code=201, response_model=MeetupPublic)
@@ -25,7 +22,7 @@ def create(body: MeetupCreate, actor: CurrentAccount, services: ServicesDep) -> 
 
 
 @router.get("/meetups/{meetup_id}", response_model=MeetupPublic)
-def read(meetup_id: MeetupId, services: ServicesDep) -> MeetupPublic:
+def read(meetup_id: ObjectId, services: ServicesDep) -> MeetupPublic:
     with services.store.read() as session:
         return MeetupPublic.model_validate(meetups.get_meetup(session, meetup_id),
                                            from_attributes=True)
@@ -40,7 +37,7 @@ def _with_code(row: Registration, secret: bytes) -> RegistrationPublic:
 
 @router.post("/meetups/{meetup_id}/registrations", status_code=201,
              response_model=RegistrationPublic)
-def register(meetup_id: MeetupId, actor: CurrentAccount,
+def register(meetup_id: ObjectId, actor: CurrentAccount,
              services: ServicesDep) -> RegistrationPublic:
     """A seat (with the check-in code to show at the door), or a place on the waiting list."""
     with services.store.write() as session:
@@ -48,7 +45,7 @@ def register(meetup_id: MeetupId, actor: CurrentAccount,
 
 
 @router.get("/meetups/{meetup_id}/registrations/me", response_model=RegistrationPublic)
-def my_registration(meetup_id: MeetupId, actor: CurrentAccount,
+def my_registration(meetup_id: ObjectId, actor: CurrentAccount,
                     services: ServicesDep) -> RegistrationPublic:
     with services.store.read() as session:
         row = session.get(Registration, (meetup_id, actor.id))
@@ -58,7 +55,7 @@ def my_registration(meetup_id: MeetupId, actor: CurrentAccount,
 
 
 @router.post("/meetups/{meetup_id}/checkins", response_model=RegistrationPublic)
-def check_in(meetup_id: MeetupId, body: CheckinCreate, actor: CurrentAccount,
+def check_in(meetup_id: ObjectId, body: CheckinCreate, actor: CurrentAccount,
              services: ServicesDep) -> RegistrationPublic:
     """Staff at the door check a member's code in; a second scan changes nothing."""
     with services.store.write() as session:

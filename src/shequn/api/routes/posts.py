@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-
-from shequn.api.deps import CurrentAccount, PageDep, ServicesDep
+from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.schemas import OfficialAnswer, PostCreate, PostPublic, ReshareCreate, ThreadPublic
 from shequn.community import posts
 
 router = APIRouter(tags=["posts"])
-PostId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/posts/{post_id}", response_model=ThreadPublic)
-def read_thread(post_id: PostId, services: ServicesDep, page: PageDep) -> ThreadPublic:
+def read_thread(post_id: ObjectId, services: ServicesDep, page: PageDep) -> ThreadPublic:
     with services.store.read() as session:
         found = posts.thread(session, post_id, page.limit, page.offset)
         return ThreadPublic(post=PostPublic.model_validate(found.post, from_attributes=True),
@@ -25,7 +22,7 @@ def read_thread(post_id: PostId, services: ServicesDep, page: PageDep) -> Thread
 
 
 @router.post("/posts/{post_id}/replies", status_code=201, response_model=PostPublic)
-def reply(post_id: PostId, body: PostCreate, actor: CurrentAccount,
+def reply(post_id: ObjectId, body: PostCreate, actor: CurrentAccount,
           services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         return PostPublic.model_validate(posts.reply(session, actor, post_id, body.body),
@@ -33,7 +30,7 @@ def reply(post_id: PostId, body: PostCreate, actor: CurrentAccount,
 
 
 @router.post("/posts/{post_id}/reshares", status_code=201, response_model=PostPublic)
-def reshare(post_id: PostId, body: ReshareCreate, actor: CurrentAccount,
+def reshare(post_id: ObjectId, body: ReshareCreate, actor: CurrentAccount,
             services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.reshare(session, actor, post_id, body.space_id, body.body)
@@ -41,7 +38,7 @@ def reshare(post_id: PostId, body: ReshareCreate, actor: CurrentAccount,
 
 
 @router.post("/posts/{post_id}/official-answer", response_model=PostPublic)
-def official_answer(post_id: PostId, body: OfficialAnswer, actor: CurrentAccount,
+def official_answer(post_id: ObjectId, body: OfficialAnswer, actor: CurrentAccount,
                     services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.mark_official_answer(session, actor, post_id, body.answer_id)

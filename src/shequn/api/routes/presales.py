@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shequn.api.deps import CurrentAccount, ServicesDep
+from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
 from shequn.api.schemas import (
     PledgeCreate,
     PledgePublic,
@@ -23,7 +23,6 @@ from shequn.community import idempotency, presales
 from shequn.community.models import Presale, Tier
 
 router = APIRouter(tags=["presales"])
-PresaleId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
@@ -43,13 +42,13 @@ def create(body: PresaleCreate, actor: CurrentAccount, services: ServicesDep) ->
 
 
 @router.get("/presales/{presale_id}", response_model=PresalePublic)
-def read(presale_id: PresaleId, services: ServicesDep) -> PresalePublic:
+def read(presale_id: ObjectId, services: ServicesDep) -> PresalePublic:
     with services.store.read() as session:
         return _public(session, presales.get_presale(session, presale_id))
 
 
 @router.post("/presales/{presale_id}/tiers", status_code=201, response_model=TierPublic)
-def add_tier(presale_id: PresaleId, body: TierCreate, actor: CurrentAccount,
+def add_tier(presale_id: ObjectId, body: TierCreate, actor: CurrentAccount,
              services: ServicesDep) -> TierPublic:
     with services.store.write() as session:
         tier = presales.add_tier(session, actor, presale_id, body.name, body.price_fen,
@@ -58,7 +57,7 @@ def add_tier(presale_id: PresaleId, body: TierCreate, actor: CurrentAccount,
 
 
 @router.post("/presales/{presale_id}/transitions", response_model=PresalePublic)
-def move(presale_id: PresaleId, body: PresaleMove, actor: CurrentAccount,
+def move(presale_id: ObjectId, body: PresaleMove, actor: CurrentAccount,
          services: ServicesDep) -> PresalePublic:
     """Staff moves; ``failed`` refunds every pledge. Past the deadline the server settles
     live campaigns by itself."""
@@ -70,7 +69,7 @@ def move(presale_id: PresaleId, body: PresaleMove, actor: CurrentAccount,
 @router.post("/presales/{presale_id}/pledges", status_code=201, response_model=PledgePublic,
              responses={200: {"description": "The stored answer of an earlier request with "
                               "the same Idempotency-Key"}})
-def pledge(presale_id: PresaleId, body: PledgeCreate, request: Request,
+def pledge(presale_id: ObjectId, body: PledgeCreate, request: Request,
            idempotency_key: IdempotencyKey, actor: CurrentAccount,
            services: ServicesDep) -> Response:
     """A pledge; a retry with the same ``Idempotency-Key`` returns the first answer and

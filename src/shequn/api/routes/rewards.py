@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-
-from shequn.api.deps import CurrentAccount, ServicesDep
+from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
 from shequn.api.schemas import GrabPublic, RedPacketCreate, RedPacketPublic
 from shequn.community import redpackets
 
 router = APIRouter(tags=["rewards"])
-PacketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/red-packets", status_code=201, response_model=RedPacketPublic)
@@ -25,7 +22,7 @@ def create(body: RedPacketCreate, actor: CurrentAccount,
 
 
 @router.get("/red-packets/{packet_id}", response_model=RedPacketPublic)
-def read(packet_id: PacketId, services: ServicesDep) -> RedPacketPublic:
+def read(packet_id: ObjectId, services: ServicesDep) -> RedPacketPublic:
     with services.store.read() as session:
         packet, grabbed = redpackets.summary(session, packet_id)
         return RedPacketPublic(id=packet.id, space_id=packet.space_id,
@@ -35,7 +32,7 @@ def read(packet_id: PacketId, services: ServicesDep) -> RedPacketPublic:
 
 
 @router.post("/red-packets/{packet_id}/grab", status_code=201, response_model=GrabPublic)
-def grab(packet_id: PacketId, actor: CurrentAccount, services: ServicesDep) -> GrabPublic:
+def grab(packet_id: ObjectId, actor: CurrentAccount, services: ServicesDep) -> GrabPublic:
     with services.store.write() as session:
         share = redpackets.grab(session, actor, packet_id)
         return GrabPublic(packet_id=packet_id, amount_fen=share.amount_fen)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from sqlalchemy import select
 
-from shequn.api.deps import CurrentAccount, PageDep, ServicesDep
+from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.schemas import (
     Invitation,
     Leaving,
@@ -22,7 +20,6 @@ from shequn.community.errors import Refused
 from shequn.community.models import Account, Space
 
 router = APIRouter(tags=["spaces"])
-SpaceId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/spaces", status_code=201, response_model=SpacePublic)
@@ -42,14 +39,14 @@ def list_spaces(services: ServicesDep, page: PageDep) -> list[SpacePublic]:
 
 
 @router.get("/spaces/{space_id}", response_model=SpacePublic)
-def get_space(space_id: SpaceId, services: ServicesDep) -> SpacePublic:
+def get_space(space_id: ObjectId, services: ServicesDep) -> SpacePublic:
     with services.store.read() as session:
         return SpacePublic.model_validate(spaces.get_space(session, space_id),
                                           from_attributes=True)
 
 
 @router.post("/spaces/{space_id}/join", response_model=MembershipPublic)
-def join(space_id: SpaceId, actor: CurrentAccount, services: ServicesDep) -> MembershipPublic:
+def join(space_id: ObjectId, actor: CurrentAccount, services: ServicesDep) -> MembershipPublic:
     """Join an open space, or ask to join one that approves its members."""
     with services.store.write() as session:
         return MembershipPublic.model_validate(spaces.join(session, actor, space_id),
@@ -58,7 +55,7 @@ def join(space_id: SpaceId, actor: CurrentAccount, services: ServicesDep) -> Mem
 
 @router.post("/spaces/{space_id}/invitations", status_code=201,
              response_model=MembershipPublic)
-def invite(space_id: SpaceId, body: Invitation, actor: CurrentAccount,
+def invite(space_id: ObjectId, body: Invitation, actor: CurrentAccount,
            services: ServicesDep) -> MembershipPublic:
     with services.store.write() as session:
         invitee = session.get(Account, body.account_id)
@@ -70,7 +67,7 @@ def invite(space_id: SpaceId, body: Invitation, actor: CurrentAccount,
 
 @router.post("/spaces/{space_id}/members/{account_id}/approve",
              response_model=MembershipPublic)
-def approve(space_id: SpaceId, account_id: SpaceId, actor: CurrentAccount,
+def approve(space_id: ObjectId, account_id: ObjectId, actor: CurrentAccount,
             services: ServicesDep) -> MembershipPublic:
     with services.store.write() as session:
         return MembershipPublic.model_validate(
@@ -78,21 +75,21 @@ def approve(space_id: SpaceId, account_id: SpaceId, actor: CurrentAccount,
 
 
 @router.post("/spaces/{space_id}/members/{account_id}/ban", status_code=204)
-def ban(space_id: SpaceId, account_id: SpaceId, actor: CurrentAccount,
+def ban(space_id: ObjectId, account_id: ObjectId, actor: CurrentAccount,
         services: ServicesDep) -> None:
     with services.store.write() as session:
         spaces.ban(session, actor, space_id, account_id)
 
 
 @router.post("/spaces/{space_id}/leave", status_code=204)
-def leave(space_id: SpaceId, body: Leaving, actor: CurrentAccount,
+def leave(space_id: ObjectId, body: Leaving, actor: CurrentAccount,
           services: ServicesDep) -> None:
     with services.store.write() as session:
         spaces.leave(session, actor, space_id, body.reason)
 
 
 @router.post("/spaces/{space_id}/posts", status_code=201, response_model=PostPublic)
-def create_post(space_id: SpaceId, body: PostCreate, actor: CurrentAccount,
+def create_post(space_id: ObjectId, body: PostCreate, actor: CurrentAccount,
                 services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.create_post(session, actor, space_id, body.body, body.title)
@@ -100,7 +97,7 @@ def create_post(space_id: SpaceId, body: PostCreate, actor: CurrentAccount,
 
 
 @router.get("/spaces/{space_id}/posts", response_model=list[PostPublic])
-def list_posts(space_id: SpaceId, services: ServicesDep, page: PageDep) -> list[PostPublic]:
+def list_posts(space_id: ObjectId, services: ServicesDep, page: PageDep) -> list[PostPublic]:
     with services.store.read() as session:
         return [PostPublic.model_validate(p, from_attributes=True)
                 for p in posts.posts_in(session, space_id, page.limit, page.offset)]

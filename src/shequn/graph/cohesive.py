@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Clusters:
@@ -38,19 +40,35 @@ def cohesive_clusters(a: Sequence[int], b: Sequence[int], strength: Sequence[flo
     nodes' kinds instead (nodes of one kind conflict alike: one name, the same keys), once
     per pair of kinds, so that large groups of a few names are checked in a few steps."""
     of = kind or (lambda node: node)
+    # each node's kind as a small number, asked once: conflicts are remembered per pair
+    # of numbers (millions of links, a few thousand kinds)
+    number: dict[Hashable, int] = {}
+    examples: list[Hashable] = []
+    node_kind: dict[int, int] = {}
     parent: dict[int, int] = {}
-    kinds: dict[int, Counter[Hashable]] = {}  # group root → how many nodes of each kind
-    asked: dict[tuple[Hashable, Hashable], Hashable | None] = {}
+    kinds: dict[int, Counter[int]] = {}  # group root → how many nodes of each kind
+    asked: dict[tuple[int, int], Hashable | None] = {}
 
-    def between(x: Hashable, y: Hashable) -> Hashable | None:
-        if (x, y) not in asked:
-            asked[(x, y)] = conflict(x, y)
-        return asked[(x, y)]
+    def kind_of(node: int) -> int:
+        found = node_kind.get(node)
+        if found is None:
+            k = of(node)
+            found = number.setdefault(k, len(number))
+            if found == len(examples):
+                examples.append(k)
+            node_kind[node] = found
+        return found
+
+    def between(x: int, y: int) -> Hashable | None:
+        key = (x, y)
+        if key not in asked:
+            asked[key] = conflict(examples[x], examples[y])
+        return asked[key]
 
     def find(x: int) -> int:
         if x not in parent:  # a node seen first is a group of its own
             parent[x] = x
-            kinds[x] = Counter([of(x)])
+            kinds[x] = Counter([kind_of(x)])
         root = x
         while parent[root] != root:
             root = parent[root]
@@ -58,7 +76,7 @@ def cohesive_clusters(a: Sequence[int], b: Sequence[int], strength: Sequence[flo
             parent[x], x = root, parent[x]
         return root
 
-    def refused_between(ga: Counter[Hashable], gb: Counter[Hashable]) -> bool:
+    def refused_between(ga: Counter[int], gb: Counter[int]) -> bool:
         softs = 0
         for x, nx in ga.items():
             for y, ny in gb.items():
@@ -70,14 +88,14 @@ def cohesive_clusters(a: Sequence[int], b: Sequence[int], strength: Sequence[flo
                 softs += nx * ny
         return softs > 0 and softs >= soft_share * ga.total() * gb.total()
 
-    order = sorted(range(len(a)), key=lambda i: (-strength[i], min(a[i], b[i]),
-                                                 max(a[i], b[i])))
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((hi, lo, -np.asarray(strength, dtype=float))).tolist()
     kept: list[int] = []
     refused: list[int] = []
     for i in order:
         ra, rb = find(a[i]), find(b[i])
         # a link inside one group is kept as a reason unless its own ends conflict
-        if between(of(a[i]), of(b[i])) is not None or (
+        if between(node_kind[a[i]], node_kind[b[i]]) is not None or (
                 ra != rb and refused_between(kinds[ra], kinds[rb])):
             refused.append(i)
             continue

@@ -9,7 +9,7 @@ from shequn.engines import base as base_module
 from shequn.engines.base import Engine, StepTimes
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.pipeline import build as build_module
-from shequn.pipeline.build import EmptyLake, build
+from shequn.pipeline.build import BuildReport, EmptyLake, build
 from shequn.pipeline.read import UnknownMember, export_table
 from shequn.settings import Settings
 from tests.fixtures import CHEN_AT_HOME, COMMUNITIES, lake_of, snapshots_of, view
@@ -17,12 +17,23 @@ from tests.fixtures import CHEN_AT_HOME, COMMUNITIES, lake_of, snapshots_of, vie
 AS_OF = dt.date(2024, 12, 31)
 
 
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, engine_factory: Callable[[], Engine]
+         ) -> tuple[Settings, BuildReport, dict[str, float]]:
+    """Ms Chen's home built once per engine (a Spark build takes minutes); with the build's
+    report and the seconds the engine timed. The snapshot is read with DuckDB."""
+    settings = lake_of(tmp_path_factory.mktemp("chen"), CHEN_AT_HOME, communities=COMMUNITIES)
+    engine = engine_factory()
+    try:
+        report = build(settings, engine, AS_OF)
+        return settings, report, dict(engine.steps.seconds)
+    finally:
+        engine.close()
+
+
 @pytest.fixture
-def built(tmp_path: Path, engine: Engine) -> Settings:
-    """Ms Chen's home built on the engine under test (the snapshot is read with DuckDB)."""
-    settings = lake_of(tmp_path, CHEN_AT_HOME, communities=COMMUNITIES)
-    build(settings, engine, AS_OF)
-    return settings
+def built(home: tuple[Settings, BuildReport, dict[str, float]]) -> Settings:
+    return home[0]
 
 
 def test_build_publishes_profiles_as_of_a_date(built: Settings) -> None:
@@ -80,11 +91,11 @@ def test_building_an_empty_lake_says_so(tmp_path: Path, engine: Engine) -> None:
         build(Settings(home=tmp_path / "h"), engine)
 
 
-def test_the_run_record_says_how_long_each_table_took(tmp_path: Path, engine: Engine) -> None:
-    settings = lake_of(tmp_path, CHEN_AT_HOME, communities=COMMUNITIES)
-    report = build(settings, engine, AS_OF)
+def test_the_run_record_says_how_long_each_table_took(
+        home: tuple[Settings, BuildReport, dict[str, float]]) -> None:
+    settings, report, timed = home
     steps = snapshots_of(settings).record()["steps"]
-    assert steps == report.steps == engine.steps.seconds  # what the engine timed, recorded
+    assert steps == report.steps == timed  # what the engine timed, recorded
     names = list(steps)  # identity, profile, scoring and tag tables, as first written
     written = [names.index(t) for t in ("signatures", "members", "member_events",
                                         "profiles", "rule_scores", "audiences")]

@@ -1,77 +1,44 @@
-import datetime as dt
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from shequn.engines.duckdb import DuckDBEngine
-from shequn.lake.ingest import ingest
-from shequn.lake.store import Lake
+from shequn.engines.base import Engine
 from shequn.pipeline.build import FEATURE_COLUMNS, build
-from shequn.pipeline.read import member_view
-from shequn.pipeline.snapshot import Snapshots
-from shequn.reference.load import load_reference
 from shequn.scoring.explain import explain
 from shequn.scoring.queries import check_rules
 from shequn.scoring.rules import DEFAULT_RULES, Rule
 from shequn.settings import Settings
-from tests.lake.helpers import write_rows
-
-CHEN = [
-    {"type": "identify", "ts": "2020-01-01T08:00:00+08:00", "member_no": "M1",
-     "phone": "13812345678", "income_band": "middle", "consent_marketing": "true"},
-    {"type": "purchase", "ts": "2016-03-01T10:00:00+08:00", "phone": "13812345678",
-     "amount": "1999", "category": "washer", "product_id": "WM-ES"},
-    {"type": "repair", "ts": "2023-03-01T10:00:00+08:00", "phone": "13812345678",
-     "category": "washer"},
-    {"type": "repair", "ts": "2023-05-01T10:00:00+08:00", "phone": "13812345678",
-     "category": "washer"},
-] + [{"type": "content_view", "ts": f"2024-0{m}-01T10:00:00+08:00", "member_no": "M1",
-      "topic": "health"} for m in range(1, 4)]
-NEIGHBOUR = [
-    {"type": "identify", "ts": "2020-01-01T08:00:00+08:00", "member_no": "M2",
-     "income_band": "high"},
-    {"type": "purchase", "ts": "2022-03-01T10:00:00+08:00", "member_no": "M2",
-     "amount": "4999", "category": "washer"},
-]
-PRODUCTS = ("product_id,category,tier,price,feature,suits_interest\n"
-            "WM-ES,washer,entry,1600,,\nWM-MS,washer,mid,2900,,\n"
-            "WM-MH,washer,mid,3600,免清洗 self-cleaning,health\nWM-PS,washer,premium,5100,,\n")
+from tests.fixtures import AS_OF, CHEN, NEIGHBOUR, PRODUCTS, lake_of, view
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> tuple[Snapshots, DuckDBEngine]:
-    settings = Settings(home=tmp_path / "home")
-    engine = DuckDBEngine()
-    ingest([write_rows(tmp_path / "in.csv", CHEN + NEIGHBOUR)], settings, engine)
-    products = tmp_path / "products.csv"
-    products.write_text(PRODUCTS, encoding="utf-8")
-    load_reference(Lake(settings.lake_dir), "products", products, settings.quarantine_dir)
-    build(settings, engine, dt.date(2024, 3, 31))
-    return Snapshots(settings.home / "snapshots"), engine
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory,
+          engine_factory: Callable[[], Engine]) -> Settings:
+    """Ms Chen and her neighbour built once per engine; read as `shequn member` reads."""
+    settings = lake_of(tmp_path_factory.mktemp("scores"), CHEN + NEIGHBOUR, products=PRODUCTS)
+    engine = engine_factory()
+    try:
+        build(settings, engine, AS_OF)
+    finally:
+        engine.close()
+    return settings
 
 
-def test_ms_chen_gets_a_high_washer_score_with_her_reasons(
-    built: tuple[Snapshots, DuckDBEngine],
-) -> None:
-    snapshots, engine = built
-    view = member_view(snapshots, engine, "M1")
-    (washer,) = [s for s in view["scores"] if s["category"] == "washer"]
+def test_ms_chen_gets_a_high_washer_score_with_her_reasons(built: Settings) -> None:
+    (washer,) = [s for s in view(built, "M1")["scores"] if s["category"] == "washer"]
     assert washer["score"] >= 70
     assert set(washer["fired"]) >= {"past_usual_life", "repaired_repeatedly"}
     assert any("8 years old" in r for r in washer["reasons_en"])
     assert any("洗衣机已使用8年" in r for r in washer["reasons_zh"])
-    neighbour = member_view(snapshots, engine, "M2")["scores"][0]
+    neighbour = view(built, "M2")["scores"][0]
     assert neighbour["score"] < washer["score"]
 
 
-def test_her_offer_is_the_self_cleaning_mid_range_washer(
-    built: tuple[Snapshots, DuckDBEngine],
-) -> None:
-    snapshots, engine = built
-    (offer,) = member_view(snapshots, engine, "M1")["offers"]
+def test_her_offer_is_the_self_cleaning_mid_range_washer(built: Settings) -> None:
+    (offer,) = view(built, "M1")["offers"]
     assert offer["product_id"] == "WM-MH"
     assert "self-cleaning" in offer["reason_en"] and "健康" in offer["reason_zh"]
-    assert member_view(snapshots, engine, "M2")["offers"] == []  # no demand, no push
+    assert view(built, "M2")["offers"] == []  # no demand, no push
 
 
 def test_a_rule_on_a_misspelt_field_is_a_clear_error() -> None:
@@ -104,7 +71,8 @@ def test_a_consumable_s_reasons_speak_of_its_rebuying() -> None:
         "已购买coffee3次"]
 
 
-def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() -> None:
+def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age(
+        engine: Engine) -> None:
     """The age enters a score once: past half the usual life with repairs, nearing
     it, or past it; a young appliance's repairs say nothing of its age."""
     import pyarrow as pa
@@ -117,7 +85,6 @@ def test_repairs_on_an_appliance_past_half_its_life_count_once_with_its_age() ->
         "durable": [True] * 5, "age_years": ages, "typical_life": [12.0] * 5,
         "bought_times": [1] * 5, "repairs_12m": [1] * 5,
         "repairs_24m": [2] * 5, "category_views_90d": [0] * 5, "device_errors_90d": [0] * 5})
-    engine = DuckDBEngine()
     engine.view_arrow("features", features)
     rows = engine.query(scores_sql(DEFAULT_RULES) + " ORDER BY age_years").to_pylist()
     age_rules = {"ageing_and_repaired", "near_usual_life", "past_usual_life"}

@@ -44,7 +44,10 @@ def test_a_split_is_honoured_by_the_next_build_and_audited(tmp_path: Path) -> No
                                  "--by", "ops-wang", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["value_b"] == "+8613800000202"
-    assert runner.invoke(app, ["--home", home, "build"]).exit_code == 0
+    built = runner.invoke(app, ["--home", home, "build", "--json"])
+    assert built.exit_code == 0, built.output
+    assert json.loads(built.stdout)["identity"]["splits"] == {
+        "recorded": 1, "honoured": 1, "not_honoured": []}  # in the build report
     assert _member(home, "M1") != _member(home, "M2")
     assert _member(home, "13800000202") == _member(home, "M2")
     audit = [json.loads(x) for x in

@@ -256,3 +256,22 @@ class RegistrationPublic(BaseModel):
 
 class CheckinCreate(Strict):
     code: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class LevelPublic(BaseModel):
+    name: str
+    title: str
+    points: int
+
+
+class BadgePublic(BaseModel):
+    name: str
+    title: str
+
+
+class RewardsPublic(BaseModel):
+    points_total: int
+    points_last_year: int
+    level: LevelPublic
+    next_level: LevelPublic | None
+    badges: list[BadgePublic]

@@ -273,3 +273,14 @@ class OutboxEvent(Base):
     event: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class PointsEntry(Base):
+    """Points earned by one action; levels sum them over a rolling window."""
+
+    __tablename__ = "points"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -18,6 +18,7 @@ import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shequn.community import rewards
 from shequn.community.accounts import identity_keys
 from shequn.community.models import Account, OutboxEvent, utcnow
 
@@ -30,6 +31,7 @@ def record(session: Session, event_type: str, account: Account, **properties: An
              "ts": utcnow().isoformat(), "source": SOURCE, **identity_keys(account),
              **{k: v for k, v in properties.items() if v is not None}}
     session.add(OutboxEvent(event=orjson.dumps(event).decode()))
+    rewards.award(session, account.id, event_type)
 
 
 def pending(session: Session, limit: int) -> list[OutboxEvent]:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
-from shequn.api.schemas import AccountCreate, AccountPublic, Me, TokenOut
+from shequn.api.errors import language
+from shequn.api.schemas import (
+    AccountCreate,
+    AccountPublic,
+    BadgePublic,
+    LevelPublic,
+    Me,
+    RewardsPublic,
+    TokenOut,
+)
+from shequn.community import rewards
 from shequn.community.accounts import NewAccount, create_account, issue_token
 from shequn.community.errors import Refused
 from shequn.community.models import Account
@@ -49,3 +59,20 @@ def public_account(account_id: ObjectId, services: ServicesDep,
         if account is None:
             raise Refused("not_found", what="account")
         return AccountPublic.model_validate(account, from_attributes=True)
+
+
+@router.get("/me/rewards", response_model=RewardsPublic)
+def my_rewards(account: CurrentAccount, services: ServicesDep,
+               request: Request) -> RewardsPublic:
+    """Points, the level they earn over the last year, the next level, and badges."""
+    zh = language(request) == "zh"
+
+    def level(lv: rewards.Level) -> LevelPublic:
+        return LevelPublic(name=lv.name, title=lv.zh if zh else lv.en, points=lv.points)
+
+    with services.store.read() as session:
+        now = rewards.standing(session, account.id)
+    return RewardsPublic(
+        points_total=now.points_total, points_last_year=now.points_recent,
+        level=level(now.level), next_level=level(now.next_level) if now.next_level else None,
+        badges=[BadgePublic(name=b.name, title=b.zh if zh else b.en) for b in now.badges])

@@ -5,89 +5,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.events.keys import normalise_key
-from shequn.events.types import IDENTITY_KEYS
-from shequn.offers.explain import offer_reason
 from shequn.pipeline.snapshot import Snapshots
-from shequn.scoring.explain import explain, model_reasons
-from shequn.scoring.rules import DEFAULT_RULES
+from shequn.serving.sections import SECTIONS, UnknownMember, key_candidates, one_member
+from shequn.serving.view import assemble
 
+__all__ = ["UnknownMember", "export_table", "find_member", "member_view"]
+
+FIND_BY_ID = "SELECT member_id FROM read_parquet($path) WHERE member_id = $member"
 FIND_BY_KEY = """
 SELECT DISTINCT member_id FROM read_parquet($path)
 WHERE (key_type, key_value) IN (SELECT unnest($types), unnest($values))
 """
-PROFILE = "SELECT * FROM read_parquet($path) WHERE member_id = $member"
-IDENTITIES = ("SELECT key_type AS key, key_value AS value FROM read_parquet($path) "
-              "WHERE member_id = $member ORDER BY key, value")
-APPLIANCES = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
-              "WHERE member_id = $member ORDER BY age_years DESC")
-INTERESTS = ("SELECT topic, views, round(share, 3) AS share FROM read_parquet($path) "
-             "WHERE member_id = $member ORDER BY views DESC, topic LIMIT 8")
-SCORES = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
-          "WHERE member_id = $member ORDER BY score DESC, category")
-OFFERS = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
-          "WHERE member_id = $member ORDER BY score DESC, category")
-REASONS = ("SELECT * EXCLUDE (member_id) FROM read_parquet($path) "
-           "WHERE member_id = $member ORDER BY first_seen LIMIT 25")
-
-
-class UnknownMember(LookupError):
-    pass
 
 
 def find_member(snapshots: Snapshots, engine: DuckDBEngine, who: str) -> str:
-    """A member id from a member id or any identity, written any way people write it."""
+    """A member id from a member id or any identity, by scanning the snapshot's files
+    (the serving store answers the same without a scan: ``shequn.serving``)."""
     profiles = str(snapshots.table_path("profiles"))
-    if engine.query(PROFILE, {"path": profiles, "member": who}).num_rows:
+    if engine.query(FIND_BY_ID, {"path": profiles, "member": who}).num_rows:
         return who
-    types, values = [], []
-    for key in IDENTITY_KEYS:
-        norm = normalise_key(key, pa.array([who])).values[0].as_py()
-        if norm is not None:
-            types.append(key)
-            values.append(norm)
+    keys = key_candidates(who)
     found = engine.query(FIND_BY_KEY, {"path": str(snapshots.table_path("identity_map")),
-                                       "types": types, "values": values})
-    ids = found.column("member_id").to_pylist()
-    if not ids:
-        raise UnknownMember(f"no member known by '{who}'")
-    if len(ids) > 1:
-        raise UnknownMember(f"'{who}' names {len(ids)} members: {', '.join(sorted(ids))}")
-    return str(ids[0])
+                                       "types": [k for k, _ in keys],
+                                       "values": [v for _, v in keys]})
+    return one_member(who, found.column("member_id").to_pylist())
 
 
 def member_view(snapshots: Snapshots, engine: DuckDBEngine, who: str) -> dict[str, Any]:
+    """The 360° view read from the snapshot's Parquet files, one scan per section: the
+    reference the serving store's answers are tested against."""
     member = find_member(snapshots, engine, who)
-
-    def rows(sql: str, table: str) -> list[dict[str, Any]]:
-        params = {"path": str(snapshots.table_path(table)), "member": member}
-        return engine.query(sql, params).to_pylist()
-
-    (profile,) = rows(PROFILE, "profiles")
-    scores = rows(SCORES, "scores")
-    for score in scores:
-        score["reasons_en"] = explain(DEFAULT_RULES, score["fired"], score, "en")
-        score["reasons_zh"] = explain(DEFAULT_RULES, score["fired"], score, "zh")
-        score["model_reasons_en"] = model_reasons(score.get("model_reasons"), "en")
-        score["model_reasons_zh"] = model_reasons(score.get("model_reasons"), "zh")
-    offers = rows(OFFERS, "offers")
-    for offer in offers:
-        offer["reason_en"] = offer_reason(offer, "en")
-        offer["reason_zh"] = offer_reason(offer, "zh")
-    return {
-        "member_id": member,
-        "as_of": snapshots.record()["as_of"],
-        "profile": profile,
-        "identities": rows(IDENTITIES, "identity_map"),
-        "appliances": rows(APPLIANCES, "appliances"),
-        "interests": rows(INTERESTS, "interests"),
-        "merge_reasons": rows(REASONS, "merge_reasons"),
-        "scores": scores,
-        "offers": offers,
-    }
+    sections = {s.name: engine.query(s.sql, {"path": str(snapshots.table_path(s.table)),
+                                            "member": member}).to_pylist()
+                for s in SECTIONS}
+    return assemble(member, snapshots.record()["as_of"], sections)
 
 
 def export_table(snapshots: Snapshots, engine: DuckDBEngine, table: str, out: Path) -> int:

@@ -1,0 +1,149 @@
+"""Writing a build's serving store: one SQLite file beside the snapshot's Parquet tables.
+
+DuckDB gathers each member's rows of every section (one JSON array per section, in
+the view's order) and the identity keys, and the rows are bulk-loaded into SQLite in
+batches; the indexes are built after the load. The file is written under a temporary
+name and renamed when complete, inside the snapshot's ``.partial`` directory, so it
+becomes visible only with the snapshot itself (see ``pipeline/snapshot.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import sqlglot.expressions as exp
+
+from shequn.engines.duckdb import DuckDBEngine
+from shequn.serving.sections import MEMBER, SECTIONS, schema_sql, section_rows_sql
+from shequn.settings import Settings
+
+STORE = "serving.sqlite"
+STORE_VERSION = "1"
+BATCH_ROWS = 20_000
+CREATE = (
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    exp.Create(kind="TABLE", this=exp.Schema(this=exp.to_table("members"), expressions=[
+        exp.ColumnDef(this=exp.to_identifier(name), kind=exp.DataType.build("TEXT"))
+        for name in ("member_id", *(s.name for s in SECTIONS))])).sql(dialect="sqlite"),
+    "CREATE TABLE keys (key_type TEXT NOT NULL, key_value TEXT NOT NULL, "
+    "member_id TEXT NOT NULL, PRIMARY KEY (key_type, key_value, member_id)) WITHOUT ROWID",
+)
+INDEXES = ("CREATE UNIQUE INDEX members_by_id ON members (member_id)",)
+INSERT_MEMBER = exp.insert(exp.values([tuple(
+    exp.Placeholder() for _ in range(len(SECTIONS) + 1))]), "members").sql(dialect="sqlite")
+INSERT_KEY = "INSERT INTO keys VALUES (?, ?, ?)"
+INSERT_META = "INSERT INTO meta VALUES (?, ?)"
+# sorted, so the clustered key table is written in order (no index to build after)
+KEYS = ("SELECT DISTINCT key_type, key_value, member_id FROM read_parquet($path) "
+        "ORDER BY key_type, key_value, member_id")
+
+
+@dataclass
+class StoreReport:
+    members: int = 0
+    keys: int = 0
+    bytes: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def write_store(tables: Path, run_id: str, as_of: str, engine: DuckDBEngine) -> StoreReport:
+    """The serving store of the snapshot whose Parquet tables are in ``tables``, as
+    ``tables/serving.sqlite``. ``engine`` is a DuckDB connection of the reader's own
+    (its tables ``serving_*`` are dropped after)."""
+    report = StoreReport()
+    final, partial = tables / STORE, tables / (STORE + ".partial")
+    partial.unlink(missing_ok=True)
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        report.seconds[name] = round(now - started, 3)
+        started = now
+
+    schemas = {}
+    for section in SECTIONS:
+        path = str(tables / f"{section.table}.parquet")
+        schemas[section.name] = engine.query(schema_sql(section),
+                                             {"path": path, "member": ""}).schema
+        engine.materialise(section_rows_sql(section, schemas[section.name]),
+                           {"path": path}, _scratch(section.name))
+    lap("gather")
+    db = sqlite3.connect(partial)
+    try:
+        for pragma in ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF",
+                       "PRAGMA cache_size = -262144", "PRAGMA temp_store = FILE"):
+            db.execute(pragma)
+        for statement in CREATE:
+            db.execute(statement)
+        meta: dict[str, bytes] = {
+            "store_version": STORE_VERSION.encode(), "run_id": run_id.encode(),
+            "as_of": as_of.encode(),
+            **{f"schema:{name}": schema.serialize().to_pybytes()
+               for name, schema in schemas.items()}}
+        db.executemany(INSERT_META, meta.items())
+        for batch in _batches(engine, _members_sql(), None):
+            db.executemany(INSERT_MEMBER, zip(*(c.to_pylist() for c in batch.columns),
+                                              strict=True))
+            report.members += batch.num_rows
+        lap("members")
+        keys = {"path": str(tables / "identity_map.parquet")}
+        for batch in _batches(engine, KEYS, keys):
+            db.executemany(INSERT_KEY, zip(*(c.to_pylist() for c in batch.columns),
+                                           strict=True))
+            report.keys += batch.num_rows
+        lap("keys")
+        for statement in INDEXES:
+            db.execute(statement)
+        db.commit()
+        lap("indexes")
+    finally:
+        db.close()
+        for section in SECTIONS:
+            engine.drop(_scratch(section.name))
+    with open(partial, "rb") as written:  # durable before it is named
+        os.fsync(written.fileno())
+    partial.rename(final)
+    report.bytes = final.stat().st_size
+    return report
+
+
+def write_serving_store(tables: Path, run_id: str, as_of: str, settings: Settings
+                        ) -> StoreReport:
+    """The store of a build, on a DuckDB connection of its own: the build's engine may
+    be Spark, and the store reads the Parquet tables as published."""
+    work = settings.home / ".engine-tmp"
+    work.mkdir(parents=True, exist_ok=True)
+    engine = DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit,
+                          temp_directory=work)
+    try:
+        return write_store(tables, run_id, as_of, engine)
+    finally:
+        engine.close()
+
+
+def _scratch(name: str) -> str:
+    return f"serving_{name}"
+
+
+def _members_sql() -> str:
+    """Every member of the profiles with each section's JSON (null when it has none)."""
+    first = SECTIONS[0].name
+    query = exp.select(exp.column(MEMBER, first),
+                       *(exp.column(s.name, s.name) for s in SECTIONS)).from_(
+        exp.to_table(_scratch(first)).as_(first))
+    for section in SECTIONS[1:]:
+        query = query.join(exp.to_table(_scratch(section.name)).as_(section.name),
+                           using=[MEMBER], join_type="left")
+    return query.sql(dialect="duckdb")
+
+
+def _batches(engine: DuckDBEngine, sql: str, params: dict[str, str] | None
+             ) -> Iterator[pa.RecordBatch]:
+    yield from engine.stream(sql, params, rows=BATCH_ROWS)

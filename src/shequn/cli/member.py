@@ -52,6 +52,12 @@ def render_member(view: dict[str, Any]) -> None:
             t.add_row(a["category"], a["product_id"] or "-", f"{a['age_years']:.1f}",
                       str(a["repairs"]), str(a["repairs_12m"]))
         out.print(t)
+    tags = [t["name"] if t["value"] in (None, "", "true") else f"{t['name']}={t['value']}"
+            for t in view.get("tags", []) if t["value"] != "false"]  # flags not held
+    if tags:
+        out.print("标签 Tags: " + ", ".join(tags))
+    if view.get("segments"):
+        out.print("人群 Segments: " + ", ".join(view["segments"]))
     if view["interests"]:
         out.print("兴趣 Interests: " + ", ".join(
             f"{i['topic']} ({i['share']:.0%})" for i in view["interests"]))

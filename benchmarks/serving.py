@@ -85,7 +85,7 @@ def sample(root: Path, n: int, seed: int = 1) -> dict[str, list[str]]:
 def _reader(root: str, whos: list[str], ready: Any, go: Any, stop: Any, out: Any) -> None:
     from shequn.pipeline.snapshot import Snapshots
     from shequn.scoring.explain import model_reasons
-    from shequn.services.members import member_view_in
+    from shequn.services.reads import member_view_in
 
     snapshots = Snapshots(Path(root))
     model_reasons(None)  # its first call imports the model's words (and LightGBM)

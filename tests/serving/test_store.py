@@ -17,7 +17,8 @@ from shequn.engines.duckdb import DuckDBEngine
 from shequn.pipeline.build import build
 from shequn.pipeline.read import member_view as parquet_view
 from shequn.pipeline.snapshot import Snapshots
-from shequn.services.members import member_view, member_view_in
+from shequn.services.errors import UserError
+from shequn.services.reads import member_view, member_view_in
 from shequn.serving.publish import STORE
 from shequn.serving.sections import UnknownMember
 from shequn.serving.store import NoServingStore, ServingStore, store_of
@@ -98,7 +99,9 @@ def test_an_unknown_member_is_not_found_clearly(two_builds: tuple[Settings, str,
     settings, _, _ = two_builds
     for who in ("13900000001", "nobody@example.com", "no-such-member"):
         with pytest.raises(UnknownMember, match=f"no member known by '{who}'"):
-            member_view(settings, who)
+            member_view_in(Snapshots(settings.home / "snapshots"), who)
+        with pytest.raises(UserError, match=f"^no member known by '{who}'$"):
+            member_view(settings, who)  # the message as the CLI shows it
 
 
 def test_snapshots_use_switches_the_store(two_builds: tuple[Settings, str, str],
@@ -124,11 +127,12 @@ def test_a_build_without_a_store_says_so(two_builds: tuple[Settings, str, str],
     home = Settings(home=tmp_path / "home")
     shutil.copytree(settings.home / "snapshots", home.home / "snapshots")
     (home.home / "snapshots" / later / STORE).unlink()
+    snapshots = Snapshots(home.home / "snapshots")
     with pytest.raises(NoServingStore, match=f"build {later} has no serving store"):
-        member_view(home, "anyone")
+        member_view_in(snapshots, "anyone")
     (home.home / "snapshots" / later / STORE).write_bytes(b"not a database at all")
     with pytest.raises(NoServingStore, match="not a serving store"):
-        member_view(home, "anyone")
+        member_view_in(snapshots, "anyone")
 
 
 def _reader(root: str, who: str, expected: list[bytes], ready: Any, stop: Any,

@@ -12,6 +12,7 @@ from shequn.pipeline import read, segments
 from shequn.pipeline.snapshot import NoSnapshot, Snapshots
 from shequn.services.engines import engine_for
 from shequn.services.errors import user_errors
+from shequn.serving.store import NoServingStore, ServingStore, store_of
 from shequn.settings import Settings
 
 PORTRAIT_BY = segments.PORTRAIT_BY
@@ -21,11 +22,34 @@ def snapshots_of(settings: Settings) -> Snapshots:
     return Snapshots(settings.home / "snapshots")
 
 
+ATTEMPTS = 3  # CURRENT moved on and its old run was pruned between reading and opening
+
+
 def member_view(settings: Settings, who: str) -> dict[str, Any]:
     """The 360° view of the member that ``who`` names (a member id or any identity
-    key, written any way people write it), from the current build."""
+    key, written any way people write it), from the current build's serving store:
+    one read-only connection for this call, no file scanned."""
     with user_errors(NoSnapshot, LookupError):
-        return read.member_view(snapshots_of(settings), engine_for(settings), who)
+        return member_view_in(snapshots_of(settings), who)
+
+
+def member_view_in(snapshots: Snapshots, who: str) -> dict[str, Any]:
+    """As :func:`member_view`, from the CURRENT run of ``snapshots``; the domain's
+    errors as they are (``NoSnapshot``, ``UnknownMember``, ``NoServingStore``)."""
+    for _ in range(ATTEMPTS):
+        run = snapshots.current()
+        try:
+            with ServingStore(store_of(run)) as store:
+                return store.member_view(who)
+        except NoServingStore:
+            if snapshots.current() != run:  # switched in between: read the new one
+                continue
+            if store_of(run).exists():  # there, but not one this version reads
+                raise
+            raise NoServingStore(f"build {run.name} has no serving store (it was made "
+                                 "before builds published one): run `shequn build` "
+                                 "again") from None
+    raise NoServingStore(f"the current build changed {ATTEMPTS} times during one lookup")
 
 
 @dataclass(frozen=True)

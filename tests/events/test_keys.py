@@ -3,7 +3,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shequn.events.keys import normalise_email, normalise_opaque, normalise_phone
+from shequn.events.keys import (
+    normalise_email,
+    normalise_key,
+    normalise_one,
+    normalise_opaque,
+    normalise_phone,
+)
 
 
 @pytest.mark.parametrize("written", [
@@ -63,3 +69,22 @@ def test_phone_normalisation_is_idempotent(text: str) -> None:
     value = once.values.to_pylist()[0]
     if value is not None:
         assert normalise_phone(pa.array([value])).values.to_pylist() == [value]
+
+
+WRITTEN = ["13812345678", " +86 138-1234-5678 ", "0086 13812345678", "8613812345678",
+           "１３８１２３４５６７８", "(010) 6552 9988", "+1 650 253 0000", "138123", "abc",
+           "\t", "", "   ", "Chen.Li@Example.COM", " chen li@qq.com", "ｃｈｅｎ＠ｑｑ．ｃｏｍ",
+           "chen@", "ÉLODIE@exemple.fr", "陈女士@例子.中国", "oHr0AB", "ＭＯ１２", "M900000123",
+           "\u00a013812345678\u3000", "1381234567８"]
+
+
+@pytest.mark.parametrize("key", ["phone", "email", "member_no"])
+def test_one_value_is_normalised_as_a_column_is(key: str) -> None:
+    column = normalise_key(key, pa.array(WRITTEN, pa.string())).values.to_pylist()
+    assert [normalise_one(key, w) for w in WRITTEN] == column
+
+
+@given(st.text(alphabet="0123456789+-() ０１２３４５６７８９@.abcXYZ\u3000\t中", max_size=24))
+def test_any_text_is_normalised_alike_one_by_one(text: str) -> None:
+    for key in ("phone", "email", "device_id"):
+        assert normalise_one(key, text) == normalise_key(key, pa.array([text])).values[0].as_py()

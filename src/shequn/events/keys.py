@@ -7,6 +7,7 @@ so the cost of the slow libraries grows with the number of odd values, not of ro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -108,3 +109,33 @@ NORMALISERS = {"phone": normalise_phone, "email": normalise_email}
 
 def normalise_key(key: str, values: pa.Array) -> Normalised:
     return NORMALISERS.get(key, normalise_opaque)(values)
+
+
+_WHITESPACE = " \t\n\v\f\r"  # what Arrow's trim removes from ASCII text
+_NOT_PHONE = re.compile(r"[^0-9+]")
+_CN_MOBILE_ONE = re.compile(_CN_MOBILE)
+_SIMPLE_EMAIL_ONE = re.compile(_SIMPLE_EMAIL)
+
+
+def normalise_one(key: str, value: str) -> str | None:
+    """One value normalised exactly as :func:`normalise_key` normalises it, without
+    Arrow's per-call cost (a lookup normalises one value for every kind of key): the
+    same fast patterns in Python's ``re``, the same slow libraries; text that is not
+    ASCII is cleaned by Arrow itself."""
+    if value.isascii():
+        text: str | None = value.strip(_WHITESPACE) or None
+    else:
+        text = clean_text(pa.array([value], pa.string()))[0].as_py()
+    if text is None:
+        return None
+    if key == "phone":
+        fast = _CN_MOBILE_ONE.fullmatch(_NOT_PHONE.sub("", text))
+        return "+86" + fast.group(1) if fast else _e164(text)
+    if key == "email":
+        text = text.replace(" ", "")
+        text = (text.lower() if text.isascii()
+                else pc.utf8_lower(pa.array([text], pa.string()))[0].as_py())
+        if not text:
+            return None
+        return text if _SIMPLE_EMAIL_ONE.fullmatch(text) else _email(text)
+    return text

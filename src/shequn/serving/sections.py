@@ -20,7 +20,7 @@ import pyarrow as pa
 import sqlglot
 import sqlglot.expressions as exp
 
-from shequn.events.keys import NORMALISERS, normalise_opaque
+from shequn.events.keys import NORMALISERS, normalise_one
 from shequn.events.types import IDENTITY_KEYS
 
 
@@ -69,13 +69,12 @@ class UnknownMember(LookupError):
 def key_candidates(who: str) -> list[tuple[str, str]]:
     """Every (key type, value) that ``who`` can be, normalised as ingest normalises
     keys: a phone in any written form, an e-mail in any case, full-width digits..."""
-    text = pa.array([who])
-    done: dict[object, str | None] = {}  # the opaque keys share one normalisation
+    done: dict[str, str | None] = {}  # the opaque keys share one normalisation
     out = []
     for key in IDENTITY_KEYS:
-        how = NORMALISERS.get(key, normalise_opaque)
+        how = key if key in NORMALISERS else "opaque"
         if how not in done:
-            done[how] = how(text).values[0].as_py()
+            done[how] = normalise_one(how, who)
         if done[how] is not None:
             out.append((key, str(done[how])))
     return out

@@ -29,7 +29,7 @@ from shequn.serving.sections import (
 from shequn.serving.view import assemble
 
 BY_ID = "SELECT member_id FROM members WHERE member_id = ?"
-BY_KEY = "SELECT member_id FROM keys WHERE key_type = ? AND key_value = ?"
+BY_VALUE = "SELECT key_type, member_id FROM keys WHERE key_value = ?"
 ROW = exp.select(*(exp.column(s.name) for s in SECTIONS)).from_("members").where(
     exp.column("member_id").eq(exp.Placeholder())).sql(dialect="sqlite")
 META = "SELECT name, value FROM meta"
@@ -74,9 +74,11 @@ class ServingStore:
         """A member id from a member id or any identity, written any way people write it."""
         if self._db.execute(BY_ID, (who,)).fetchone():
             return who
-        ids: set[str] = set()
+        kinds: dict[str, set[str]] = {}
         for key, value in key_candidates(who):
-            ids.update(row[0] for row in self._db.execute(BY_KEY, (key, value)))
+            kinds.setdefault(value, set()).add(key)
+        ids = {member for value, keys in kinds.items()
+               for key, member in self._db.execute(BY_VALUE, (value,)) if key in keys}
         return one_member(who, sorted(ids))
 
     def sections(self, member: str) -> dict[str, list[dict[str, Any]]]:

@@ -54,11 +54,18 @@ class ServingStore:
         try:  # immutable: written once, so read without locks or a journal
             self._db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1",
                                        uri=True, check_same_thread=False)
-            stat = os.stat(path)
-        except (sqlite3.OperationalError, FileNotFoundError) as error:
+        except sqlite3.OperationalError as error:
             raise NoServingStore(f"no serving store at {path}") from error
-        key = (str(path.absolute()), stat.st_ino, stat.st_mtime_ns)
-        self.meta = _METAS.get(key) or _remember(key, _meta(key[0], self._db))
+        try:
+            stat = os.stat(path)
+            key = (str(path.absolute()), stat.st_ino, stat.st_mtime_ns)
+            self.meta = _METAS.get(key) or _remember(key, _meta(key[0], self._db))
+        except FileNotFoundError as error:
+            self._db.close()
+            raise NoServingStore(f"no serving store at {path}") from error
+        except BaseException:
+            self._db.close()
+            raise
 
     def __enter__(self) -> ServingStore:
         return self

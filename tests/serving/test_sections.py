@@ -49,7 +49,7 @@ def test_every_kept_type_comes_back_as_the_parquet_query_gives_it(tmp_path: Path
     schema = engine.query(schema_sql(ODD), {"path": path, "member": ""}).schema
     stored = {r[MEMBER]: r["odd"] for r in engine.query(
         section_rows_sql(ODD, schema), {"path": path}).to_pylist()}
-    decoder = Decoder.of(schema)
+    decoder = Decoder.of(schema, ODD)
     for member in ("a", "b"):
         expected = engine.query(ODD.sql, {"path": path, "member": member}).to_pylist()
         got = decoder.rows(stored[member])

@@ -1,7 +1,7 @@
 """Writing a build's serving store: one SQLite file beside the snapshot's Parquet tables.
 
-DuckDB gathers each member's rows of every section (one JSON array per section, in
-the view's order) and the identity keys, and the rows are bulk-loaded into SQLite in
+DuckDB gathers each member's rows of every section (one JSON array per section; the
+reader orders them) and the identity keys, and the rows are bulk-loaded into SQLite in
 batches; the indexes are built after the load. The file is written under a temporary
 name and renamed when complete, inside the snapshot's ``.partial`` directory, so it
 becomes visible only with the snapshot itself (see ``pipeline/snapshot.py``).
@@ -24,7 +24,7 @@ from shequn.serving.sections import MEMBER, SECTIONS, schema_sql, section_rows_s
 from shequn.settings import Settings
 
 STORE = "serving.sqlite"
-STORE_VERSION = "2"
+STORE_VERSION = "3"
 BATCH_ROWS = 20_000
 CREATE = (
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",

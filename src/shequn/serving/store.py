@@ -129,4 +129,4 @@ def _meta(path: str, db: sqlite3.Connection) -> Meta:
     schemas = {s.name: pa.ipc.read_schema(pa.py_buffer(values[f"schema:{s.name}"]))
                for s in SECTIONS}
     return Meta(values["run_id"].decode(), values["as_of"].decode(), schemas,
-                {name: Decoder.of(schema) for name, schema in schemas.items()})
+                {s.name: Decoder.of(schemas[s.name], s) for s in SECTIONS})

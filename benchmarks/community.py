@@ -51,7 +51,7 @@ async def _fire(base: str, clients: int, requests: int, seconds: float,
                 make: Callable[[int], tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
     """``requests`` calls from ``clients`` concurrent clients; stops at ``seconds``."""
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[str, int] = {}
     counter = iter(range(requests))
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -63,9 +63,13 @@ async def _fire(base: str, clients: int, requests: int, seconds: float,
                     return
                 method, path, kwargs = make(i)
                 started = time.perf_counter()
-                answer = await client.request(method, path, **kwargs)
+                try:
+                    answer = await client.request(method, path, **kwargs)
+                    status = str(answer.status_code)
+                except httpx.TransportError as error:  # counted, not fatal: a dropped
+                    status = type(error).__name__      # connection is a result too
                 latencies.append((time.perf_counter() - started) * 1000)
-                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -74,7 +78,7 @@ async def _fire(base: str, clients: int, requests: int, seconds: float,
             "requests_per_second": round(len(latencies) / elapsed, 1),
             "p50_ms": round(statistics.median(latencies), 1),
             "p99_ms": round(_percentile(latencies, 0.99), 1),
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+            "statuses": dict(sorted(statuses.items()))}
 
 
 def _setup(base: str, settings: Settings, members: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -50,3 +51,19 @@ def space(client: TestClient, operator: dict[str, str], kind: str = "general",
                          json={"name": name, "kind": kind, "join_policy": join_policy})
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
+
+
+def live_presale(client: Any, operator: dict[str, str], price_fen: int, stock: int,
+                 goal_fen: int = 100) -> tuple[int, int]:
+    """A pre-sale with one tier, moved to live, closing tomorrow: (presale id, tier id)."""
+    deadline = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    presale = client.post("/api/v1/presales", headers=operator,
+                          json={"title": "预售", "goal_fen": goal_fen,
+                                "deadline": deadline}).json()["id"]
+    tier = client.post(f"/api/v1/presales/{presale}/tiers", headers=operator,
+                       json={"name": "标准", "price_fen": price_fen, "stock": stock}).json()
+    for state in ("in_review", "live"):
+        moved = client.post(f"/api/v1/presales/{presale}/transitions", headers=operator,
+                            json={"to": state})
+        assert moved.status_code == 200, moved.text
+    return int(presale), int(tier["id"])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from shequn.community.accounts import NewAccount, create_account
 from shequn.community.models import Pledge, RedPacketShare, Space, Tier, VoteBudget
 from shequn.community.store import Store
 from shequn.settings import Settings
-from tests.community.helpers import next_phone
+from tests.community.helpers import live_presale, next_phone
 from tests.community.server import Server
 
 CLIENTS = 24
@@ -91,25 +90,17 @@ def test_tier_stock_is_never_oversold(server: Server, store_of: Store) -> None:
     operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
     buyers = _accounts(store_of, server.base, "buyer", CLIENTS)
     with httpx.Client(base_url=server.base, timeout=60) as client:
-        deadline = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-        presale = client.post("/api/v1/presales", headers=operator,
-                              json={"title": "限量", "goal_fen": 100,
-                                    "deadline": deadline}).json()
-        tier = client.post(f"/api/v1/presales/{presale['id']}/tiers", headers=operator,
-                           json={"name": "限量款", "price_fen": 1999, "stock": 7}).json()
-        for state in ("in_review", "live"):
-            client.post(f"/api/v1/presales/{presale['id']}/transitions", headers=operator,
-                        json={"to": state})
-    path = f"/api/v1/presales/{presale['id']}/pledges"
+        presale_id, tier_id = live_presale(client, operator, price_fen=1999, stock=7)
+    path = f"/api/v1/presales/{presale_id}/pledges"
     answers = _race(server.base, [
         (lambda c, h=h, i=i: c.post(path, headers={**h, "Idempotency-Key": f"k{i}"},
-                                    json={"tier_id": tier["id"], "quantity": 1}))
+                                    json={"tier_id": tier_id, "quantity": 1}))
         for i, h in enumerate(buyers)])
     codes = sorted(a.status_code for a in answers)
     assert codes == [201] * 7 + [409] * (CLIENTS - 7)
     assert {a.json()["error"] for a in answers if a.status_code == 409} == {"sold_out"}
     with store_of.read() as session:
-        assert session.scalar(select(Tier.sold).where(Tier.id == tier["id"])) == 7
+        assert session.scalar(select(Tier.sold).where(Tier.id == tier_id)) == 7
         assert session.scalar(select(func.count()).select_from(Pledge)) == 7
 
 
@@ -117,18 +108,10 @@ def test_a_pledge_retried_concurrently_is_charged_once(server: Server, store_of:
     operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
     buyer = _accounts(store_of, server.base, "once", 1)[0]
     with httpx.Client(base_url=server.base, timeout=60) as client:
-        deadline = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-        presale = client.post("/api/v1/presales", headers=operator,
-                              json={"title": "一次", "goal_fen": 100,
-                                    "deadline": deadline}).json()
-        tier = client.post(f"/api/v1/presales/{presale['id']}/tiers", headers=operator,
-                           json={"name": "标准", "price_fen": 500, "stock": 100}).json()
-        for state in ("in_review", "live"):
-            client.post(f"/api/v1/presales/{presale['id']}/transitions", headers=operator,
-                        json={"to": state})
-    path = f"/api/v1/presales/{presale['id']}/pledges"
+        presale_id, tier_id = live_presale(client, operator, price_fen=500, stock=100)
+    path = f"/api/v1/presales/{presale_id}/pledges"
     answers = _race(server.base, [
-        _post(path, {**buyer, "Idempotency-Key": "same-key"}, {"tier_id": tier["id"],
+        _post(path, {**buyer, "Idempotency-Key": "same-key"}, {"tier_id": tier_id,
                                                                "quantity": 2})
         for _ in range(12)])
     assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
@@ -136,7 +119,7 @@ def test_a_pledge_retried_concurrently_is_charged_once(server: Server, store_of:
     assert len({a.json()["id"] for a in answers}) == 1
     with store_of.read() as session:
         assert session.scalar(select(func.count()).select_from(Pledge)) == 1
-        assert session.scalar(select(Tier.sold).where(Tier.id == tier["id"])) == 2
+        assert session.scalar(select(Tier.sold).where(Tier.id == tier_id)) == 2
 
 
 def test_a_red_packet_pays_exactly_its_total_once_per_member(server: Server,

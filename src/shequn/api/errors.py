@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from shequn.api.messages import inner_message
 from shequn.community.errors import REASONS, Refused, message
 
 STATUS = {"not_found": 404, "forbidden": 403, "unauthorized": 401, "conflict": 409,
@@ -43,7 +44,7 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         lang = language(request)
         fields = [{"field": ".".join(str(p) for p in err.get("loc", ())),
-                   "message": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+                   "message": inner_message(err, lang), "type": str(err.get("type", ""))}
                   for err in exc.errors()]
         first = fields[0] if fields else {"field": "?", "message": ""}
         text = _FIELD_WORDS[lang].format(field=first["field"], why=first["message"])

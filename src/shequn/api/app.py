@@ -17,7 +17,16 @@ from fastapi_offline import FastAPIOffline
 from shequn import __version__
 from shequn.api import errors
 from shequn.api.deps import Services
-from shequn.api.routes import accounts, ideas, meetups, posts, presales, rewards, spaces
+from shequn.api.routes import (
+    accounts,
+    ideas,
+    meetups,
+    notifications,
+    posts,
+    presales,
+    rewards,
+    spaces,
+)
 from shequn.community.payments import InProcessProvider, PaymentProvider
 from shequn.services.community import open_store, relay_outbox, server_secret, settle_presales
 from shequn.settings import Settings
@@ -68,7 +77,7 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
     app.state.services = services
     errors.install(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, spaces, posts, ideas, presales, rewards, meetups):
+    for module in (accounts, spaces, posts, ideas, presales, rewards, meetups, notifications):
         api.include_router(module.router)
     app.include_router(api)
     return app

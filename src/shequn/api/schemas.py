@@ -4,9 +4,9 @@ a database limit (lengths, integer ranges, NUL characters) and turns into an err
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 def _no_nul(value: str) -> str:
@@ -275,3 +275,40 @@ class RewardsPublic(BaseModel):
     level: LevelPublic
     next_level: LevelPublic | None
     badges: list[BadgePublic]
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    kind: str
+    subject_type: str
+    subject_id: int
+    actor_id: int | None
+    actor_name: str | None
+    message: str  # in the caller's language
+    details: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationsPage(BaseModel):
+    items: list[NotificationPublic]
+    unread: int
+    total: int
+
+
+class NotificationsRead(Strict):
+    """Either ``ids`` (the caller's notifications to mark read) or ``all``."""
+
+    ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> NotificationsRead:
+        if (self.ids is None) == (not self.all):
+            raise ValueError("give either ids or all: true")
+        return self
+
+
+class NotificationsMarked(BaseModel):
+    marked: int
+    unread: int

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -284,3 +285,23 @@ class PointsEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class Notification(Base):
+    """Something a member is told: a reply in a thread they follow, a mention, an idea's
+    new state. One row per recipient per event (``event_key``), so a repeated or
+    concurrent notify of the same event tells nobody twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("account_id", "event_key"),
+                      Index("ix_notifications_unread", "account_id", "read_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    event_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

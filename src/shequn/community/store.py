@@ -90,12 +90,18 @@ class Store:
         self.reader.dispose()
 
 
-def insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> None:
-    """Insert a row unless its key exists (``ON CONFLICT DO NOTHING`` on both databases):
-    two requests racing to create the same row both go on."""
+def insert_or_ignore(session: Session, table: Any,
+                     values: dict[str, Any] | list[dict[str, Any]]) -> int:
+    """Insert a row, or several, unless its key exists (``ON CONFLICT DO NOTHING`` on both
+    databases): two requests racing to create the same row both go on. The number of
+    rows inserted."""
+    if not values:
+        return 0
     if session.get_bind().dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+        from sqlalchemy.dialects.sqlite import insert
     else:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        session.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    # RETURNING counts the rows inserted (a multi-row insert's rowcount is -1 on psycopg).
+    statement = (insert(table).values(values).on_conflict_do_nothing()
+                 .returning(*table.primary_key.columns))
+    return len(session.execute(statement).all())

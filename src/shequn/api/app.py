@@ -22,6 +22,7 @@ from shequn.api.routes import (
     ideas,
     meetups,
     notifications,
+    perks,
     posts,
     presales,
     rewards,
@@ -77,7 +78,8 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
     app.state.services = services
     errors.install(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, spaces, posts, ideas, presales, rewards, meetups, notifications):
+    for module in (accounts, spaces, posts, ideas, presales, rewards, perks, meetups,
+                   notifications):
         api.include_router(module.router)
     app.include_router(api)
     return app

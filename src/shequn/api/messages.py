@@ -52,6 +52,8 @@ ZH: dict[str, str] = {
 VALUE_ERRORS_ZH = {
     "must not contain NUL characters": "不能包含 NUL 字符",
     "is not valid Unicode text": "不是有效的 Unicode 文本",
+    "needs min_level, space_id or both": "需要 min_level、space_id 或两者",
+    "give either ids or all: true": "请给出 ids 或 all: true 二者之一",
 }
 UNKNOWN_ZH = "输入无效：{msg}"
 

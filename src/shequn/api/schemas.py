@@ -312,3 +312,39 @@ class NotificationsRead(Strict):
 class NotificationsMarked(BaseModel):
     marked: int
     unread: int
+
+
+PERK_NEEDS_A_RULE = "needs min_level, space_id or both"
+
+
+class PerkCreate(Strict):
+    name_zh: Name
+    name_en: Name
+    min_level: Literal["newcomer", "active", "expert", "leader"] | None = None
+    space_id: Id | None = None
+    stock: Annotated[int, Field(ge=0, le=10_000_000)] | None = None  # none: unlimited
+
+    @model_validator(mode="after")
+    def _exclusive(self) -> PerkCreate:
+        if self.min_level is None and self.space_id is None:
+            raise ValueError(PERK_NEEDS_A_RULE)
+        return self
+
+
+class PerkPublic(BaseModel):
+    id: int
+    name: str  # in the caller's language
+    name_zh: str
+    name_en: str
+    min_level: str | None
+    space_id: int | None
+    stock: int | None
+    left: int | None  # none: unlimited
+    claimed_by_me: bool
+    unlocked: bool
+    unlock: str | None  # what the caller still lacks, in words
+
+
+class PerksPublic(BaseModel):
+    available: list[PerkPublic]  # those the caller qualifies for
+    locked: list[PerkPublic]

@@ -60,6 +60,9 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "bad_code": ("invalid", "This check-in code is not valid for this meetup.",
                  "该签到码对本次活动无效。"),
     "not_registered": ("conflict", "Register for the meetup first.", "请先报名该活动。"),
+    "perk_locked": ("forbidden", "This perk is not unlocked for you yet.",
+                    "您尚未解锁该权益。"),
+    "already_claimed": ("conflict", "You already claimed this perk.", "您已经领取过该权益。"),
 }
 
 

@@ -305,3 +305,28 @@ class Notification(Base):
     event_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Perk(Base):
+    """An exclusive perk: unlocked by a level at least, by membership of a space, or both;
+    ``stock`` null means unlimited. ``claimed`` is taken by one conditional update."""
+
+    __tablename__ = "perks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    min_level: Mapped[str | None] = mapped_column(String(16))
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id"), index=True)
+    stock: Mapped[int | None] = mapped_column(Integer)
+    claimed: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PerkClaim(Base):
+    """One member's claim of one perk: the key makes a second claim impossible."""
+
+    __tablename__ = "perk_claims"
+    perk_id: Mapped[int] = mapped_column(ForeignKey("perks.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

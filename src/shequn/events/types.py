@@ -178,6 +178,8 @@ _TYPES = (
               "its waiting list).", required=("meetup_id",), optional=("space", "status")),
     EventType("red_packet_grab", "A member grabs a share of a red packet in a space.",
               required=("amount",), optional=("campaign_id", "space")),
+    EventType("perk_claim", "A member claims a perk that their level or a space's "
+              "membership unlocks.", required=("campaign_id",), optional=("space",)),
     EventType("coupon_issued", "A coupon is given to a member.",
               required=("coupon_id",), optional=("campaign_id", "amount", "channel")),
     EventType("coupon_redeemed", "A member redeems a coupon.",

@@ -54,7 +54,7 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
         background_seconds = settings.community_relay_seconds
     services = Services(store=open_store(settings),
                         payments=payments or InProcessProvider(),
-                        secret=server_secret(settings))
+                        secret=server_secret(settings), settings=settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from shequn.community.errors import Refused
 from shequn.community.models import Account
 from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
+from shequn.settings import Settings
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -24,6 +25,7 @@ class Services:
     store: Store
     payments: PaymentProvider
     secret: bytes
+    settings: Settings  # where the builds are (a space seeded from a segment reads one)
 
 
 def _services(request: Request) -> Services:

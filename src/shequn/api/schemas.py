@@ -93,6 +93,23 @@ class Invitation(Strict):
     account_id: Id
 
 
+class SegmentInvitation(Strict):
+    segment: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class SeedingPublic(BaseModel):
+    space_id: int
+    segment: str
+    run: str  # the build whose segment was read
+    segment_members: int
+    matched_members: int
+    without_account: int  # segment members with no community account yet
+    accounts: int
+    invited: int
+    already_members: int
+    banned: int
+
+
 class Leaving(Strict):
     reason: Annotated[str, Field(max_length=500), AfterValidator(_no_nul)] | None = None
 

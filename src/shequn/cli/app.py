@@ -14,7 +14,7 @@ from rich.text import Text
 from shequn import __version__
 from shequn.cli import output
 from shequn.cli.common import JsonOpt, parse_day, settings_of, stage_progress, ticks
-from shequn.cli.community import outbox_app, serve_cmd, user_app
+from shequn.cli.community import outbox_app, serve_cmd, space_app, user_app
 from shequn.cli.explain import explain_empty
 from shequn.cli.group import ShequnGroup
 from shequn.cli.identity import identity_app
@@ -48,6 +48,7 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(snapshots_app, name="snapshots")
 app.command("serve")(serve_cmd)
 app.add_typer(user_app, name="user")
+app.add_typer(space_app, name="space")
 app.add_typer(outbox_app, name="outbox")
 
 SLOWEST_STEPS = 5  # `shequn build` names the queries that took longest

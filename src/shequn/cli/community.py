@@ -1,5 +1,6 @@
-"""``shequn serve``, ``shequn user add`` and ``shequn outbox flush``: the community's
-server, its staff accounts, and relaying its events into the lake at once."""
+"""``shequn serve``, ``shequn user add``, ``shequn space invite`` and ``shequn outbox
+flush``: the community's server, its staff accounts, seeding a space from a segment, and
+relaying its events into the lake at once."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import typer
 
 from shequn.cli import output
 from shequn.cli.common import JsonOpt, settings_of
-from shequn.services.community import ROLES, add_user, flush_outbox, serve
+from shequn.services.community import ROLES, add_user, flush_outbox, invite_segment, serve
 
 user_app = typer.Typer(no_args_is_help=True, help="The community's staff and member accounts.")
+space_app = typer.Typer(no_args_is_help=True, help="The community's spaces.")
 outbox_app = typer.Typer(no_args_is_help=True, help="The community's events on their way to "
                          "the lake.")
 
@@ -61,3 +63,26 @@ def outbox_flush(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         output.emit_json({"relayed": moved})
     else:
         output.out.print(f"relayed {moved} community events into the lake")
+
+
+@space_app.command("invite")
+def space_invite(
+    ctx: typer.Context,
+    space: Annotated[int, typer.Argument(min=1, help="Id of the space.")],
+    segment: Annotated[str, typer.Option(help="Segment of the current build whose "
+                                         "members are invited.")],
+    by: Annotated[str | None, typer.Option(help="Staff user recorded as the inviter "
+                                           "(default: the space's creator).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Invite into a space the community accounts of a segment's members."""
+    result = invite_segment(settings_of(ctx), space, segment, by)
+    if as_json:
+        output.emit_json(result.to_dict())
+        return
+    seeded = result.seeded
+    output.out.print(
+        f"segment {segment} (build {result.run}): {seeded.segment_members:,} members, "
+        f"{seeded.matched_members:,} with an account, {seeded.without_account:,} without "
+        f"one yet; {seeded.invited:,} invited into space {space}, "
+        f"{seeded.already_members:,} already members, {seeded.banned:,} banned")

@@ -60,6 +60,10 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "bad_code": ("invalid", "This check-in code is not valid for this meetup.",
                  "该签到码对本次活动无效。"),
     "not_registered": ("conflict", "Register for the meetup first.", "请先报名该活动。"),
+    "unknown_segment": ("not_found", "No segment '{segment}' with members in the current "
+                        "build.", "当前构建中没有名为“{segment}”且有成员的分群。"),
+    "no_build": ("conflict", "There is no build to read segments from: run shequn build.",
+                 "还没有可读取分群的构建：请先运行 shequn build。"),
     "perk_locked": ("forbidden", "This perk is not unlocked for you yet.",
                     "您尚未解锁该权益。"),
     "already_claimed": ("conflict", "You already claimed this perk.", "您已经领取过该权益。"),

@@ -132,6 +132,7 @@ def _profile(engine: Engine, as_of: dt.datetime) -> None:
     engine.materialise(pq_.INTEREST_LISTS, None, "interest_lists")
     engine.materialise(pq_.IDENTITY_COUNTS, None, "identity_counts")
     engine.materialise(pq_.HOUSEHOLDS, None, "households")
+    engine.materialise(pq_.MEMBER_SPACES, None, "member_spaces")
     engine.materialise(pq_.PROFILES, params, "profiles")
 
 

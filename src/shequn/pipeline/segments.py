@@ -85,3 +85,35 @@ def portrait(snapshots: Snapshots, engine: DuckDBEngine, segment: str,
         total = sum(r["members"] for r in rows) or 1
         out["by"][dimension] = [{**r, "share": round(r["members"] / total, 4)} for r in rows]
     return out
+
+
+# Each member of a segment with the identity keys of the kinds asked for (normalised as
+# ingest stores them); a member with none of them comes once with null keys.
+SEGMENT_KEYS = """
+SELECT s.member_id, i.key_type, i.key_value
+FROM (SELECT DISTINCT member_id FROM read_parquet($segments) WHERE name = $segment) s
+LEFT JOIN read_parquet($identities) i
+  ON i.member_id = s.member_id AND list_contains($types, i.key_type)
+ORDER BY s.member_id, i.key_type, i.key_value
+"""
+
+
+def segment_keys(snapshots: Snapshots, engine: DuckDBEngine, segment: str,
+                 key_types: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """The members of ``segment`` in the current build, each with its identity keys of
+    ``key_types`` as (type, value), from two of the snapshot's files (an operator's
+    action, not a request's: nothing is scanned per member)."""
+    rows = engine.query(SEGMENT_KEYS, {
+        "segments": str(snapshots.table_path("segments")), "segment": segment,
+        "identities": str(snapshots.table_path("identity_map")),
+        "types": list(key_types)}).to_pylist()
+    if not rows:
+        sizes = engine.query(SEGMENT_SIZES, {"path": str(snapshots.table_path("segments"))})
+        raise UnknownSegment(f"no segment '{segment}' with members in the current build; "
+                             f"there is: {', '.join(sorted(sizes.column('name').to_pylist()))}")
+    members: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        keys = members.setdefault(row["member_id"], [])
+        if row["key_type"] is not None:
+            keys.append((row["key_type"], row["key_value"]))
+    return members

@@ -15,7 +15,7 @@ from shequn.sql import expand_same_identity, expand_utc_day, named_by_member_id
 # portrait columns, stated by `identify` events only, are not carried here.
 MEMBER_EVENTS = expand_same_identity("""
 SELECT m.member_key, e.ts, e.type, e.source, e.amount, e.category, e.product_id,
-       e.serial, e.topic, e.content_id
+       e.serial, e.topic, e.content_id, e.space
 FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.ts <= $as_of
 """)
@@ -60,10 +60,25 @@ SELECT member_key,
     count(*) FILTER (WHERE type = 'share') AS shares,
     count(*) FILTER (WHERE type = 'invite') AS invites,
     count(*) FILTER (WHERE type = 'vote') AS votes,
+    count(*) FILTER (WHERE type = 'idea') AS ideas,
     count(*) FILTER (WHERE type = 'pledge') AS pledges,
     count(*) FILTER (WHERE type = 'meetup_checkin') AS meetups,
     count(*) FILTER (WHERE type IN ('wifi_connect', 'qr_scan')) AS scene_events
 FROM member_events GROUP BY member_key
+""")
+
+# The community spaces each member is in (the `space` of their events, the space's id):
+# of each space the latest join or leave decides; a tie in time goes to the leave. Sorted,
+# so the same lake gives the same list.
+MEMBER_SPACES = named_by_member_id("""
+WITH latest AS (
+    SELECT member_key, space, arg_max(type, {'t': ts, 'k': type}) AS last_move
+    FROM member_events
+    WHERE type IN ('space_join', 'space_leave') AND space IS NOT NULL
+    GROUP BY member_key, space
+)
+SELECT member_key, list_sort(list(space)) AS spaces, count(*) AS space_count
+FROM latest WHERE last_move = 'space_join' GROUP BY member_key
 """)
 
 # How many systems know each member. Apart from ACTIVITY and without a distinct
@@ -183,12 +198,14 @@ SELECT i.member_id,
        rc.grade AS community_grade,
        a.* EXCLUDE (member_id), src.sources,
        utc_day($as_of) - utc_day(a.last_purchase) AS recency_days,
-       t.interests, t.interest_share
+       t.interests, t.interest_share,
+       sp.spaces, coalesce(sp.space_count, 0) AS space_count
 FROM identity_counts i
 LEFT JOIN portrait p USING (member_id)
 LEFT JOIN interest_lists t USING (member_id)
 LEFT JOIN households h USING (member_id)
 LEFT JOIN activity a USING (member_id)
 LEFT JOIN sources src USING (member_id)
+LEFT JOIN member_spaces sp USING (member_id)
 LEFT JOIN ref_communities rc ON rc.community_id = p.residential_community_id
 """)

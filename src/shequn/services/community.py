@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from shequn.community import outbox, presales
+from shequn.community import outbox, presales, seeding
 from shequn.community.accounts import ROLES, NewAccount, create_account
 from shequn.community.errors import Refused, message
+from shequn.community.models import Account, Space
 from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
 from shequn.lake.ingest import ingest_table
+from shequn.pipeline.segments import UnknownSegment, segment_keys
+from shequn.pipeline.snapshot import NoSnapshot, Snapshots
 from shequn.services.engines import engine_for
 from shequn.services.errors import UserError
 from shequn.settings import Settings
@@ -108,3 +114,60 @@ def serve(settings: Settings, host: str, port: int) -> None:
             os.environ[f"SHEQUN_{name.upper()}"] = str(value)
     uvicorn.run("shequn.api.app:app_from_environment", factory=True, host=host, port=port,
                 log_level="warning", access_log=False)
+
+
+@dataclass(frozen=True)
+class Seeding:
+    """A space seeded from a segment of the build ``run``: how many of its members
+    matched an account, how many were invited, and how many have no account yet."""
+
+    space_id: int
+    segment: str
+    run: str
+    seeded: seeding.Seeded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"space_id": self.space_id, "segment": self.segment, "run": self.run,
+                **asdict(self.seeded)}
+
+
+def seed_space(settings: Settings, store: Store, actor: Account, space_id: int,
+               segment: str) -> Seeding:
+    """Invite into the space the accounts of the members of ``segment`` in the current
+    build (its segment and identity files, read once), ``actor`` the recorded inviter.
+    Refusals are the domain's (``unknown_segment``, ``no_build``, ``not_allowed``...)."""
+    snapshots = Snapshots(settings.home / "snapshots")
+    engine = engine_for(settings)
+    try:
+        members = segment_keys(snapshots, engine, segment, seeding.MATCHED_BY)
+        run = snapshots.current().name
+    except NoSnapshot:
+        raise Refused("no_build") from None
+    except UnknownSegment:
+        raise Refused("unknown_segment", segment=segment) from None
+    finally:
+        engine.close()
+    with store.write() as session:
+        seeded = seeding.invite_segment(session, actor, space_id, members)
+    return Seeding(space_id, segment, run, seeded)
+
+
+def invite_segment(settings: Settings, space_id: int, segment: str,
+                   by: str | None = None) -> Seeding:
+    """``shequn space invite``: :func:`seed_space` as the staff user ``by`` (default: the
+    space's creator)."""
+    store = open_store(settings)
+    try:
+        with store.read() as session:
+            space = session.get(Space, space_id)
+            if space is None:
+                raise Refused("not_found", what="space")
+            actor = session.scalar(select(Account).where(Account.username == by)) \
+                if by is not None else session.get(Account, space.created_by)
+            if actor is None:
+                raise UserError(f"no user '{by}': add one with `shequn user add`")
+        return seed_space(settings, store, actor, space_id, segment)
+    except Refused as refused:
+        raise UserError(message(refused.reason, "en", refused.details)) from refused
+    finally:
+        store.close()

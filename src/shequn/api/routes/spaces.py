@@ -12,12 +12,15 @@ from shequn.api.schemas import (
     MembershipPublic,
     PostCreate,
     PostPublic,
+    SeedingPublic,
+    SegmentInvitation,
     SpaceCreate,
     SpacePublic,
 )
 from shequn.community import posts, spaces
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Space
+from shequn.services.community import seed_space
 
 router = APIRouter(tags=["spaces"])
 
@@ -63,6 +66,15 @@ def invite(space_id: ObjectId, body: Invitation, actor: CurrentAccount,
             raise Refused("not_found", what="account")
         return MembershipPublic.model_validate(spaces.invite(session, actor, space_id, invitee),
                                                from_attributes=True)
+
+
+@router.post("/spaces/{space_id}/invitations/segment", status_code=201,
+             response_model=SeedingPublic)
+def invite_segment(space_id: ObjectId, body: SegmentInvitation, actor: CurrentAccount,
+                   services: ServicesDep) -> SeedingPublic:
+    """Managers: invite the accounts of an SCRM segment's members (current build)."""
+    seeded = seed_space(services.settings, services.store, actor, space_id, body.segment)
+    return SeedingPublic(**seeded.to_dict())
 
 
 @router.post("/spaces/{space_id}/members/{account_id}/approve",

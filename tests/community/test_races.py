@@ -1,6 +1,7 @@
 """Concurrent clients against the running server (its own process), on SQLite and on
 PostgreSQL: stock is never oversold, a red packet never over-pays or pays anyone twice,
-a vote budget is never exceeded, and a pledge retried concurrently is charged once."""
+a vote budget is never exceeded, a pledge retried concurrently is charged once, and a
+post's reaction counts equal its reactions."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from shequn.community.accounts import NewAccount, create_account
-from shequn.community.models import Pledge, RedPacketShare, Space, Tier, VoteBudget
+from shequn.community.models import (
+    Pledge,
+    Reaction,
+    ReactionCount,
+    RedPacketShare,
+    Space,
+    Tier,
+    VoteBudget,
+)
 from shequn.community.store import Store
 from shequn.settings import Settings
 from tests.community.helpers import live_presale, next_phone
@@ -159,3 +168,34 @@ def test_a_vote_budget_is_never_exceeded(server: Server, store_of: Store) -> Non
     assert {a.json()["error"] for a in answers if a.status_code != 201} == {"budget_exhausted"}
     with store_of.read() as session:
         assert session.scalar(select(VoteBudget.used).where(VoteBudget.space_id == board)) == 3
+
+
+def test_reaction_counts_equal_the_reactions_under_concurrency(server: Server,
+                                                               store_of: Store) -> None:
+    operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
+    fans = _accounts(store_of, server.base, "fan", CLIENTS // 2)
+    club = _space(server.base, operator, fans)
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        post = client.post(f"/api/v1/spaces/{club}/posts", headers=operator,
+                           json={"body": "新品开箱"}).json()
+    path = f"/api/v1/posts/{post['id']}/reactions"
+    # Each fan likes twice at once and hearts once: one like and one heart each.
+    answers = _race(server.base, [
+        _post(path, h, {"kind": kind}) for h in fans for kind in ("like", "👍", "love")])
+    assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        thread = client.get(f"/api/v1/posts/{post['id']}").json()
+    assert thread["post"]["reactions"] == {"like": len(fans), "love": len(fans)}
+    # Half take their like back, twice at once; the rest like again.
+    half = fans[: len(fans) // 2]
+    answers = _race(server.base, [
+        *[(lambda c, h=h: c.delete(f"{path}/like", headers=h)) for h in half for _ in range(2)],
+        *[_post(path, h, {"kind": "like"}) for h in fans[len(half):]]])
+    assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
+    with store_of.read() as session:
+        counts = dict(session.execute(select(ReactionCount.kind, ReactionCount.count)
+                                      .where(ReactionCount.post_id == post["id"])).all())
+        rows = dict(session.execute(select(Reaction.kind, func.count())
+                                    .where(Reaction.post_id == post["id"])
+                                    .group_by(Reaction.kind)).all())
+    assert counts == rows == {"like": len(fans) - len(half), "love": len(fans)}

@@ -19,6 +19,7 @@ from shequn.api import errors
 from shequn.api.deps import Services
 from shequn.api.routes import (
     accounts,
+    follows,
     ideas,
     meetups,
     notifications,
@@ -78,8 +79,8 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
     app.state.services = services
     errors.install(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, spaces, posts, ideas, presales, rewards, perks, meetups,
-                   notifications):
+    for module in (accounts, spaces, posts, follows, ideas, presales, rewards, perks,
+                   meetups, notifications):
         api.include_router(module.router)
     app.include_router(api)
     return app

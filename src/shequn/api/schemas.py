@@ -128,6 +128,11 @@ class OfficialAnswer(Strict):
     answer_id: Id
 
 
+class MentionPublic(BaseModel):
+    account_id: int
+    username: str
+
+
 class PostPublic(BaseModel):
     id: int
     space_id: int
@@ -139,6 +144,61 @@ class PostPublic(BaseModel):
     created_at: datetime
     official_answer_id: int | None
     first_answer_at: datetime | None
+    edited_at: datetime | None = None
+    edited_by: int | None = None
+    mentions: list[MentionPublic] = []
+    reactions: dict[str, int] = {}  # kind -> count
+
+
+class PostEdit(Strict):
+    """The new text: ``body``, ``title`` or both."""
+
+    body: Body | None = None
+    title: Title | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> PostEdit:
+        if self.body is None and self.title is None:
+            raise ValueError("give the new body or title")
+        return self
+
+
+class RevisionPublic(BaseModel):
+    version: int
+    title: str | None
+    body: str
+    written_by: int
+    written_at: datetime
+    replaced_by: int
+    replaced_at: datetime
+
+
+class RevisionsPublic(BaseModel):
+    post_id: int
+    current_version: int
+    edited_at: datetime | None
+    revisions: list[RevisionPublic]  # the earlier versions, oldest first
+
+
+# A reaction by name or by its emoji (❤ with or without its variation selector).
+ReactionKind = Literal["like", "love", "haha", "wow", "sad", "👍", "❤️", "❤", "😂", "😮", "😢"]
+
+
+class ReactionCreate(Strict):
+    kind: ReactionKind = "like"
+
+
+class ReactionsPublic(BaseModel):
+    post_id: int
+    reactions: dict[str, int]  # kind -> count
+    mine: list[str]
+
+
+class FollowPublic(BaseModel):
+    subject_type: str
+    subject_id: int
+    following: bool
+    followers: int
 
 
 class ThreadPublic(BaseModel):

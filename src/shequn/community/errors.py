@@ -67,6 +67,7 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "perk_locked": ("forbidden", "This perk is not unlocked for you yet.",
                     "您尚未解锁该权益。"),
     "already_claimed": ("conflict", "You already claimed this perk.", "您已经领取过该权益。"),
+    "cannot_follow_self": ("invalid", "You cannot follow yourself.", "不能关注自己。"),
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import follows, outbox
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
 from shequn.community.spaces import get_space, may_manage, require_member
@@ -42,6 +42,7 @@ def propose(session: Session, actor: Account, space_id: int, title: str, body: s
                 state="draft" if draft else "open")
     session.add(idea)
     session.flush()
+    follows.add_followers(session, [actor.id], "idea", idea.id)
     outbox.record(session, "idea", actor, idea_id=str(idea.id), space=str(space.id),
                   text=f"{title}\n{body}")
     return idea
@@ -70,12 +71,15 @@ def support(session: Session, actor: Account, idea_id: int) -> Idea:
     session.execute(update(Idea).where(Idea.id == idea.id)
                     .values(supports=Idea.supports + 1))
     # Qualifies once, whoever's support crosses the threshold.
-    session.execute(update(Idea)
-                    .where(Idea.id == idea.id, Idea.state == "open",
-                           Idea.supports >= space.support_threshold)
-                    .values(state="qualified"))
+    qualified = session.execute(update(Idea)
+                                .where(Idea.id == idea.id, Idea.state == "open",
+                                       Idea.supports >= space.support_threshold)
+                                .values(state="qualified"))
+    follows.add_followers(session, [actor.id], "idea", idea.id)
     outbox.record(session, "vote", actor, idea_id=str(idea.id), value=1)
     session.refresh(idea)
+    if qualified.rowcount == 1:  # type: ignore[attr-defined]
+        follows.idea_moved(session, None, idea, "open", "qualified")
     return idea
 
 
@@ -131,7 +135,11 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
         _return_votes(session, idea)
     session.add(Transition(machine="idea", object_id=idea.id, from_state=idea.state,
                            to_state=to_state, by_id=actor.id))
-    idea.state = to_state
+    from_state, idea.state = idea.state, to_state
+    if to_state == "duplicate":
+        follows.idea_merged(session, actor, idea, original)
+    else:
+        follows.idea_moved(session, actor, idea, from_state, to_state)
     return idea
 
 

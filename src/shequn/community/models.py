@@ -127,6 +127,8 @@ class Post(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     official_answer_id: Mapped[int | None] = mapped_column(Integer)
     first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    edited_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
 class Idea(Base):
@@ -330,3 +332,58 @@ class PerkClaim(Base):
     perk_id: Mapped[int] = mapped_column(ForeignKey("perks.id"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+class Follow(Base):
+    """A member follows a thread, an idea, a space or another member."""
+
+    __tablename__ = "follows"
+    __table_args__ = (Index("ix_follows_subject", "subject_type", "subject_id"),)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Mention(Base):
+    """An account named by ``@name`` in a post's current text."""
+
+    __tablename__ = "mentions"
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Reaction(Base):
+    """One member's reaction of one kind to a post or reply."""
+
+    __tablename__ = "reactions"
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReactionCount(Base):
+    """A post's reactions of one kind, moved by one only when a reaction row is really
+    added or removed, so it equals the rows under any concurrency."""
+
+    __tablename__ = "reaction_counts"
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PostRevision(Base):
+    """A version of a post's text that an edit replaced: version 1 is the original."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (UniqueConstraint("post_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

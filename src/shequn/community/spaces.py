@@ -7,7 +7,9 @@ recorded, as in a WeChat group), ``approval`` (a request an owner or moderator a
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox
@@ -123,6 +125,38 @@ def ban(session: Session, actor: Account, space_id: int, account_id: int) -> Non
         membership = SpaceMember(space_id=space_id, account_id=account_id)
         session.add(membership)
     membership.status = "banned"
+
+
+def may_see(session: Session, account: Account, space: Space) -> bool:
+    """An open space shows itself to everyone it has not banned; the others to their
+    active members and managers."""
+    membership = session.get(SpaceMember, (space.id, account.id))
+    if membership is not None and membership.status == "banned":
+        return False
+    if space.join_policy == "open":
+        return True
+    return (membership is not None and membership.status == "active") or \
+        may_manage(session, account, space)
+
+
+def who_may_see(session: Session, space: Space, account_ids: Iterable[int]) -> set[int]:
+    """Those of ``account_ids`` that :func:`may_see` the space, in two queries."""
+    wanted = set(account_ids)
+    if not wanted:
+        return set()
+    status: dict[int, str] = {
+        row.account_id: row.status for row in session.execute(
+            select(SpaceMember.account_id, SpaceMember.status)
+            .where(SpaceMember.space_id == space.id, SpaceMember.account_id.in_(wanted)))}
+    banned = {a for a, s in status.items() if s == "banned"}
+    if space.join_policy == "open":
+        return wanted - banned
+    members = {a for a, s in status.items() if s == "active"}
+    staff = select(Account.id).where(Account.id.in_(wanted - members - banned),
+                                     or_(Account.role == "admin",
+                                         (Account.role == "operator") &
+                                         (Account.team_id == space.team_id)))
+    return members | set(session.scalars(staff))
 
 
 def require_member(session: Session, actor: Account, space: Space) -> None:

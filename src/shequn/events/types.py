@@ -155,6 +155,9 @@ _TYPES = (
               required=("post_id",), optional=("comment_id", "space", "text")),
     EventType("like", "A member likes a post, comment or content.",
               required=("target_id",), optional=("space",)),
+    EventType("post_edit", "A member, or a moderator, edits a post or reply (the text is "
+              "the new version; every earlier one is kept in the community).",
+              required=("post_id",), optional=("space", "text")),
     EventType("share", "A member shares an object with others.",
               required=("target_id",), optional=("channel", "to_member_no", "space")),
     EventType("invite", "A member invites another person into a space.",

@@ -1,32 +1,81 @@
-"""Threads: reading one, replying, re-sharing, and the brand's official answer."""
+"""Threads: reading one, replying, re-sharing, editing with history, reactions, and the
+brand's official answer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
-from shequn.api.schemas import OfficialAnswer, PostCreate, PostPublic, ReshareCreate, ThreadPublic
-from shequn.community import posts
+from shequn.api.schemas import (
+    MentionPublic,
+    OfficialAnswer,
+    PostCreate,
+    PostEdit,
+    PostPublic,
+    ReactionCreate,
+    ReactionKind,
+    ReactionsPublic,
+    ReshareCreate,
+    RevisionPublic,
+    RevisionsPublic,
+    ThreadPublic,
+)
+from shequn.community import mentions, posts, reactions
+from shequn.community.models import Account, Post
 
 router = APIRouter(tags=["posts"])
+
+
+def present(session: Session, found: Sequence[Post]) -> list[PostPublic]:
+    """Posts as the API shows them: with their mentions and reaction counts."""
+    ids = [p.id for p in found]
+    named = mentions.of_posts(session, ids)
+    counts = reactions.counts(session, ids)
+    return [PostPublic.model_validate(p, from_attributes=True).model_copy(update={
+        "mentions": [MentionPublic(account_id=a, username=u) for a, u in named[p.id]],
+        "reactions": counts[p.id]}) for p in found]
+
+
+def present_one(session: Session, post: Post) -> PostPublic:
+    return present(session, [post])[0]
 
 
 @router.get("/posts/{post_id}", response_model=ThreadPublic)
 def read_thread(post_id: ObjectId, services: ServicesDep, page: PageDep) -> ThreadPublic:
     with services.store.read() as session:
         found = posts.thread(session, post_id, page.limit, page.offset)
-        return ThreadPublic(post=PostPublic.model_validate(found.post, from_attributes=True),
-                            replies=[PostPublic.model_validate(r, from_attributes=True)
-                                     for r in found.replies],
-                            reply_count=found.reply_count)
+        shown = present(session, [found.post, *found.replies])
+        return ThreadPublic(post=shown[0], replies=shown[1:], reply_count=found.reply_count)
+
+
+@router.patch("/posts/{post_id}", response_model=PostPublic)
+def edit(post_id: ObjectId, body: PostEdit, actor: CurrentAccount,
+         services: ServicesDep) -> PostPublic:
+    """The author, or a moderator or owner of the space, edits a post or reply; every
+    earlier version is kept."""
+    with services.store.write() as session:
+        return present_one(session, posts.edit(session, actor, post_id, body.body, body.title))
+
+
+@router.get("/posts/{post_id}/revisions", response_model=RevisionsPublic)
+def revisions(post_id: ObjectId, services: ServicesDep) -> RevisionsPublic:
+    with services.store.read() as session:
+        earlier = posts.revisions(session, post_id)
+        post = posts.get_post(session, post_id)
+        return RevisionsPublic(post_id=post.id, current_version=len(earlier) + 1,
+                               edited_at=post.edited_at,
+                               revisions=[RevisionPublic.model_validate(r, from_attributes=True)
+                                          for r in earlier])
 
 
 @router.post("/posts/{post_id}/replies", status_code=201, response_model=PostPublic)
 def reply(post_id: ObjectId, body: PostCreate, actor: CurrentAccount,
           services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
-        return PostPublic.model_validate(posts.reply(session, actor, post_id, body.body),
-                                         from_attributes=True)
+        return present_one(session, posts.reply(session, actor, post_id, body.body))
 
 
 @router.post("/posts/{post_id}/reshares", status_code=201, response_model=PostPublic)
@@ -34,7 +83,7 @@ def reshare(post_id: ObjectId, body: ReshareCreate, actor: CurrentAccount,
             services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.reshare(session, actor, post_id, body.space_id, body.body)
-        return PostPublic.model_validate(post, from_attributes=True)
+        return present_one(session, post)
 
 
 @router.post("/posts/{post_id}/official-answer", response_model=PostPublic)
@@ -42,4 +91,27 @@ def official_answer(post_id: ObjectId, body: OfficialAnswer, actor: CurrentAccou
                     services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.mark_official_answer(session, actor, post_id, body.answer_id)
-        return PostPublic.model_validate(post, from_attributes=True)
+        return present_one(session, post)
+
+
+def _reactions(session: Session, actor: Account, post_id: int,
+               counts: dict[str, int]) -> ReactionsPublic:
+    return ReactionsPublic(post_id=post_id, reactions=counts,
+                           mine=reactions.mine(session, actor.id, [post_id])[post_id])
+
+
+@router.post("/posts/{post_id}/reactions", status_code=201, response_model=ReactionsPublic)
+def react(post_id: ObjectId, body: ReactionCreate, actor: CurrentAccount,
+          services: ServicesDep) -> ReactionsPublic:
+    """A like or another declared reaction, by name or emoji; once per member per kind."""
+    with services.store.write() as session:
+        counts = reactions.react(session, actor, post_id, reactions.kind_named(body.kind))
+        return _reactions(session, actor, post_id, counts)
+
+
+@router.delete("/posts/{post_id}/reactions/{kind}", response_model=ReactionsPublic)
+def unreact(post_id: ObjectId, kind: ReactionKind, actor: CurrentAccount,
+            services: ServicesDep) -> ReactionsPublic:
+    with services.store.write() as session:
+        counts = reactions.unreact(session, actor, post_id, reactions.kind_named(kind))
+        return _reactions(session, actor, post_id, counts)

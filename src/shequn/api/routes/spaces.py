@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
+from shequn.api.routes.posts import present, present_one
 from shequn.api.schemas import (
     Invitation,
     Leaving,
@@ -105,11 +106,10 @@ def create_post(space_id: ObjectId, body: PostCreate, actor: CurrentAccount,
                 services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.create_post(session, actor, space_id, body.body, body.title)
-        return PostPublic.model_validate(post, from_attributes=True)
+        return present_one(session, post)
 
 
 @router.get("/spaces/{space_id}/posts", response_model=list[PostPublic])
 def list_posts(space_id: ObjectId, services: ServicesDep, page: PageDep) -> list[PostPublic]:
     with services.store.read() as session:
-        return [PostPublic.model_validate(p, from_attributes=True)
-                for p in posts.posts_in(session, space_id, page.limit, page.offset)]
+        return present(session, posts.posts_in(session, space_id, page.limit, page.offset))

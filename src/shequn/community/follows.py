@@ -1,0 +1,131 @@
+"""Follows: a member follows a thread, an idea, a space or another member, and hears of
+what happens to it through notifications.
+
+Authors follow their own posts and ideas, supporters the ideas they support. A follow
+is one row per (member, subject), made by ``insert_or_ignore``, so following twice, or
+at once from two requests, is one follow. Following a reply follows its thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from shequn.community import notifications
+from shequn.community.errors import Refused
+from shequn.community.models import Account, Follow, Idea, IdeaSupport, Post, Space, utcnow
+from shequn.community.spaces import get_space, may_see
+from shequn.community.store import insert_or_ignore
+
+SUBJECTS = ("post", "idea", "space", "account")
+
+
+@dataclass(frozen=True)
+class Following:
+    subject_type: str
+    subject_id: int
+    following: bool
+    followers: int
+
+
+def _subject(session: Session, actor: Account, subject_type: str, subject_id: int) -> int:
+    """The id actually followed (a reply's thread), once the actor may follow it."""
+    space: Space | None = None
+    if subject_type == "post":
+        post = session.get(Post, subject_id)
+        if post is None:
+            raise Refused("not_found", what="post")
+        subject_id = post.parent_id or post.id
+        space = get_space(session, post.space_id)
+    elif subject_type == "idea":
+        idea = session.get(Idea, subject_id)
+        if idea is None:
+            raise Refused("not_found", what="idea")
+        space = get_space(session, idea.space_id)
+    elif subject_type == "space":
+        space = get_space(session, subject_id)
+    elif subject_type == "account":
+        if session.get(Account, subject_id) is None:
+            raise Refused("not_found", what="account")
+        if subject_id == actor.id:
+            raise Refused("cannot_follow_self")
+    else:
+        raise ValueError(f"unknown subject {subject_type!r}")
+    if space is not None and not may_see(session, actor, space):
+        raise Refused("not_allowed")
+    return subject_id
+
+
+def follower_count(session: Session, subject_type: str, subject_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(
+        Follow.subject_type == subject_type, Follow.subject_id == subject_id)) or 0)
+
+
+def follow(session: Session, actor: Account, subject_type: str, subject_id: int) -> Following:
+    subject_id = _subject(session, actor, subject_type, subject_id)
+    added = add_followers(session, [actor.id], subject_type, subject_id)
+    if added and subject_type == "account":
+        notifications.notify(session, [subject_id], "new_follower", "account", actor.id,
+                             actor=actor)
+    return Following(subject_type, subject_id, True,
+                     follower_count(session, subject_type, subject_id))
+
+
+def unfollow(session: Session, actor: Account, subject_type: str,
+             subject_id: int) -> Following:
+    subject_id = _subject(session, actor, subject_type, subject_id)
+    session.execute(delete(Follow).where(Follow.account_id == actor.id,
+                                         Follow.subject_type == subject_type,
+                                         Follow.subject_id == subject_id))
+    return Following(subject_type, subject_id, False,
+                     follower_count(session, subject_type, subject_id))
+
+
+def is_following(session: Session, account_id: int, subject_type: str,
+                 subject_id: int) -> bool:
+    return session.get(Follow, (account_id, subject_type, subject_id)) is not None
+
+
+def add_followers(session: Session, account_ids: Iterable[int], subject_type: str,
+                  subject_id: int) -> int:
+    """Make each account a follower (those who follow already stay as they are)."""
+    return insert_or_ignore(session, Follow.__table__, [
+        {"account_id": account_id, "subject_type": subject_type, "subject_id": subject_id,
+         "created_at": utcnow()} for account_id in sorted(set(account_ids))])
+
+
+def followers(session: Session, subject_type: str, subject_id: int) -> list[int]:
+    return list(session.scalars(select(Follow.account_id).where(
+        Follow.subject_type == subject_type, Follow.subject_id == subject_id)))
+
+
+# What an idea's followers hear. The hooks are called by ideas.py in its transaction.
+
+def idea_moved(session: Session, actor: Account | None, idea: Idea, from_state: str,
+               to_state: str) -> None:
+    """Followers hear of every state change; at launch, every supporter is told."""
+    told: set[int] = set()
+    if to_state == "launched":
+        supporters = set(session.scalars(select(IdeaSupport.account_id)
+                                         .where(IdeaSupport.idea_id == idea.id)))
+        notifications.notify(session, supporters, "idea_launched", "idea", idea.id,
+                             actor=actor, title=idea.title)
+        told = supporters
+    notifications.notify(session, set(followers(session, "idea", idea.id)) - told,
+                         "idea_state", "idea", idea.id, actor=actor,
+                         from_state=from_state, to_state=to_state, title=idea.title)
+
+
+def idea_merged(session: Session, actor: Account | None, duplicate: Idea,
+                original: Idea) -> None:
+    """The duplicate's followers follow the original instead (one follow each) and are
+    told where it went."""
+    moved = followers(session, "idea", duplicate.id)
+    add_followers(session, moved, "idea", original.id)
+    session.execute(delete(Follow).where(Follow.subject_type == "idea",
+                                         Follow.subject_id == duplicate.id))
+    notifications.notify(session, moved, "idea_merged", "idea", original.id, actor=actor,
+                         duplicate_id=duplicate.id, title=original.title)

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from shequn.community import notifications
-from shequn.community.models import Account, OutboxEvent, Space
+from shequn.community.models import Account, OutboxEvent, Space, Transition
 from shequn.community.store import Store
 from tests.community.helpers import member, sign_up, space, staff, token
 
@@ -225,6 +225,18 @@ def test_an_idea_qualified_by_its_supports_tells_its_followers(client: TestClien
     client.post(f"/api/v1/ideas/{idea}/supports", headers=fan)
     note = _inbox(client, author)["items"][0]
     assert (note["kind"], note["details"]["to_state"]) == ("idea_state", "qualified")
+    with app_store.read() as session:
+        moves = session.execute(select(Transition.from_state, Transition.to_state,
+                                       Transition.by_id)
+                                .where(Transition.machine == "idea",
+                                       Transition.object_id == idea)).all()
+    assert [tuple(m) for m in moves] == [("open", "qualified", None)]
+    # The same move made again is news again.
+    for state in ("hidden", "open", "hidden"):
+        _move(client, operator, idea, state)
+    told = [n["details"]["to_state"] for n in
+            reversed(_inbox(client, fan, order="newest")["items"])]
+    assert told == ["qualified", "hidden", "open", "hidden"]
 
 
 def test_mentions_name_accounts_by_user_or_display_name_in_either_script(
@@ -341,3 +353,53 @@ def test_edits_keep_every_earlier_version(client: TestClient, app_store: Store) 
                         json={"body": "同感，我家也是"}).json()["edited_at"] is not None
     assert client.patch(path, headers=ann, json={}).json()["error"] == "invalid_input"
     assert client.get("/api/v1/posts/99999/revisions").json()["error"] == "not_found"
+
+
+def test_a_complaint_thread_journey_through_the_api(client: TestClient,
+                                                    app_store: Store) -> None:
+    operator = staff(app_store, client, "op")
+    sign_up(client, "mei", display_name="小美")
+    sign_up(client, "lei", display_name="阿雷")
+    sign_up(client, "agent_li", display_name="客服小李")
+    mei, lei, li = (token(client, n) for n in ("mei", "lei", "agent_li"))
+    board = space(client, operator, kind="complaint", name="吐槽区")
+    _joined(client, board, mei, lei, li)
+    # 小美 complains and names the agent in run-on Chinese with a full-width ＠.
+    complaint = {"title": "烘干机不热", "body": "＠客服小李帮忙看看，买了三天就坏了"}
+    post = client.post(f"/api/v1/spaces/{board}/posts", headers=mei, json=complaint).json()
+    assert [m["username"] for m in post["mentions"]] == ["agent_li"]
+    assert _kinds(client, li) == [("mention", "post", post["id"])]
+    # 阿雷 follows the thread and agrees; the agent replies, naming 小美.
+    followed = client.post(f"/api/v1/posts/{post['id']}/follow", headers=lei)
+    assert followed.json()["followers"] == 2
+    client.post(f"/api/v1/posts/{post['id']}/reactions", headers=lei, json={"kind": "😢"})
+    answer = _reply(client, li, post["id"], "@小美 您好，请提供订单号")
+    inbox = _inbox(client, mei)
+    assert inbox["unread"] == 1  # named in the reply: the mention, not the reply as well
+    assert inbox["items"][0]["kind"] == "mention"
+    assert inbox["items"][0]["message"] == "客服小李 提到了您。"
+    assert _kinds(client, lei) == [("reply", "post", post["id"])]
+    # 小美 adds the order number to her post; the first text stays in the history.
+    edited = client.patch(f"/api/v1/posts/{post['id']}", headers=mei,
+                          json={"body": "＠客服小李帮忙看看，买了三天就坏了。订单号 20261203"})
+    assert edited.status_code == 200 and edited.json()["edited_at"] is not None
+    history = client.get(f"/api/v1/posts/{post['id']}/revisions").json()
+    assert [r["body"] for r in history["revisions"]] == ["＠客服小李帮忙看看，买了三天就坏了"]
+    assert _kinds(client, li) == [("mention", "post", post["id"])]  # named once, told once
+    # The brand's answer reaches everyone following the thread.
+    client.post(f"/api/v1/posts/{post['id']}/official-answer", headers=operator,
+                json={"answer_id": answer["id"]})
+    for who in (mei, lei):
+        assert _kinds(client, who)[-1] == ("official_answer", "post", post["id"])
+    thread = client.get(f"/api/v1/posts/{post['id']}").json()
+    assert thread["post"]["official_answer_id"] == answer["id"]
+    assert thread["post"]["reactions"] == {"sad": 1}
+    assert thread["replies"][0]["mentions"][0]["username"] == "mei"
+    assert client.post("/api/v1/notifications/read", headers=mei,
+                       json={"all": True}).json() == {"marked": 2, "unread": 0}
+    with app_store.read() as session:
+        events = [orjson.loads(r.event) for r in session.scalars(select(OutboxEvent))]
+    kinds = [e["type"] for e in events if e["type"] in ("post", "comment", "like", "post_edit")]
+    assert kinds == ["post", "like", "comment", "post_edit"]
+    edit_event = next(e for e in events if e["type"] == "post_edit")
+    assert edit_event["post_id"] == str(post["id"]) and "20261203" in edit_event["text"]

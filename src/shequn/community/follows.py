@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 
 from shequn.community import notifications
 from shequn.community.errors import Refused
-from shequn.community.models import Account, Follow, Idea, IdeaSupport, Post, Space, utcnow
+from shequn.community.models import (
+    Account,
+    Follow,
+    Idea,
+    IdeaSupport,
+    Post,
+    Space,
+    Transition,
+    utcnow,
+)
 from shequn.community.spaces import get_space, may_see
 from shequn.community.store import insert_or_ignore
 
@@ -104,11 +113,12 @@ def followers(session: Session, subject_type: str, subject_id: int) -> list[int]
 
 # What an idea's followers hear. The hooks are called by ideas.py in its transaction.
 
-def idea_moved(session: Session, actor: Account | None, idea: Idea, from_state: str,
-               to_state: str) -> None:
-    """Followers hear of every state change; at launch, every supporter is told."""
+def idea_moved(session: Session, actor: Account | None, idea: Idea,
+               moved: Transition) -> None:
+    """Followers hear of every state change (each move its own news, so an idea hidden
+    and opened twice tells twice); at launch, every supporter is told."""
     told: set[int] = set()
-    if to_state == "launched":
+    if moved.to_state == "launched":
         supporters = set(session.scalars(select(IdeaSupport.account_id)
                                          .where(IdeaSupport.idea_id == idea.id)))
         notifications.notify(session, supporters, "idea_launched", "idea", idea.id,
@@ -116,7 +126,8 @@ def idea_moved(session: Session, actor: Account | None, idea: Idea, from_state: 
         told = supporters
     notifications.notify(session, set(followers(session, "idea", idea.id)) - told,
                          "idea_state", "idea", idea.id, actor=actor,
-                         from_state=from_state, to_state=to_state, title=idea.title)
+                         from_state=moved.from_state, to_state=moved.to_state,
+                         transition_id=moved.id, title=idea.title)
 
 
 def idea_merged(session: Session, actor: Account | None, duplicate: Idea,

@@ -79,7 +79,8 @@ def support(session: Session, actor: Account, idea_id: int) -> Idea:
     outbox.record(session, "vote", actor, idea_id=str(idea.id), value=1)
     session.refresh(idea)
     if qualified.rowcount == 1:  # type: ignore[attr-defined]
-        follows.idea_moved(session, None, idea, "open", "qualified")
+        moved = _record_move(session, idea, "open", "qualified", None)
+        follows.idea_moved(session, None, idea, moved)
     return idea
 
 
@@ -133,14 +134,23 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
         _merge_into(session, idea, original)
     elif idea.state in HOLDS_VOTES and to_state not in HOLDS_VOTES:
         _return_votes(session, idea)
-    session.add(Transition(machine="idea", object_id=idea.id, from_state=idea.state,
-                           to_state=to_state, by_id=actor.id))
-    from_state, idea.state = idea.state, to_state
+    moved = _record_move(session, idea, idea.state, to_state, actor)
     if to_state == "duplicate":
         follows.idea_merged(session, actor, idea, original)
     else:
-        follows.idea_moved(session, actor, idea, from_state, to_state)
+        follows.idea_moved(session, actor, idea, moved)
     return idea
+
+
+def _record_move(session: Session, idea: Idea, from_state: str, to_state: str,
+                 actor: Account | None) -> Transition:
+    """Keep the move (``actor`` None: the idea's own, as its qualification) and make it."""
+    moved = Transition(machine="idea", object_id=idea.id, from_state=from_state,
+                       to_state=to_state, by_id=actor.id if actor is not None else None)
+    session.add(moved)
+    session.flush()
+    idea.state = to_state
+    return moved
 
 
 def has_supported(session: Session, actor: Account, idea_id: int) -> bool:

@@ -138,10 +138,17 @@ def test_following_threads_spaces_and_members(client: TestClient, app_store: Sto
     client.post(f"/api/v1/posts/{post['id']}/official-answer", headers=operator,
                 json={"answer_id": first["id"]})
     assert _kinds(client, cat)[-1] == ("official_answer", "post", post["id"])
+    # A reply to a reply is news for the thread's followers.
+    nested = _reply(client, ben, first["id"], "减震垫在官方商城有卖")
+    assert _kinds(client, cat)[-1] == ("reply", "post", post["id"])
+    assert _inbox(client, cat)["items"][0]["details"]["reply_id"] == nested["id"]
+    assert client.get(f"/api/v1/posts/{post['id']}", headers=cat).json()["following"] is True
     unfollowed = client.delete(f"/api/v1/posts/{post['id']}/follow", headers=cat)
     assert unfollowed.json()["following"] is False and unfollowed.json()["followers"] == 1
+    assert client.get(f"/api/v1/posts/{post['id']}", headers=cat).json()["following"] is False
+    heard = _kinds(client, cat)
     _reply(client, ben, post["id"], "再补充一点")
-    assert [k for k in _kinds(client, cat) if k[0] == "reply"] == []
+    assert _kinds(client, cat) == heard
     # Followers of a member hear of her posts, followers of a space of its posts; once.
     assert client.post(f"/api/v1/accounts/{ids['ann']}/follow",
                        headers=ben).json()["followers"] == 1
@@ -297,6 +304,9 @@ def test_reactions_once_per_member_per_kind_counted_on_the_post(
     assert both["reactions"] == {"like": 1, "love": 2} and both["mine"] == ["love"]
     assert client.get(f"/api/v1/posts/{post['id']}").json()["post"]["reactions"] == \
         {"like": 1, "love": 2}
+    seen_by_ben = client.get(f"/api/v1/posts/{post['id']}", headers=ben).json()["post"]
+    assert seen_by_ben["mine"] == ["like", "love"]
+    assert client.get(f"/api/v1/posts/{post['id']}").json()["post"]["mine"] == []
     taken_back = client.delete(f"{path}/love", headers=ben).json()
     assert taken_back == {"post_id": post["id"], "reactions": {"like": 1, "love": 1},
                           "mine": ["like"]}

@@ -41,6 +41,12 @@ def _current(services: Annotated[Services, Depends(_services)],
         return account_for_token(session, token)
 
 
+def _caller(services: Annotated[Services, Depends(_services)],
+            token: Annotated[str | None, Depends(_bearer)]) -> Account | None:
+    """The signed-in account on a page anyone may read, or None; a bad token is refused."""
+    return _current(services, token) if token else None
+
+
 @dataclass(frozen=True)
 class Page:
     limit: int
@@ -54,6 +60,7 @@ def _page(limit: Annotated[int, Query(ge=1, le=100)] = 20,
 
 ServicesDep = Annotated[Services, Depends(_services)]
 CurrentAccount = Annotated[Account, Depends(_current)]
+MaybeAccount = Annotated[Account | None, Depends(_caller)]
 PageDep = Annotated[Page, Depends(_page)]
 
 # An id in a path: bounded, so no number reaches a database's integer limit.

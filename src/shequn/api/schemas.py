@@ -148,6 +148,7 @@ class PostPublic(BaseModel):
     edited_by: int | None = None
     mentions: list[MentionPublic] = []
     reactions: dict[str, int] = {}  # kind -> count
+    mine: list[str] = []  # the signed-in caller's reactions
 
 
 class PostEdit(Strict):
@@ -205,6 +206,7 @@ class ThreadPublic(BaseModel):
     post: PostPublic
     replies: list[PostPublic]
     reply_count: int
+    following: bool = False  # whether the signed-in caller follows the thread
 
 
 class IdeaCreate(Strict):

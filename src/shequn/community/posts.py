@@ -70,8 +70,9 @@ def reply(session: Session, actor: Account, post_id: int, body: str) -> Post:
     if parent.first_answer_at is None and actor.id != parent.author_id:
         parent.first_answer_at = answer.created_at
     told = _tell_mentioned(session, actor, answer, space)
-    notify(session, set(follows.followers(session, "post", parent.id)) - told, "reply",
-           "post", parent.id, actor=actor, reply_id=answer.id)
+    thread_id = parent.parent_id or parent.id  # a reply to a reply is in the same thread
+    notify(session, set(follows.followers(session, "post", thread_id)) - told, "reply",
+           "post", thread_id, actor=actor, reply_id=answer.id)
     outbox.record(session, "comment", actor, post_id=str(parent.id),
                   comment_id=str(answer.id), space=str(space.id), text=body)
     return answer
@@ -85,6 +86,8 @@ def reshare(session: Session, actor: Account, post_id: int, to_space_id: int,
     post = Post(space_id=space.id, author_id=actor.id, reshare_of=original.id, body=body)
     session.add(post)
     session.flush()
+    follows.add_followers(session, [actor.id], "post", post.id)
+    _tell_mentioned(session, actor, post, space)
     outbox.record(session, "share", actor, target_id=f"post:{original.id}",
                   space=str(space.id), channel="community")
     return post

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
+from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.schemas import (
     MentionPublic,
     OfficialAnswer,
@@ -23,32 +23,40 @@ from shequn.api.schemas import (
     RevisionsPublic,
     ThreadPublic,
 )
-from shequn.community import mentions, posts, reactions
+from shequn.community import follows, mentions, posts, reactions
 from shequn.community.models import Account, Post
 
 router = APIRouter(tags=["posts"])
 
 
-def present(session: Session, found: Sequence[Post]) -> list[PostPublic]:
-    """Posts as the API shows them: with their mentions and reaction counts."""
+def present(session: Session, found: Sequence[Post],
+            caller: Account | None = None) -> list[PostPublic]:
+    """Posts as the API shows them: with their mentions, reaction counts and the
+    caller's own reactions."""
     ids = [p.id for p in found]
     named = mentions.of_posts(session, ids)
     counts = reactions.counts(session, ids)
+    mine = reactions.mine(session, caller.id, ids) if caller is not None else {}
     return [PostPublic.model_validate(p, from_attributes=True).model_copy(update={
         "mentions": [MentionPublic(account_id=a, username=u) for a, u in named[p.id]],
-        "reactions": counts[p.id]}) for p in found]
+        "reactions": counts[p.id], "mine": mine.get(p.id, [])}) for p in found]
 
 
-def present_one(session: Session, post: Post) -> PostPublic:
-    return present(session, [post])[0]
+def present_one(session: Session, post: Post, caller: Account | None = None) -> PostPublic:
+    return present(session, [post], caller)[0]
 
 
 @router.get("/posts/{post_id}", response_model=ThreadPublic)
-def read_thread(post_id: ObjectId, services: ServicesDep, page: PageDep) -> ThreadPublic:
+def read_thread(post_id: ObjectId, services: ServicesDep, page: PageDep,
+                caller: MaybeAccount) -> ThreadPublic:
+    """The thread; signed in, with the caller's reactions and whether they follow it."""
     with services.store.read() as session:
         found = posts.thread(session, post_id, page.limit, page.offset)
-        shown = present(session, [found.post, *found.replies])
-        return ThreadPublic(post=shown[0], replies=shown[1:], reply_count=found.reply_count)
+        shown = present(session, [found.post, *found.replies], caller)
+        following = caller is not None and follows.is_following(
+            session, caller.id, "post", found.post.parent_id or found.post.id)
+        return ThreadPublic(post=shown[0], replies=shown[1:], reply_count=found.reply_count,
+                            following=following)
 
 
 @router.patch("/posts/{post_id}", response_model=PostPublic)
@@ -57,7 +65,8 @@ def edit(post_id: ObjectId, body: PostEdit, actor: CurrentAccount,
     """The author, or a moderator or owner of the space, edits a post or reply; every
     earlier version is kept."""
     with services.store.write() as session:
-        return present_one(session, posts.edit(session, actor, post_id, body.body, body.title))
+        post = posts.edit(session, actor, post_id, body.body, body.title)
+        return present_one(session, post, actor)
 
 
 @router.get("/posts/{post_id}/revisions", response_model=RevisionsPublic)
@@ -75,7 +84,7 @@ def revisions(post_id: ObjectId, services: ServicesDep) -> RevisionsPublic:
 def reply(post_id: ObjectId, body: PostCreate, actor: CurrentAccount,
           services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
-        return present_one(session, posts.reply(session, actor, post_id, body.body))
+        return present_one(session, posts.reply(session, actor, post_id, body.body), actor)
 
 
 @router.post("/posts/{post_id}/reshares", status_code=201, response_model=PostPublic)

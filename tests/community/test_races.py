@@ -1,7 +1,7 @@
 """Concurrent clients against the running server (its own process), on SQLite and on
 PostgreSQL: stock is never oversold, a red packet never over-pays or pays anyone twice,
-a vote budget is never exceeded, a pledge retried concurrently is charged once, and a
-post's reaction counts equal its reactions."""
+a vote budget is never exceeded, a pledge retried concurrently is charged once, a
+post's reaction counts equal its reactions, and concurrent edits keep every version."""
 
 from __future__ import annotations
 
@@ -199,3 +199,26 @@ def test_reaction_counts_equal_the_reactions_under_concurrency(server: Server,
                                     .where(Reaction.post_id == post["id"])
                                     .group_by(Reaction.kind)).all())
     assert counts == rows == {"like": len(fans) - len(half), "love": len(fans)}
+
+
+def test_concurrent_edits_keep_every_version(server: Server, store_of: Store) -> None:
+    operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
+    author = _accounts(store_of, server.base, "writer", 1)[0]
+    club = _space(server.base, operator, [author])
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        post = client.post(f"/api/v1/spaces/{club}/posts", headers=author,
+                           json={"body": "第0版"}).json()
+    path = f"/api/v1/posts/{post['id']}"
+    editors = [author] * (CLIENTS // 2) + [operator] * (CLIENTS // 2)
+    answers = _race(server.base, [
+        (lambda c, h=h, i=i: c.patch(path, headers=h, json={"body": f"第{i + 1}版"}))
+        for i, h in enumerate(editors)])
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        history = client.get(f"{path}/revisions").json()
+        current = client.get(path).json()["post"]["body"]
+    versions = [r["version"] for r in history["revisions"]]
+    assert versions == list(range(1, CLIENTS + 1))
+    bodies = [r["body"] for r in history["revisions"]] + [current]
+    assert sorted(bodies) == sorted(f"第{i}版" for i in range(CLIENTS + 1))
+    assert bodies[0] == "第0版"

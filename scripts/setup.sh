@@ -6,16 +6,20 @@
 #   scripts/setup.sh --spark   and Java >= 17, for the Spark engine and its tests
 #   scripts/setup.sh --postgres  and a PostgreSQL server, for the tests of the PostgreSQL
 #                                path (the tests start a throwaway one on loopback)
+#   scripts/setup.sh --web     and Debian's Chromium and CJK fonts, for the browser tests
+#                              (Playwright drives /usr/bin/chromium; no browser download)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 spark=0
 postgres=0
+web=0
 for arg in "$@"; do
   case "$arg" in
     --spark) spark=1 ;;
     --postgres) postgres=1 ;;
-    *) echo "setup: unknown option $arg (use --spark, --postgres)" >&2; exit 2 ;;
+    --web) web=1 ;;
+    *) echo "setup: unknown option $arg (use --spark, --postgres, --web)" >&2; exit 2 ;;
   esac
 done
 
@@ -41,6 +45,12 @@ if [ $spark = 1 ] && [ "$(java_major)" -lt 17 ]; then
 fi
 if [ $postgres = 1 ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   need_apt+=(postgresql)
+fi
+# The browser tests: Chromium from Debian, and a CJK font so that Chinese renders in
+# headless pages, screenshots and charts (not empty boxes).
+if [ $web = 1 ]; then
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need_apt+=(fonts-noto-cjk)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

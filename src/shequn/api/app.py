@@ -32,6 +32,7 @@ from shequn.api.routes import (
 from shequn.community.payments import InProcessProvider, PaymentProvider
 from shequn.services.community import open_store, relay_outbox, server_secret, settle_presales
 from shequn.settings import Settings
+from shequn.web.app import create_web
 
 log = logging.getLogger("shequn.api")
 
@@ -83,6 +84,8 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
                    meetups, notifications):
         api.include_router(module.router)
     app.include_router(api)
+    # the members' site and the console: every path the API does not answer
+    app.mount("/", create_web(settings, services.store, services.payments, services.secret))
     return app
 
 

@@ -27,7 +27,7 @@ def serve_cmd(
         help="Seconds between relays of the outbox into the lake (0: only by "
         "`shequn outbox flush`); default: the setting community_relay_seconds.")] = None,
 ) -> None:
-    """Run the API (/api/v1, /openapi.json, /docs) with uvicorn."""
+    """Run the API (/api/v1, /openapi.json, /docs) and the web pages (/, /console) with uvicorn."""
     settings = settings_of(ctx)
     if relay_seconds is not None:
         settings = settings.model_copy(update={"community_relay_seconds": relay_seconds})

@@ -114,3 +114,23 @@ def identity_keys(account: Account) -> dict[str, str]:
     keys = {k: getattr(account, k) for k in ACCOUNT_KEYS if getattr(account, k)}
     keys["customer_id"] = f"community:{account.id}"
     return keys
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Sign a token out: it is deleted, so it never signs anyone in again."""
+    row = session.get(Token, _digest(token))
+    if row is not None:
+        session.delete(row)
+
+
+LANGUAGES = ("zh", "en")
+
+
+def set_language(session: Session, account_id: int, language: str) -> None:
+    """The language the account's pages and messages are shown in."""
+    if language not in LANGUAGES:
+        raise Refused("invalid_key", key="language", why=f"one of {', '.join(LANGUAGES)}")
+    account = session.get(Account, account_id)
+    if account is None:
+        raise Refused("not_found", what="account")
+    account.language = language

@@ -14,6 +14,7 @@ from shequn.services.engines import engine_for
 from shequn.services.errors import user_errors
 from shequn.serving.store import NoServingStore, ServingStore, store_of
 from shequn.settings import Settings
+from shequn.words import CATEGORY_ZH, in_words
 
 PORTRAIT_BY = segments.PORTRAIT_BY
 
@@ -114,3 +115,94 @@ def use_snapshot(settings: Settings, run: str) -> str:
     """Make the kept build ``run`` CURRENT (atomically); its run id."""
     with user_errors(NoSnapshot):
         return snapshots_of(settings).use(run).name
+
+
+@dataclass(frozen=True)
+class MemberMatch:
+    """One member a search found, as a list shows it."""
+
+    member_id: str
+    name: str | None
+    city: str | None
+    age: int | None
+
+
+@dataclass(frozen=True)
+class MemberSearch:
+    """What a search found: the view when one member matched, else the matches."""
+
+    view: dict[str, Any] | None
+    matches: list[MemberMatch]
+
+
+SEARCH_LIMIT = 20
+
+
+def search_members(settings: Settings, text: str, limit: int = SEARCH_LIMIT) -> MemberSearch:
+    """Members by member id or any identity key as people write it (``130 0000 0017``),
+    else by name or its beginning; from the current build's serving store, with one
+    read-only connection. One match comes with its 360° view."""
+    with user_errors(NoSnapshot, NoServingStore):
+        for _ in range(ATTEMPTS):
+            run = snapshots_of(settings).current()
+            try:
+                with ServingStore(store_of(run)) as store:
+                    ids = store.members_by_key(text) or store.members_by_name(text, limit)
+                    if len(ids) == 1:
+                        return MemberSearch(store.member_view(ids[0]), [])
+                    return MemberSearch(None, [_match(store, i) for i in ids[:limit]])
+            except NoServingStore:
+                if snapshots_of(settings).current() != run:
+                    continue
+                raise
+        raise NoServingStore(f"the current build changed {ATTEMPTS} times during a search")
+
+
+def _match(store: ServingStore, member: str) -> MemberMatch:
+    (profile,) = store.sections(member)["profile"]
+    return MemberMatch(member, profile.get("name"), profile.get("city"), profile.get("age"))
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """The current build's figures, computed when it was built (its run.json): what the
+    console's overview charts, read without touching a table."""
+
+    run_id: str
+    as_of: str
+    members: int
+    households: int
+    events: int
+    resolved_events: int
+    segments: dict[str, int]
+    audiences: dict[str, dict[str, int]]
+    offers_by_category: list[tuple[str, str, str, int]]  # category, English, 中文, offers
+    offers: int
+    no_consent_members: int
+
+
+def build_summary(settings: Settings) -> BuildSummary | None:
+    """The summary of the current build, or None before the first build."""
+    try:
+        record = snapshots_of(settings).record()
+    except (NoSnapshot, FileNotFoundError):
+        return None
+    identity = record.get("identity") or {}
+    offers = record.get("offers") or {}
+    return BuildSummary(
+        run_id=record["run_id"], as_of=record["as_of"],
+        members=int(identity.get("members") or 0),
+        households=int(record.get("households") or 0),
+        events=int(record.get("events") or 0),
+        resolved_events=int(identity.get("resolved_events") or 0),
+        segments=dict(record.get("segments") or {}),
+        audiences=dict(record.get("audiences") or {}),
+        offers_by_category=[(c, c.replace("_", " "), in_words(CATEGORY_ZH, c, "zh"), int(n))
+                            for c, n in (offers.get("by_category") or {}).items()],
+        offers=int(offers.get("offers") or 0),
+        no_consent_members=int(offers.get("no_consent_members") or 0))
+
+
+def category_name(category: str, lang: str) -> str:
+    """A product category as people read it, in 'zh' or 'en'."""
+    return in_words(CATEGORY_ZH, category, "zh") if lang == "zh" else category.replace("_", " ")

@@ -20,11 +20,17 @@ import pyarrow as pa
 import sqlglot.expressions as exp
 
 from shequn.engines.duckdb import DuckDBEngine
-from shequn.serving.sections import MEMBER, SECTIONS, schema_sql, section_rows_sql
+from shequn.serving.sections import (
+    MEMBER,
+    SECTIONS,
+    name_key,
+    schema_sql,
+    section_rows_sql,
+)
 from shequn.settings import Settings
 
 STORE = "serving.sqlite"
-STORE_VERSION = "3"
+STORE_VERSION = "4"
 BATCH_ROWS = 20_000
 CREATE = (
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
@@ -35,21 +41,30 @@ CREATE = (
     # seeks once per distinct value, not once per kind
     "CREATE TABLE keys (key_value TEXT NOT NULL, key_type TEXT NOT NULL, "
     "member_id TEXT NOT NULL, PRIMARY KEY (key_value, key_type, member_id)) WITHOUT ROWID",
+    # members by name (normalised: sections.name_key), clustered so a name or its
+    # beginning is one range seek
+    "CREATE TABLE names (name_key TEXT NOT NULL, member_id TEXT NOT NULL, "
+    "PRIMARY KEY (name_key, member_id)) WITHOUT ROWID",
 )
 INDEXES = ("CREATE UNIQUE INDEX members_by_id ON members (member_id)",)
 INSERT_MEMBER = exp.insert(exp.values([tuple(
     exp.Placeholder() for _ in range(len(SECTIONS) + 1))]), "members").sql(dialect="sqlite")
 INSERT_KEY = "INSERT INTO keys VALUES (?, ?, ?)"
+INSERT_NAME = "INSERT OR IGNORE INTO names VALUES (?, ?)"
 INSERT_META = "INSERT INTO meta VALUES (?, ?)"
 # sorted, so the clustered key table is written in order (no index to build after)
 KEYS = ("SELECT DISTINCT key_value, key_type, member_id FROM read_parquet($path) "
         "ORDER BY key_value, key_type, member_id")
+# in the order of the names, so the clustered table is written nearly in order
+NAMES = ("SELECT name, member_id FROM read_parquet($path) WHERE name IS NOT NULL "
+         "ORDER BY name, member_id")
 
 
 @dataclass
 class StoreReport:
     members: int = 0
     keys: int = 0
+    names: int = 0
     bytes: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -101,6 +116,13 @@ def write_store(tables: Path, run_id: str, as_of: str, engine: DuckDBEngine) -> 
                                            strict=True))
             report.keys += batch.num_rows
         lap("keys")
+        names = {"path": str(tables / "profiles.parquet")}
+        for batch in _batches(engine, NAMES, names):
+            rows = [(key, member) for name, member in zip(
+                *(c.to_pylist() for c in batch.columns), strict=True) if (key := name_key(name))]
+            db.executemany(INSERT_NAME, rows)
+            report.names += len(rows)
+        lap("names")
         for statement in INDEXES:
             db.execute(statement)
         db.commit()

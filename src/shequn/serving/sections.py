@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +64,16 @@ SECTIONS: tuple[Section, ...] = (
 )
 MEMBER = "serving_member"  # the member id column of a section's rows in the store
 UNIX_EPOCH_DAY = exp.cast(exp.Literal.string("1970-01-01"), "DATE")
+
+
+# A name as it is looked up and as the store keeps it: composed (NFC), without spaces
+# (ASCII, no-break, ideographic), in lower case. Computed in Python on both sides, so
+# writing and reading cannot disagree.
+_SPACES = re.compile("[ \t\n\r\f\v\u00a0\u3000]+")
+
+
+def name_key(name: str) -> str:
+    return _SPACES.sub("", unicodedata.normalize("NFC", name)).lower()
 
 
 class UnknownMember(LookupError):

@@ -24,12 +24,18 @@ from shequn.serving.sections import (
     Decoder,
     UnknownMember,
     key_candidates,
+    name_key,
     one_member,
 )
 from shequn.serving.view import assemble
 
 BY_ID = "SELECT member_id FROM members WHERE member_id = ?"
 BY_VALUE = "SELECT key_type, member_id FROM keys WHERE key_value = ?"
+# a name, or the beginning of one: a range of the clustered index ('\U0010ffff' sorts
+# after every character a name holds)
+BY_NAME = ("SELECT member_id FROM names WHERE name_key >= ? AND name_key < ? "
+           "ORDER BY name_key = ? DESC, name_key, member_id LIMIT ?")
+LAST_CHARACTER = "\U0010ffff"
 ROW = exp.select(*(exp.column(s.name) for s in SECTIONS)).from_("members").where(
     exp.column("member_id").eq(exp.Placeholder())).sql(dialect="sqlite")
 META = "SELECT name, value FROM meta"
@@ -79,14 +85,26 @@ class ServingStore:
 
     def find_member(self, who: str) -> str:
         """A member id from a member id or any identity, written any way people write it."""
+        return one_member(who, self.members_by_key(who))
+
+    def members_by_key(self, who: str) -> list[str]:
+        """The members ``who`` names as a member id or an identity key (written any way)."""
         if self._db.execute(BY_ID, (who,)).fetchone():
-            return who
+            return [who]
         kinds: dict[str, set[str]] = {}
         for key, value in key_candidates(who):
             kinds.setdefault(value, set()).add(key)
         ids = {member for value, keys in kinds.items()
                for key, member in self._db.execute(BY_VALUE, (value,)) if key in keys}
-        return one_member(who, sorted(ids))
+        return sorted(ids)
+
+    def members_by_name(self, name: str, limit: int) -> list[str]:
+        """Members whose name is ``name`` (first) or begins with it, at most ``limit``."""
+        key = name_key(name)
+        if not key:
+            return []
+        rows = self._db.execute(BY_NAME, (key, key + LAST_CHARACTER, key, limit))
+        return [member for (member,) in rows]
 
     def sections(self, member: str) -> dict[str, list[dict[str, Any]]]:
         row = self._db.execute(ROW, (member,)).fetchone()

@@ -1,0 +1,115 @@
+"""The console for staff: the overview (charts of what the current build computed, and
+the community's state), and Member 360° (a member found by any identity key or name)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from shequn.services.errors import UserError
+from shequn.services.reads import BuildSummary, build_summary, search_members
+from shequn.web import listings
+from shequn.web.render import page, redirect
+from shequn.web.roles import console_start
+from shequn.web.timeline import timeline
+from shequn.web.visits import Forbidden, NotSignedIn, VisitDep
+
+router = APIRouter(prefix="/console")
+SEARCH_MAX = 100
+HEALTH_SECONDS = 30.0  # the community's counts, recomputed at most this often per server
+
+
+@router.get("")
+def console_home(visit: VisitDep) -> Response:
+    if visit.account is None:
+        raise NotSignedIn
+    start = console_start(visit.account.role)
+    if start is None:
+        raise Forbidden
+    return redirect(visit, "/console/overview" if start == "console.overview"
+                    else "/console/members")
+
+
+class _Cached:
+    """One value recomputed at most every ``seconds``, shared by the server's requests."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.at = 0.0
+        self.value: Any = None
+
+    def get(self, key: object, compute: Any) -> Any:
+        with self.lock:
+            if self.value is None or self.value[0] != key or \
+                    time.monotonic() - self.at > self.seconds:
+                self.value, self.at = (key, compute()), time.monotonic()
+            return self.value[1]
+
+
+_health = _Cached(HEALTH_SECONDS)
+
+
+def _charts(visit: VisitDep, summary: BuildSummary | None,
+            health: listings.Health) -> dict[str, Any]:
+    """The overview's charts as data for ECharts (the page's script draws them)."""
+    t = visit.gettext
+    charts: dict[str, Any] = {"community": {
+        "title": t("Community, last 7 days and open"),
+        "labels": [t("Posts (7 days)"), t("Replies (7 days)"), t("Unanswered complaints"),
+                   t("Unanswered questions"), t("Ideas taking support")],
+        "values": [health.posts_7d, health.replies_7d, health.unanswered_complaints,
+                   health.open_questions, health.ideas_open]}}
+    if summary is not None:
+        segments = sorted(summary.segments.items(), key=lambda kv: -kv[1])
+        charts["segments"] = {"title": t("Members per segment"),
+                              "labels": [name for name, _ in segments],
+                              "values": [n for _, n in segments]}
+        by_category = sorted(summary.offers_by_category, key=lambda row: -row[3])
+        charts["offers"] = {"title": t("Offers chosen, by category"),
+                            "labels": [zh if visit.lang == "zh" else en
+                                       for _, en, zh, _ in by_category],
+                            "values": [n for *_, n in by_category]}
+        charts["identity"] = {"title": t("Events joined to a member"),
+                              "pie": [{"name": t("Joined to a member"),
+                                       "value": summary.resolved_events},
+                                      {"name": t("Not joined"),
+                                       "value": max(summary.events - summary.resolved_events,
+                                                    0)}]}
+    return charts
+
+
+@router.get("/overview")
+def overview(visit: VisitDep) -> Response:
+    visit.require("console.overview")
+    summary = build_summary(visit.web.settings)
+
+    def compute() -> tuple[listings.Health, list[listings.PresaleRow]]:
+        with visit.web.store.read() as session:
+            return listings.health(session), listings.live_presales(session)
+
+    health, live = _health.get(id(visit.web.store), compute)
+    return page(visit, "console/overview.html", summary=summary, health=health,
+                presales=live, charts=_charts(visit, summary, health))
+
+
+Search = Annotated[str, Query(max_length=SEARCH_MAX)]
+
+
+@router.get("/members")
+def members(visit: VisitDep, q: Search = "") -> Response:
+    visit.require("console.member")
+    q = q.strip()
+    found, error = None, None
+    if q:
+        try:
+            found = search_members(visit.web.settings, q)
+        except UserError as problem:
+            error = str(problem)
+    view = found.view if found else None
+    return page(visit, "console/member.html", q=q, found=found, error=error, view=view,
+                timeline=timeline(view, visit.lang) if view else [])

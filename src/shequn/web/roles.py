@@ -1,0 +1,33 @@
+"""Who may see which page and do which action: one table, checked on every request.
+
+Roles are the community accounts' (community/accounts.py ROLES). Members and staff
+alike take part in the community; the console is for staff, and its overview of the
+business is not for service agents, who look members up one at a time.
+"""
+
+from __future__ import annotations
+
+from shequn.community.accounts import ROLES
+
+EVERYONE = frozenset(ROLES)
+PAGES: dict[str, frozenset[str]] = {
+    # the members' site: its pages and its actions
+    "site": EVERYONE,
+    "site.join": EVERYONE,
+    "site.post": EVERYONE,
+    "site.reply": EVERYONE,
+    "site.support": EVERYONE,
+    # the console
+    "console.overview": frozenset({"analyst", "operator", "admin"}),
+    "console.member": frozenset({"agent", "analyst", "operator", "admin"}),
+}
+CONSOLE_HOME = ("console.overview", "console.member")  # where /console leads, in order
+
+
+def may(role: str, page: str) -> bool:
+    return role in PAGES[page]
+
+
+def console_start(role: str) -> str | None:
+    """The first console page this role may see, or None."""
+    return next((page for page in CONSOLE_HOME if may(role, page)), None)

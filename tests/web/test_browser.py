@@ -1,0 +1,240 @@
+"""The pages in a real browser: Debian's Chromium, headless, driven by Playwright,
+against the server on the loopback address. Members and operators do the main actions in
+both languages; no request may leave 127.0.0.1; screenshots of the main pages are kept
+in test-artifacts/web/ (and the test's own directory)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+
+from shequn.api.app import create_app
+from shequn.settings import Settings
+from tests.web.conftest import written_phone
+from tests.web.world import PASSWORD, World, make_world, username
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian's chromium is not installed "
+                                "(scripts/setup.sh --web installs it)")
+
+
+class LiveServer:
+    """The app under uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings, background_seconds=0)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def live(tmp_path: Path, built_home: Path) -> Iterator[tuple[LiveServer, World, Settings]]:
+    home = tmp_path / "home"
+    shutil.copytree(built_home / "snapshots", home / "snapshots")
+    settings = Settings(home=home, database_url=f"sqlite:///{tmp_path / 'community.db'}",
+                        secret_key="browser-test-secret")
+    with LiveServer(settings) as server:
+        world = make_world(server.app.state.services.store)
+        yield server, world, settings
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Tab:
+    """One browser context and page; every request it makes is checked to stay on the
+    loopback address, and every script error is kept."""
+
+    def __init__(self, browser: object, base: str, shots: Path) -> None:
+        self.context = browser.new_context(viewport={"width": 390, "height": 844},  # type: ignore[attr-defined]
+                                           device_scale_factor=1, locale="zh-CN")
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._guard)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}")
+                     if r.status >= 500 else None)
+        self.base = base
+        self.shots = shots
+
+    def _console(self, message: object) -> None:
+        text = message.text  # type: ignore[attr-defined]
+        # a 4xx page the test asks for (a 403) is logged too: not a script's error
+        if message.type == "error" and not text.startswith("Failed to load resource"):  # type: ignore[attr-defined]
+            self.errors.append(text)
+
+    def _guard(self, route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        if urlparse(url).hostname != "127.0.0.1":
+            self.outside.append(url)
+            route.abort()  # type: ignore[attr-defined]
+        else:
+            route.continue_()  # type: ignore[attr-defined]
+
+    def go(self, path: str) -> object:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def shot(self, name: str) -> None:
+        self.shots.mkdir(parents=True, exist_ok=True)
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, ARTIFACTS / path.name)
+
+    def sign_in(self, role: str, lang: str) -> None:
+        self.go(f"/login?lang={lang}")
+        self.page.fill("#username", username(role))
+        self.page.fill("#password", PASSWORD)
+        self.page.click("form.stack button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def close(self) -> None:
+        assert self.outside == [], f"requests left the loopback address: {self.outside}"
+        assert self.errors == [], f"script errors: {self.errors}"
+        self.context.close()
+
+
+def test_a_member_joins_posts_replies_and_supports_in_a_browser(
+        live: tuple[LiveServer, World, Settings], browser: object, tmp_path: Path) -> None:
+    expect = playwright.expect
+    server, world, _ = live
+    tab = Tab(browser, server.base, tmp_path / "shots")
+    page = tab.page
+    tab.sign_in("member", "zh")
+    expect(page.locator("h1")).to_have_text("空间")
+    tab.shot("site-home-zh")
+    card = page.locator(f"#space-{world.product_space}")
+    card.get_by_role("button", name="加入").click()
+    expect(card.locator(".badge")).to_have_text("会员")
+    assert "2 位成员" in card.inner_text()  # the owner and the member
+    tab.go(f"/spaces/{world.product_space}")
+    page.fill("#title", "省水问题")
+    page.fill("#body", "滚筒和波轮哪个更省水？")
+    page.get_by_role("button", name="发布").click()
+    expect(page.locator("#posts li").first).to_contain_text("省水问题")
+    expect(page.locator("#body")).to_have_value("")  # emptied after posting
+    tab.go(f"/posts/{world.thread}")
+    page.fill("#body", "期待烘干功能！")
+    page.get_by_role("button", name="回复").click()
+    expect(page.locator("#replies li").last).to_contain_text("期待烘干功能！")
+    tab.shot("site-thread-zh")
+    tab.go(f"/spaces/{world.idea_space}/ideas")
+    idea = page.locator(f"#idea-{world.idea}")
+    idea.get_by_role("button", name="支持").click()
+    expect(page.locator(f"#idea-{world.idea}")).to_contain_text("您已支持")
+    expect(page.locator(f"#idea-{world.idea} .supports")).to_have_text("1 票支持")
+    expect(page.locator("#budget-left")).to_have_text("剩余 9 / 10 票")
+    tab.shot("site-ideas-zh")
+    page.reload()  # what was done is kept, not only shown
+    expect(page.locator(f"#idea-{world.idea}")).to_contain_text("您已支持")
+    tab.go(f"/presales/{world.presale}")
+    expect(page.locator(f"#tier-{world.tier}")).to_contain_text("剩 49 / 共 50")
+    assert page.locator("progress").get_attribute("value") == "299900"
+    tab.shot("site-presale-zh")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("h2").first).to_have_text("Tiers")
+    for path, heading in (("/", "Spaces"), (f"/spaces/{world.idea_space}/ideas", "Idea board"),
+                          (f"/posts/{world.thread}", "烘干一体机的进度")):
+        tab.go(path)  # the language is remembered
+        expect(page.locator("h1")).to_have_text(heading)
+        assert page.locator("html").get_attribute("lang") == "en"
+    tab.shot("site-thread-en")
+    tab.go("/console/overview")
+    expect(page.locator("h1")).to_have_text("Not for your role")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("h1")).to_have_text("Sign in")
+    tab.close()
+
+
+def test_an_operator_reads_the_overview_and_finds_a_member_in_a_browser(
+        live: tuple[LiveServer, World, Settings], browser: object, tmp_path: Path) -> None:
+    expect = playwright.expect
+    server, _, settings = live
+    member, written = written_phone(settings)
+    tab = Tab(browser, server.base, tmp_path / "shots")
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    tab.sign_in("operator", "zh")
+    expect(page.locator("h1")).to_have_text("总览")  # staff land in the console
+    expect(page.locator("body")).to_have_attribute("data-charts-drawn", "4")
+    assert page.locator("#chart-segments canvas").count() == 1
+    tab.shot("console-overview-zh")
+    page.get_by_role("link", name="会员360°").click()
+    search = page.locator("input[type=search]")
+    search.fill(written)
+    search.press("Enter")
+    expect(page.locator("#member-name")).not_to_be_empty()
+    assert member in page.locator(".member .meta").inner_text()
+    expect(page.locator("#identities")).to_contain_text("+86" + written.replace(" ", ""))
+    expect(page.locator("#h-scores")).to_have_text("需求评分及原因")
+    assert page.locator("#timeline li").count() > 0
+    tab.shot("console-member-zh")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("#h-timeline")).to_have_text("Timeline")
+    assert page.locator("input[type=search]").input_value() == written  # the query is kept
+    tab.shot("console-member-en")
+    tab.go("/console/overview")
+    expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.locator("body")).to_have_attribute("data-charts-drawn", "4")
+    tab.shot("console-overview-en")
+    tab.close()
+
+
+def test_the_pages_are_usable_by_keyboard(live: tuple[LiveServer, World, Settings],
+                                          browser: object, tmp_path: Path) -> None:
+    expect = playwright.expect
+    server, world, _ = live
+    tab = Tab(browser, server.base, tmp_path / "shots")
+    page = tab.page
+    tab.go("/login?lang=en")
+    page.keyboard.press("Tab")  # the first stop is the skip link
+    expect(page.locator(".skip")).to_be_focused()
+    page.locator("#username").focus()
+    page.keyboard.type(username("member"))
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Spaces")
+    page.locator(f"#space-{world.product_space} button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#space-{world.product_space} .badge")).to_have_text("member")
+    tab.close()

@@ -9,8 +9,9 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from shequn.community import notifications
+from shequn.community import mentions, notifications
 from shequn.community.models import Account, OutboxEvent, Space, Transition
+from shequn.community.states import IDEA
 from shequn.community.store import Store
 from tests.community.helpers import member, sign_up, space, staff, token
 
@@ -232,6 +233,10 @@ def test_an_idea_qualified_by_its_supports_tells_its_followers(client: TestClien
     client.post(f"/api/v1/ideas/{idea}/supports", headers=fan)
     note = _inbox(client, author)["items"][0]
     assert (note["kind"], note["details"]["to_state"]) == ("idea_state", "qualified")
+    assert note["message"] == "您关注的创意「静音模式」状态更新：已达标。"
+    english = client.get("/api/v1/notifications", headers={**author, "Accept-Language": "en"})
+    assert english.json()["items"][0]["message"] == \
+        "The idea “静音模式” you follow is now qualified."
     with app_store.read() as session:
         moves = session.execute(select(Transition.from_state, Transition.to_state,
                                        Transition.by_id)
@@ -413,3 +418,17 @@ def test_a_complaint_thread_journey_through_the_api(client: TestClient,
     assert kinds == ["post", "like", "comment", "post_edit"]
     edit_event = next(e for e in events if e["type"] == "post_edit")
     assert edit_event["post_id"] == str(post["id"]) and "20261203" in edit_event["text"]
+
+
+def test_every_idea_state_has_words_in_both_languages() -> None:
+    assert set(notifications.IDEA_STATES) == set(IDEA)
+    assert all(en and zh for en, zh in notifications.IDEA_STATES.values())
+
+
+def test_mention_runs_skip_addresses_and_never_split_a_latin_word() -> None:
+    assert mentions.runs("写信到 a@b.com 或 @chen，@小王你好 ＠ｌｉ.ｗｅｉ @chen") == \
+        ["chen", "小王你好", "li.wei"]
+    # A name may end where a Latin word ends, or anywhere in Chinese.
+    assert list(mentions._prefixes("chen.w")) == ["chen.w", "chen.", "chen"]
+    assert list(mentions._prefixes("小王你好")) == ["小王你好", "小王你", "小王", "小"]
+    assert len(mentions.runs(" ".join(f"@u{i}" for i in range(100)))) == mentions.MAX_MENTIONS

@@ -30,15 +30,26 @@ KINDS: dict[str, tuple[str, str]] = {
     "new_post": ("{actor} posted in a space you follow.", "{actor} 在您关注的空间发了帖子。"),
     "member_post": ("{actor}, whom you follow, posted.", "您关注的 {actor} 发了帖子。"),
     "new_follower": ("{actor} follows you now.", "{actor} 关注了您。"),
-    "idea_state": ("An idea you follow is now {to_state}.", "您关注的创意已进入 {to_state} 阶段。"),
-    "idea_merged": ("An idea you follow was merged into another; you follow that one now.",
-                    "您关注的创意已合并到另一个创意，您已自动关注它。"),
-    "idea_launched": ("An idea you supported has launched.", "您支持的创意已经上市。"),
+    "idea_state": ("The idea “{title}” you follow is now {to_state}.",
+                   "您关注的创意「{title}」状态更新：{to_state}。"),
+    "idea_merged": ("An idea you follow was merged into “{title}”; you follow that one now.",
+                    "您关注的创意已合并到「{title}」，您已自动关注它。"),
+    "idea_launched": ("The idea “{title}” you supported has launched.",
+                      "您支持的创意「{title}」已经上市。"),
     "presale_opened": ("A pre-sale opened for an idea you supported.",
                        "您支持的创意开启了预售。"),
     "post_approved": ("Your post was approved.", "您的帖子已通过审核。"),
     "post_rejected": ("Your post was not approved: {reason}", "您的帖子未通过审核：{reason}"),
     "post_hidden": ("Your post was hidden pending review.", "您的帖子已被隐藏，等待审核。"),
+}
+# An idea's states as the words name them: state -> (English, 中文).
+IDEA_STATES: dict[str, tuple[str, str]] = {
+    "draft": ("a draft", "草稿"), "open": ("open", "征集中"), "qualified": ("qualified", "已达标"),
+    "under_review": ("under review", "评审中"), "planned": ("planned", "已立项"),
+    "co_design": ("in co-design", "共创设计中"), "prototyping": ("prototyping", "打样中"),
+    "launched": ("launched", "已上市"), "declined": ("declined", "未采纳"),
+    "duplicate": ("a duplicate", "重复"), "withdrawn": ("withdrawn", "已撤回"),
+    "archived": ("archived", "已归档"), "hidden": ("hidden", "已隐藏"),
 }
 SUBJECTS = frozenset({"post", "idea", "space", "account", "presale", "contest", "meetup"})
 ORDERS = ("unread", "newest")
@@ -86,6 +97,9 @@ def message(notification: Notification, language: str, actor_name: str | None) -
     template = chinese if language == "zh" else english
     values = _Blank(kind=notification.kind, **orjson.loads(notification.details),
                     actor=actor_name or ("有人" if language == "zh" else "someone"))
+    for name in ("from_state", "to_state"):
+        if (words := IDEA_STATES.get(str(values.get(name)))) is not None:
+            values[name] = words[1] if language == "zh" else words[0]
     try:
         return template.format_map(values)
     except (IndexError, ValueError):

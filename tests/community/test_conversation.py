@@ -161,6 +161,12 @@ def test_following_threads_spaces_and_members(client: TestClient, app_store: Sto
     assert [k for k in _kinds(client, ben) if k[2] == new["id"]] == \
         [("member_post", "post", new["id"])]
     assert _kinds(client, cat)[-1] == ("new_post", "post", new["id"])
+    mine = client.get("/api/v1/me/follows", headers=ben).json()
+    assert [(f["subject_type"], f["subject_id"]) for f in mine] == \
+        [("space", board), ("account", ids["ann"])]
+    posts_only = client.get("/api/v1/me/follows", headers=ann,
+                             params={"subject_type": "post"}).json()
+    assert [f["subject_id"] for f in posts_only] == [new["id"], post["id"]]
     # Refusals name their reason.
     self_follow = client.post(f"/api/v1/accounts/{ids['ann']}/follow", headers=ann)
     assert self_follow.status_code == 422 and self_follow.json()["error"] == "cannot_follow_self"

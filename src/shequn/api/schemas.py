@@ -195,6 +195,12 @@ class ReactionsPublic(BaseModel):
     mine: list[str]
 
 
+class FollowedPublic(BaseModel):
+    subject_type: str
+    subject_id: int
+    created_at: datetime
+
+
 class FollowPublic(BaseModel):
     subject_type: str
     subject_id: int

@@ -106,6 +106,17 @@ def add_followers(session: Session, account_ids: Iterable[int], subject_type: st
          "created_at": utcnow()} for account_id in sorted(set(account_ids))])
 
 
+def followed_by(session: Session, account: Account, subject_type: str | None, limit: int,
+                offset: int) -> list[Follow]:
+    """What the account follows (of one type, or all), newest first."""
+    query = select(Follow).where(Follow.account_id == account.id)
+    if subject_type is not None:
+        query = query.where(Follow.subject_type == subject_type)
+    return list(session.scalars(query.order_by(Follow.created_at.desc(),
+                                               Follow.subject_type, Follow.subject_id.desc())
+                                .limit(limit).offset(offset)))
+
+
 def followers(session: Session, subject_type: str, subject_id: int) -> list[int]:
     return list(session.scalars(select(Follow.account_id).where(
         Follow.subject_type == subject_type, Follow.subject_id == subject_id)))

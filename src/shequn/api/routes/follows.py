@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
-from shequn.api.schemas import FollowPublic
+from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
+from shequn.api.schemas import FollowedPublic, FollowPublic
 from shequn.community import follows
 from shequn.community.models import Account
 
@@ -44,3 +45,13 @@ for _collection, _subject in COLLECTIONS.items():
                              _route(_action, _subject, _doc), methods=[_method],
                              response_model=FollowPublic,
                              name=f"{_action.__name__}_{_subject}")
+
+
+@router.get("/me/follows", response_model=list[FollowedPublic])
+def my_follows(actor: CurrentAccount, services: ServicesDep, page: PageDep,
+               subject_type: Annotated[Literal["post", "idea", "space", "account"] | None,
+                                       Query()] = None) -> list[FollowedPublic]:
+    """What the signed-in member follows, newest first (of one ``subject_type``, or all)."""
+    with services.store.read() as session:
+        return [FollowedPublic.model_validate(f, from_attributes=True) for f in
+                follows.followed_by(session, actor, subject_type, page.limit, page.offset)]

@@ -121,3 +121,22 @@ def test_a_failed_step_is_named_and_still_timed(engine: Engine) -> None:
     with pytest.raises(Exception, match="no_such_table"):
         engine.materialise("SELECT * FROM no_such_table", None, "broken")
     assert list(engine.steps.seconds) == ["broken"]
+
+
+def test_the_run_record_carries_the_consoles_overview(
+        home: tuple[Settings, BuildReport, dict[str, float]]) -> None:
+    settings, report, _ = home
+    overview = report.overview
+    members = report.identity["members"]
+    assert overview["active_days"] == 90
+    assert 0 <= overview["active_members"] <= members
+    scores = pq.read_table(snapshots_of(settings).current() / "scores.parquet").to_pylist()
+    demand: dict[str, int] = {}
+    for row in scores:
+        if row["score"] >= settings.offer_score_threshold or \
+                (row["probability"] or 0) >= settings.offer_probability_threshold:
+            demand[row["category"]] = demand.get(row["category"], 0) + 1
+    assert overview["demand_by_category"] == demand
+    assert set(overview["portrait"]) == {"lifecycle", "age_band"}
+    assert 0 < sum(overview["portrait"]["lifecycle"].values()) <= members
+    assert snapshots_of(settings).record()["overview"] == overview

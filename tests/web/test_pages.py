@@ -210,6 +210,9 @@ def test_the_overview_charts_the_builds_figures(app_client: TestClient, world: W
     page = app_client.get("/console/overview?lang=en").text
     assert 'id="chart-data"' in page and 'data-chart="segments"' in page
     assert "Members per segment" in page and "all_members" in page
+    for chart in ("demand", "offers", "lifecycle", "age_band", "identity", "community"):
+        assert f'data-chart="{chart}"' in page
+    assert "Active in the last 90 days" in page
     assert "新一代滚筒洗衣机预售" in page
     assert '<dd id="tile-complaints">1</dd>' in page
 

@@ -56,6 +56,15 @@ SELECT category, kind, kind_basis, round(typical_life, 2) AS typical_life_years,
 FROM typical_life ORDER BY category
 """
 LATEST_TS = "SELECT epoch_us(max(ts)) FROM events"
+# The console's overview, computed here once per build and read from run.json (a page
+# never aggregates a million members per view).
+DEMAND_BY_CATEGORY = ("SELECT category, count(*) AS n FROM scores WHERE score >= $threshold "
+                      "OR probability >= $probability GROUP BY category ORDER BY n DESC, category")
+ACTIVE_MEMBERS = "SELECT count(*) FROM profiles WHERE last_seen >= $since"
+ACTIVE_DAYS = 90
+PORTRAIT_TAGS = ("lifecycle", "age_band")  # the default tag file's; a brand's may lack them
+TAG_SPREAD = ("SELECT name, value, count(*) AS n FROM tags WHERE name IN ($first, $second) "
+              "GROUP BY name, value ORDER BY name, n DESC, value")
 OFFERS_BY_CATEGORY = ("SELECT category, count(*) AS n FROM offers GROUP BY category "
                       "ORDER BY n DESC, category")
 SEGMENT_COUNTS = "SELECT name, count(*) AS members FROM segments GROUP BY name ORDER BY name"
@@ -84,6 +93,7 @@ class BuildReport:
     segments: dict[str, int] = field(default_factory=dict)
     audiences: dict[str, dict[str, int]] = field(default_factory=dict)
     offers: dict[str, Any] = field(default_factory=dict)
+    overview: dict[str, Any] = field(default_factory=dict)  # the console's overview
     snapshot: str = ""
     lake_version: int = 0
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # tags, segments
@@ -251,6 +261,25 @@ def _offers(engine: Engine, as_of: dt.datetime, settings: Settings,
     engine.drop("contacts")
 
 
+def _overview(engine: Engine, as_of: dt.datetime, settings: Settings,
+              report: BuildReport) -> None:
+    """Members active in the last 90 days, demand by category (the offers' thresholds),
+    and how members spread over lifecycle stages and age bands."""
+    demand = {"threshold": settings.offer_score_threshold,
+              "probability": settings.offer_probability_threshold}
+    spread: dict[str, dict[str, int]] = {name: {} for name in PORTRAIT_TAGS}
+    for row in engine.query(TAG_SPREAD, dict(zip(("first", "second"), PORTRAIT_TAGS,
+                                                 strict=True))).to_pylist():
+        spread[row["name"]][str(row["value"])] = row["n"]
+    report.overview = {
+        "active_days": ACTIVE_DAYS,
+        "active_members": engine.scalar(ACTIVE_MEMBERS, {
+            "since": as_of - dt.timedelta(days=ACTIVE_DAYS)}) or 0,
+        "demand_by_category": {r["category"]: r["n"] for r in engine.query(
+            DEMAND_BY_CATEGORY, demand).to_pylist()},
+        "portrait": spread}
+
+
 def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
           progress: Callable[[str], None] | None = None,
           allow_empty: bool = False, lake_version: int | None = None) -> BuildReport:
@@ -285,6 +314,7 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
     stage("model", lambda: _learned(engine, as_of_ts, settings, work, report))
     stage("tags", lambda: _tags(engine, spec, report))
     stage("offers", lambda: _offers(engine, as_of_ts, settings, report))
+    stage("overview", lambda: _overview(engine, as_of_ts, settings, report))
 
     def publish() -> None:
         for table in PUBLISHED:

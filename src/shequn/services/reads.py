@@ -179,6 +179,10 @@ class BuildSummary:
     offers_by_category: list[tuple[str, str, str, int]]  # category, English, 中文, offers
     offers: int
     no_consent_members: int
+    active_members: int | None  # seen in the last ``active_days`` (builds before: None)
+    active_days: int
+    demand_by_category: list[tuple[str, str, str, int]]  # category, English, 中文, members
+    portrait: dict[str, dict[str, int]]  # lifecycle, age_band: value -> members
 
 
 def build_summary(settings: Settings) -> BuildSummary | None:
@@ -189,6 +193,7 @@ def build_summary(settings: Settings) -> BuildSummary | None:
         return None
     identity = record.get("identity") or {}
     offers = record.get("offers") or {}
+    overview = record.get("overview") or {}
     return BuildSummary(
         run_id=record["run_id"], as_of=record["as_of"],
         members=int(identity.get("members") or 0),
@@ -197,10 +202,19 @@ def build_summary(settings: Settings) -> BuildSummary | None:
         resolved_events=int(identity.get("resolved_events") or 0),
         segments=dict(record.get("segments") or {}),
         audiences=dict(record.get("audiences") or {}),
-        offers_by_category=[(c, c.replace("_", " "), in_words(CATEGORY_ZH, c, "zh"), int(n))
-                            for c, n in (offers.get("by_category") or {}).items()],
+        offers_by_category=_by_category(offers.get("by_category")),
         offers=int(offers.get("offers") or 0),
-        no_consent_members=int(offers.get("no_consent_members") or 0))
+        no_consent_members=int(offers.get("no_consent_members") or 0),
+        active_members=overview.get("active_members"),
+        active_days=int(overview.get("active_days") or 0),
+        demand_by_category=_by_category(overview.get("demand_by_category")),
+        portrait={name: dict(values) for name, values in
+                  (overview.get("portrait") or {}).items()})
+
+
+def _by_category(counts: dict[str, int] | None) -> list[tuple[str, str, str, int]]:
+    return [(c, category_name(c, "en"), category_name(c, "zh"), int(n))
+            for c, n in (counts or {}).items()]
 
 
 def category_name(category: str, lang: str) -> str:

@@ -69,11 +69,17 @@ def _charts(visit: VisitDep, summary: BuildSummary | None,
         charts["segments"] = {"title": t("Members per segment"),
                               "labels": [name for name, _ in segments],
                               "values": [n for _, n in segments]}
-        by_category = sorted(summary.offers_by_category, key=lambda row: -row[3])
-        charts["offers"] = {"title": t("Offers chosen, by category"),
-                            "labels": [zh if visit.lang == "zh" else en
-                                       for _, en, zh, _ in by_category],
-                            "values": [n for *_, n in by_category]}
+        if summary.demand_by_category:
+            charts["demand"] = _by_category(visit, t("Members with demand, by category"),
+                                            summary.demand_by_category)
+        charts["offers"] = _by_category(visit, t("Offers chosen, by category"),
+                                        summary.offers_by_category)
+        for name, title in (("lifecycle", t("Members by lifecycle stage")),
+                            ("age_band", t("Members by age band"))):
+            spread = summary.portrait.get(name)
+            if spread:
+                charts[name] = {"title": title, "pie": [{"name": value, "value": n}
+                                                        for value, n in spread.items()]}
         charts["identity"] = {"title": t("Events joined to a member"),
                               "pie": [{"name": t("Joined to a member"),
                                        "value": summary.resolved_events},
@@ -81,6 +87,14 @@ def _charts(visit: VisitDep, summary: BuildSummary | None,
                                        "value": max(summary.events - summary.resolved_events,
                                                     0)}]}
     return charts
+
+
+def _by_category(visit: VisitDep, title: str, rows: list[tuple[str, str, str, int]]
+                 ) -> dict[str, Any]:
+    ordered = sorted(rows, key=lambda row: -row[3])
+    return {"title": title,
+            "labels": [zh if visit.lang == "zh" else en for _, en, zh, _ in ordered],
+            "values": [n for *_, n in ordered]}
 
 
 @router.get("/overview")

@@ -266,17 +266,19 @@ def test_mentions_name_accounts_by_user_or_display_name_in_either_script(
     sign_up(client, "wang_xiao", display_name="小王")
     sign_up(client, "zhang3", display_name="小张")
     sign_up(client, "outsider")
+    sign_up(client, "cw", display_name="Chen Wei")
     board = space(client, operator, name="讨论区")
     _joined(client, board, author, *(token(client, n) for n in
                                      ("chen", "che", "wang_xiao", "zhang3")))
     body = ("@chen, 你看一下。@小王你好！＠小張也来看看 写信到 someone@chen.com @nobody "
-            "@outsider")
+            "@outsider @Chen Wei 也看看")
     post = _post(client, author, board, body)
     named = {m["username"] for m in post["mentions"]}
     # chen by user name (not che); 小王 in run-on Chinese; 小张 written in traditional
-    # script with a full-width ＠; an e-mail address is no mention.
-    assert named == {"chen", "wang_xiao", "zhang3", "outsider"}
-    for who in ("chen", "wang_xiao", "zhang3", "outsider"):
+    # script with a full-width ＠; a display name with a space; an e-mail address is no
+    # mention.
+    assert named == {"chen", "wang_xiao", "zhang3", "outsider", "cw"}
+    for who in ("chen", "wang_xiao", "zhang3", "outsider", "cw"):
         kinds = _kinds(client, token(client, who))
         assert kinds == [("mention", "post", post["id"])], who
     assert _kinds(client, token(client, "che")) == []
@@ -434,7 +436,9 @@ def test_every_idea_state_has_words_in_both_languages() -> None:
 def test_mention_runs_skip_addresses_and_never_split_a_latin_word() -> None:
     assert mentions.runs("写信到 a@b.com 或 @chen，@小王你好 ＠ｌｉ.ｗｅｉ @chen") == \
         ["chen", "小王你好", "li.wei"]
+    assert mentions.runs("@Chen Wei 你好\n@li") == ["Chen Wei 你好", "li"]
     # A name may end where a Latin word ends, or anywhere in Chinese.
     assert list(mentions._prefixes("chen.w")) == ["chen.w", "chen.", "chen"]
+    assert list(mentions._prefixes("Chen Wei")) == ["Chen Wei", "Chen"]
     assert list(mentions._prefixes("小王你好")) == ["小王你好", "小王你", "小王", "小"]
     assert len(mentions.runs(" ".join(f"@u{i}" for i in range(100)))) == mentions.MAX_MENTIONS

@@ -25,8 +25,9 @@ from shequn.community.store import insert_or_ignore
 
 MAX_MENTIONS = 20  # names looked up per post: a list of a thousand names is not a mention
 MAX_NAME = 64
-# After NFKC (which folds ＠ to @): an @ not preceded by a word character, then the run.
-_AT = re.compile(rf"(?<![0-9A-Za-z_.\-])@([\w.\-]{{1,{MAX_NAME}}})")
+# After NFKC (which folds ＠ to @): an @ not preceded by a word character, then the run
+# (spaces included: a display name may have them, "@Chen Wei"; never a line break).
+_AT = re.compile(rf"(?<![0-9A-Za-z_.\-])@([\w.\- ]{{1,{MAX_NAME}}})")
 _ASCII_WORD = re.compile(r"[0-9A-Za-z_]")
 
 _converters: dict[str, Any] = {}
@@ -46,11 +47,12 @@ def _forms(run: str) -> set[str]:
 
 
 def _prefixes(run: str) -> Iterator[str]:
-    """The prefixes a name may be, longest first."""
+    """The prefixes a name may be, longest first: none ends in a space or inside a
+    Latin word."""
     for end in range(len(run), 0, -1):
         inside_word = end < len(run) and _ASCII_WORD.match(run[end - 1]) and \
             _ASCII_WORD.match(run[end])
-        if not inside_word:
+        if not inside_word and run[end - 1] != " ":
             yield run[:end]
 
 
@@ -58,8 +60,9 @@ def runs(text: str) -> list[str]:
     """The text after each ``@``, distinct, in order, at most MAX_MENTIONS of them."""
     found: list[str] = []
     for match in _AT.finditer(unicodedata.normalize("NFKC", text)):
-        if match.group(1) not in found:
-            found.append(match.group(1))
+        run = match.group(1).rstrip(" ")
+        if run and run not in found:
+            found.append(run)
         if len(found) == MAX_MENTIONS:
             break
     return found

@@ -240,3 +240,51 @@ def test_the_pages_are_usable_by_keyboard(live: tuple[LiveServer, World, Setting
     page.keyboard.press("Enter")
     expect(page.locator(f"#space-{world.product_space} .badge")).to_have_text("member")
     tab.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def _violations(page: object) -> list[str]:
+    """axe-core's serious and critical violations of the page, in words."""
+    page.add_script_tag(path=str(AXE))  # type: ignore[attr-defined]
+    found = page.evaluate("""async () => {  // type: ignore
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.filter(v => ["serious", "critical"].includes(v.impact))
+            .map(v => v.id + ": " + v.help + " @ " + v.nodes.map(n => n.target).join(" "));
+    }""")  # type: ignore[attr-defined]
+    return list(found)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_main_pages_have_no_serious_accessibility_violations(
+        live: tuple[LiveServer, World, Settings], browser: object, tmp_path: Path,
+        lang: str) -> None:
+    server, world, settings = live
+    _, written = written_phone(settings)
+    found: dict[str, list[str]] = {}
+    for role, paths in (
+            ("member", ["/", f"/spaces/{world.idea_space}", f"/posts/{world.thread}",
+                        f"/spaces/{world.idea_space}/ideas", f"/presales/{world.presale}",
+                        "/console/overview"]),
+            ("operator", ["/console/overview", f"/console/members?q={written}",
+                          "/console/members?q=陈"])):
+        # the CSP allows no inline script: the checker is let in by the test alone
+        context = browser.new_context(bypass_csp=True, locale="zh-CN")  # type: ignore[attr-defined]
+        context.route("**/*", lambda route: route.continue_()
+                      if urlparse(route.request.url).hostname == "127.0.0.1"
+                      else route.abort())
+        page = context.new_page()
+        page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main>')
+        assert any(v.startswith("image-alt") for v in _violations(page))  # it does check
+        page.goto(f"{server.base}/login?lang={lang}")
+        found["/login"] = _violations(page)
+        page.fill("#username", username(role))
+        page.fill("#password", PASSWORD)
+        page.click("form.stack button[type=submit]")
+        page.wait_for_load_state()
+        for path in paths:
+            page.goto(server.base + path)
+            found[f"{role} {path}"] = _violations(page)
+        context.close()
+    assert {where: v for where, v in found.items() if v} == {}

@@ -19,6 +19,8 @@ from shequn.api import errors
 from shequn.api.deps import Services
 from shequn.api.routes import (
     accounts,
+    codesign,
+    contests,
     follows,
     ideas,
     meetups,
@@ -80,8 +82,8 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
     app.state.services = services
     errors.install(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, spaces, posts, follows, ideas, presales, rewards, perks,
-                   meetups, notifications):
+    for module in (accounts, spaces, posts, follows, ideas, codesign, contests, presales,
+                   rewards, perks, meetups, notifications):
         api.include_router(module.router)
     app.include_router(api)
     # the members' site and the console: every path the API does not answer

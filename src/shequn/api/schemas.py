@@ -233,6 +233,20 @@ class IdeaPublic(BaseModel):
     merged_into: int | None
 
 
+class AdoptedContribution(BaseModel):
+    """A suggestion the brand adopted, shown back on the idea with its author."""
+
+    suggestion_id: int
+    kind: str | None
+    body: str
+    adopted_at: datetime | None
+    author: AccountPublic
+
+
+class IdeaView(IdeaPublic):
+    adopted: list[AdoptedContribution] = []
+
+
 class IdeaMove(Strict):
     to: Annotated[str, Field(min_length=1, max_length=16)]
     into: Id | None = None  # the original, when marking a duplicate
@@ -433,3 +447,156 @@ class PerkPublic(BaseModel):
 class PerksPublic(BaseModel):
     available: list[PerkPublic]  # those the caller qualifies for
     locked: list[PerkPublic]
+
+
+class PartnerCreate(Strict):
+    """Staff add an outside partner (supplier, research institute, designer)."""
+
+    username: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[\w.\-@]+$")]
+    password: Annotated[str, Field(min_length=8, max_length=200), AfterValidator(_no_nul)]
+    organisation: Title
+    partner_type: Literal["supplier", "research_institute", "designer"]
+    phone: Key | None = None
+    email: Annotated[str, Field(max_length=254), AfterValidator(_no_nul)] | None = None
+    display_name: Name | None = None
+
+
+class PartnerPublic(BaseModel):
+    account_id: int
+    username: str
+    display_name: str | None
+    organisation: str
+    partner_type: str
+
+
+class TeamForm(Strict):
+    max_members: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class TeamJoin(Strict):
+    account_id: Id | None = None  # someone else, added by a manager
+    role: Literal["member", "lead", "partner"] | None = None
+
+
+class TeamMemberPublic(BaseModel):
+    account_id: int
+    username: str
+    display_name: str | None
+    role: str
+    status: str
+    joined_at: datetime
+    left_at: datetime | None
+    organisation: str | None = None
+    partner_type: str | None = None
+
+
+class TeamPublic(BaseModel):
+    id: int
+    idea_id: int
+    state: str
+    max_members: int | None
+    members: int
+    formed_at: datetime
+    disbanded_at: datetime | None
+    roster: list[TeamMemberPublic] = []
+
+
+class SuggestionCreate(Strict):
+    body: Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(_no_nul)]
+    kind: Literal["feature", "design", "price", "name"] | None = None
+
+
+class SuggestionPublic(BaseModel):
+    id: int
+    idea_id: int
+    author_id: int
+    kind: str | None
+    body: str
+    state: str
+    created_at: datetime
+    adopted_at: datetime | None
+
+
+Unit = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_no_nul)]
+
+
+class ContestCreate(Strict):
+    title: Title
+    shortlist_size: Annotated[int, Field(ge=1, le=1000)]
+    judge_weight: Annotated[int, Field(ge=0, le=100)] = 70
+    votes_per_member: Annotated[int, Field(ge=1, le=100)] = 1
+    body: Body | None = None
+    record_unit: Unit | None = None
+    higher_record_wins: bool = True
+    space_id: Id | None = None
+    judges: Annotated[list[Id], Field(max_length=50)] = []
+
+
+class ContestPublic(BaseModel):
+    id: int
+    title: str
+    body: str | None
+    state: str
+    space_id: int | None
+    record_unit: str | None
+    higher_record_wins: bool
+    shortlist_size: int
+    judge_weight: int
+    votes_per_member: int
+    judges: list[int] = []
+    entries: int = 0
+
+
+class ContestMove(Strict):
+    to: Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class JudgeAdd(Strict):
+    account_id: Id
+
+
+class EntryCreate(Strict):
+    title: Title
+    body: Body
+    record_value: Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)] | None = None
+    record_unit: Unit | None = None
+
+
+class EntryPublic(BaseModel):
+    id: int
+    contest_id: int
+    author_id: int
+    title: str
+    body: str
+    record_value: float | None
+    record_unit: str | None
+    votes: int
+    rank: int | None
+    final_score: float | None
+    created_at: datetime
+
+
+class ScoreCreate(Strict):
+    score: Annotated[int, Field(ge=0, le=100)]
+
+
+class ScorePublic(BaseModel):
+    entry_id: int
+    judge_id: int
+    score: int
+
+
+class ContestResults(BaseModel):
+    contest_id: int
+    shortlist: list[EntryPublic]
+
+
+class IdeaPresaleCreate(Strict):
+    """A launched idea's pre-sale: the title is the idea's; live at once unless ``live``
+    is false."""
+
+    goal_fen: Fen
+    deadline: AwareDatetime
+    tiers: Annotated[list[TierCreate], Field(min_length=1, max_length=20)]
+    all_or_nothing: bool = True
+    live: bool = True

@@ -18,8 +18,10 @@ from shequn.community.errors import Refused
 from shequn.community.models import Account, Team, Token, utcnow
 from shequn.events.keys import normalise_key
 
-ROLES = ("member", "agent", "analyst", "operator", "admin")
-STAFF_ROLES = frozenset(ROLES[1:])
+# A partner is an outside organisation's account (a supplier, a research institute, a
+# designer) that staff add to co-design ideas; it is neither a member nor staff.
+ROLES = ("member", "partner", "agent", "analyst", "operator", "admin")
+STAFF_ROLES = frozenset({"agent", "analyst", "operator", "admin"})
 ACCOUNT_KEYS = ("phone", "email", "wechat_openid", "wechat_unionid", "member_no")
 MIN_PASSWORD = 8
 TOKEN_LIFETIME = timedelta(days=30)

@@ -68,6 +68,22 @@ REASONS: dict[str, tuple[str, str, str]] = {
                     "您尚未解锁该权益。"),
     "already_claimed": ("conflict", "You already claimed this perk.", "您已经领取过该权益。"),
     "cannot_follow_self": ("invalid", "You cannot follow yourself.", "不能关注自己。"),
+    "team_closed": ("conflict", "This co-design team has disbanded.", "该共创团队已解散。"),
+    "team_full": ("conflict", "The co-design team is full ({cap} members).",
+                  "共创团队已满（{cap}人）。"),
+    "already_in_team": ("conflict", "Already in this co-design team.",
+                        "已经是该共创团队的成员。"),
+    "not_in_team": ("conflict", "Not in this co-design team.", "不是该共创团队的成员。"),
+    "not_partner": ("invalid", "That account is not a partner's.", "该账号不是合作伙伴账号。"),
+    "already_adopted": ("conflict", "This suggestion is already adopted.", "该建议已被采纳。"),
+    "already_entered": ("conflict", "You already entered this contest.", "您已经参加过该比赛。"),
+    "already_voted": ("conflict", "You already voted for this entry.", "您已经为该作品投过票。"),
+    "votes_used": ("conflict", "Your {budget} votes in this contest are all used.",
+                   "您在本次比赛的{budget}票已经用完。"),
+    "not_judge": ("forbidden", "Only the contest's judges score entries.",
+                  "只有本次比赛的评委可以评分。"),
+    "presale_exists": ("conflict", "This idea already has a pre-sale ({presale_id}).",
+                       "该创意已有预售（{presale_id}）。"),
 }
 
 

@@ -1,5 +1,6 @@
 """Co-creation: ideas, their state machine, supports within a vote budget per space,
-and merging duplicates.
+and merging duplicates. Each move also forms or disbands the idea's co-design team
+(``codesign.py``).
 
 A support spends one vote of the member's budget in the idea's space; a conditional
 update spends it, so concurrent supports can never exceed the budget. Votes come back
@@ -9,15 +10,14 @@ when an idea leaves the states that hold them (declined, withdrawn, archived, me
 from __future__ import annotations
 
 from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shequn.community import follows, outbox
+from shequn.community import codesign, follows, outbox
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import IDEA, check_move
-from shequn.community.store import insert_or_ignore
+from shequn.community.store import add_once, spend_one
 
 HOLDS_VOTES = frozenset({"open", "qualified", "under_review", "planned", "co_design",
                          "prototyping", "hidden"})
@@ -54,19 +54,10 @@ def support(session: Session, actor: Account, idea_id: int) -> Idea:
     require_member(session, actor, space)
     if idea.state not in TAKES_SUPPORT:
         raise Refused("not_open", what="idea")
-    try:
-        with session.begin_nested():
-            session.add(IdeaSupport(idea_id=idea.id, account_id=actor.id))
-    except IntegrityError:
-        raise Refused("already_supported") from None
-    insert_or_ignore(session, VoteBudget.__table__,
-                     {"space_id": space.id, "account_id": actor.id, "used": 0})
-    spent = session.execute(
-        update(VoteBudget)
-        .where(VoteBudget.space_id == space.id, VoteBudget.account_id == actor.id,
-               VoteBudget.used < space.vote_budget)
-        .values(used=VoteBudget.used + 1))
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if not add_once(session, IdeaSupport(idea_id=idea.id, account_id=actor.id)):
+        raise Refused("already_supported")
+    if not spend_one(session, VoteBudget, {"space_id": space.id, "account_id": actor.id},
+                     space.vote_budget):
         raise Refused("budget_exhausted", budget=space.vote_budget)
     session.execute(update(Idea).where(Idea.id == idea.id)
                     .values(supports=Idea.supports + 1))
@@ -139,6 +130,7 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
         follows.idea_merged(session, actor, idea, original)
     else:
         follows.idea_moved(session, actor, idea, moved)
+    codesign.follow_idea(session, idea, actor)
     return idea
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -387,3 +388,124 @@ class PostRevision(Base):
     written_at: Mapped[datetime] = mapped_column(UTCDateTime())
     replaced_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Partner(Base):
+    """An outside partner's account (role ``partner``): the organisation it speaks for
+    and what kind of partner it is (supplier, research institute, designer)."""
+
+    __tablename__ = "partners"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    partner_type: Mapped[str] = mapped_column(String(32))
+
+
+class CodesignTeam(Base):
+    """The team that co-designs one idea (按单聚散): formed at ``co_design``, disbanded
+    when the idea is launched, declined or archived; its members are kept as history."""
+
+    __tablename__ = "codesign_teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    max_members: Mapped[int | None] = mapped_column(Integer)
+    members: Mapped[int] = mapped_column(Integer, default=0)  # active ones; the cap's count
+    formed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    formed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disbanded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CodesignMember(Base):
+    __tablename__ = "codesign_members"
+    team_id: Mapped[int] = mapped_column(ForeignKey("codesign_teams.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # member | lead | partner
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | left
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Suggestion(Base):
+    """A member's suggestion on an idea; the brand may adopt it (shown on the idea)."""
+
+    __tablename__ = "suggestions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str | None] = mapped_column(String(16))  # feature | design | price | name
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    adopted_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    adopted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Contest(Base):
+    """A contest (the maker contest, the coin-stacking challenge) and its declared
+    weighting: the shortlist ranks by ``judge_weight`` % of the judges' mean score plus
+    the rest of the share of public votes."""
+
+    __tablename__ = "contests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="call_open")
+    record_unit: Mapped[str | None] = mapped_column(String(32))
+    higher_record_wins: Mapped[bool] = mapped_column(Boolean, default=True)
+    shortlist_size: Mapped[int] = mapped_column(Integer)
+    judge_weight: Mapped[int] = mapped_column(Integer)  # percent; votes weigh the rest
+    votes_per_member: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ContestJudge(Base):
+    __tablename__ = "contest_judges"
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+
+
+class ContestEntry(Base):
+    __tablename__ = "contest_entries"
+    __table_args__ = (UniqueConstraint("contest_id", "author_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    record_value: Mapped[float | None] = mapped_column(Float)
+    record_unit: Mapped[str | None] = mapped_column(String(32))
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    rank: Mapped[int | None] = mapped_column(Integer)  # its place on the shortlist
+    final_score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ContestScore(Base):
+    """A judge's score of an entry, 0–100; a judge may change it while reviewing."""
+
+    __tablename__ = "contest_scores"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("contest_entries.id"), primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class ContestVote(Base):
+    """A member's public vote for an entry: one per entry, ``votes_per_member`` in all."""
+
+    __tablename__ = "contest_votes"
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("contest_entries.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ContestBallot(Base):
+    """Votes a member has used in a contest; one conditional update spends one."""
+
+    __tablename__ = "contest_ballots"
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

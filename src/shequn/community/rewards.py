@@ -19,6 +19,8 @@ from shequn.community.models import Idea, PointsEntry, Registration, utcnow
 POINTS: dict[str, int] = {
     "post": 5, "comment": 2, "share": 2, "invite": 3, "idea": 10, "vote": 1, "pledge": 20,
     "meetup_checkin": 15, "space_join": 1, "meetup_registration": 1,
+    "suggestion": 2, "suggestion_adopted": 30, "contest_entry": 5,
+    "contest_vote": 1, "contest_shortlist": 20,
 }
 LEVEL_WINDOW = timedelta(days=365)
 

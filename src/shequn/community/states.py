@@ -1,4 +1,5 @@
-"""The state machines of ideas, contests, pre-sale campaigns and pledges, as data.
+"""The state machines of ideas, co-design teams, suggestions, contests, pre-sale campaigns
+and pledges, as data.
 
 Pure: a move is allowed or refused by looking it up; the services record it.
 """
@@ -33,6 +34,15 @@ IDEA: Machine = _machine({
     "archived": (),
     "hidden": ("open",),
 })
+# A co-design team lives while its idea is worked on; disbanded, it is kept read-only.
+CODESIGN_TEAM: Machine = _machine({
+    "active": ("disbanded",),
+    "disbanded": (),
+})
+SUGGESTION: Machine = _machine({
+    "open": ("adopted",),
+    "adopted": (),
+})
 CONTEST: Machine = _machine({
     "call_open": ("reviewing",),
     "reviewing": ("voting",),
@@ -63,8 +73,9 @@ PLEDGE: Machine = _machine({
     "refunded": (),
 })
 
-MACHINES: dict[str, Machine] = {"idea": IDEA, "contest": CONTEST, "presale": PRESALE,
-                                "pledge": PLEDGE}
+MACHINES: dict[str, Machine] = {"idea": IDEA, "codesign_team": CODESIGN_TEAM,
+                                "suggestion": SUGGESTION, "contest": CONTEST,
+                                "presale": PRESALE, "pledge": PLEDGE}
 
 
 def check_move(machine: Machine, from_state: str, to_state: str) -> None:

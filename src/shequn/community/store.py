@@ -15,8 +15,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -105,3 +106,25 @@ def insert_or_ignore(session: Session, table: Any,
     statement = (insert(table).values(values).on_conflict_do_nothing()
                  .returning(*table.primary_key.columns))
     return len(session.execute(statement).all())
+
+
+def add_once(session: Session, row: Any) -> bool:
+    """Insert a row unless its key exists (False then); a savepoint keeps the rest of
+    the transaction, and a concurrent insert of the same key waits and then loses."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def spend_one(session: Session, budget: Any, keys: dict[str, Any], limit: int) -> bool:
+    """Use one of ``limit`` from a budget row (a model with ``used``, made at 0 when
+    new) by one conditional update, so concurrent spenders can never pass the limit."""
+    insert_or_ignore(session, budget.__table__, {**keys, "used": 0})
+    spent = session.execute(update(budget)
+                            .where(*(getattr(budget, k) == v for k, v in keys.items()),
+                                   budget.used < limit)
+                            .values(used=budget.used + 1))
+    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]

@@ -183,6 +183,28 @@ _TYPES = (
               required=("amount",), optional=("campaign_id", "space")),
     EventType("perk_claim", "A member claims a perk that their level or a space's "
               "membership unlocks.", required=("campaign_id",), optional=("space",)),
+    EventType("codesign_join", "A member, or an outside partner, joins the team that "
+              "co-designs an idea.", required=("idea_id",), optional=("space",)),
+    EventType("codesign_leave", "A member leaves an idea's co-design team, or the team "
+              "disbands when the idea is launched, declined or archived.",
+              required=("idea_id",), optional=("space", "reason")),
+    EventType("suggestion", "A member suggests something for an idea (its topic: feature, "
+              "design, price or name).", required=("idea_id",), optional=("topic", "text")),
+    EventType("suggestion_adopted", "The brand adopts a member's suggestion on an idea "
+              "(recorded for its author).", required=("idea_id",),
+              optional=("target_id", "topic")),
+    EventType("contest_entry", "A member enters a contest (campaign `contest-<id>`) with a "
+              "measured record as its value.", required=("campaign_id",),
+              optional=("target_id", "text", "value")),
+    EventType("contest_score", "A judge scores a contest entry from 0 to 100.",
+              required=("campaign_id", "target_id", "value")),
+    EventType("contest_vote", "A member votes for a contest entry.",
+              required=("campaign_id", "target_id")),
+    EventType("contest_shortlist", "A member's contest entry is shortlisted (its value: "
+              "its place).", required=("campaign_id", "target_id", "value")),
+    EventType("contest_result", "A contest's results are published: the member's "
+              "shortlisted entry and its final place.",
+              required=("campaign_id", "target_id", "value")),
     EventType("coupon_issued", "A coupon is given to a member.",
               required=("coupon_id",), optional=("campaign_id", "amount", "channel")),
     EventType("coupon_redeemed", "A member redeems a coupon.",

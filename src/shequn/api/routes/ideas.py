@@ -5,8 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
-from shequn.api.schemas import IdeaCreate, IdeaMove, IdeaPublic
-from shequn.community import ideas
+from shequn.api.schemas import (
+    AccountPublic,
+    AdoptedContribution,
+    IdeaCreate,
+    IdeaMove,
+    IdeaPublic,
+    IdeaView,
+)
+from shequn.community import ideas, suggestions
 
 router = APIRouter(tags=["ideas"])
 
@@ -18,10 +25,17 @@ def propose(body: IdeaCreate, actor: CurrentAccount, services: ServicesDep) -> I
         return IdeaPublic.model_validate(idea, from_attributes=True)
 
 
-@router.get("/ideas/{idea_id}", response_model=IdeaPublic)
-def read(idea_id: ObjectId, services: ServicesDep) -> IdeaPublic:
+@router.get("/ideas/{idea_id}", response_model=IdeaView)
+def read(idea_id: ObjectId, services: ServicesDep) -> IdeaView:
+    """The idea with its supports and the contributions the brand adopted, by author."""
     with services.store.read() as session:
-        return IdeaPublic.model_validate(ideas.get_idea(session, idea_id), from_attributes=True)
+        out = IdeaView.model_validate(ideas.get_idea(session, idea_id), from_attributes=True)
+        out.adopted = [
+            AdoptedContribution(suggestion_id=s.id, kind=s.kind, body=s.body,
+                                adopted_at=s.adopted_at,
+                                author=AccountPublic.model_validate(a, from_attributes=True))
+            for s, a in suggestions.adopted_on(session, idea_id)]
+        return out
 
 
 @router.post("/ideas/{idea_id}/supports", status_code=201, response_model=IdeaPublic)

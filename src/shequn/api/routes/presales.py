@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
 from shequn.api.schemas import (
+    IdeaPresaleCreate,
     PledgeCreate,
     PledgePublic,
     PresaleCreate,
@@ -19,7 +20,7 @@ from shequn.api.schemas import (
     TierCreate,
     TierPublic,
 )
-from shequn.community import idempotency, presales
+from shequn.community import idempotency, launch, presales
 from shequn.community.models import Presale, Tier
 
 router = APIRouter(tags=["presales"])
@@ -38,6 +39,19 @@ def create(body: PresaleCreate, actor: CurrentAccount, services: ServicesDep) ->
     with services.store.write() as session:
         presale = presales.create_presale(session, actor, body.title, body.goal_fen,
                                           body.deadline, body.all_or_nothing, body.idea_id)
+        return _public(session, presale)
+
+
+@router.post("/ideas/{idea_id}/presale", status_code=201, response_model=PresalePublic)
+def open_for_idea(idea_id: ObjectId, body: IdeaPresaleCreate, actor: CurrentAccount,
+                  services: ServicesDep) -> PresalePublic:
+    """A launched idea's pre-sale in one step: the idea's title, these tiers, live at
+    once (unless ``live`` is false), and the idea's supporters told."""
+    tiers = [launch.NewTier(t.name, t.price_fen, t.stock, t.delivery_date) for t in body.tiers]
+    with services.store.write() as session:
+        presale = launch.open_presale(session, actor, idea_id, body.goal_fen, body.deadline,
+                                      tiers, services.payments, body.all_or_nothing,
+                                      body.live)
         return _public(session, presale)
 
 

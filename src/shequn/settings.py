@@ -164,6 +164,11 @@ class Settings(BaseSettings):
         "outbox into the lake (and its settling of pre-sales past their deadline); 0 "
         "leaves both to `shequn outbox flush`.",
     )
+    server_threads: int = Field(
+        8, ge=1, le=256, description="Threads per server process that run requests' "
+        "database work; more queue in the event loop. Few threads keep Python's one lock "
+        "from being passed around in slices while a write holds the database.",
+    )
     secret_key: str | None = Field(
         None, description="The server's secret that signs meetup check-in codes; unset, one "
         "is made on first use and kept in <home>/secret.key (keep that file private).",

@@ -22,8 +22,9 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, settings: Settings, log: Path) -> None:
+    def __init__(self, settings: Settings, log: Path, workers: int = 1) -> None:
         self.settings = settings
+        self.workers = workers
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -36,7 +37,8 @@ class Server:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "shequn.cli.app", "serve", "--port", str(self.port),
-                 "--relay-seconds", "0"], env=env, stdout=log, stderr=subprocess.STDOUT)
+                 "--relay-seconds", "0",
+                 "--workers", str(self.workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

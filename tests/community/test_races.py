@@ -35,7 +35,8 @@ CLIENTS = 24
 
 @pytest.fixture
 def server(community_settings: Settings, tmp_path: Path) -> Iterator[Server]:
-    running = Server(community_settings, tmp_path / "server.log").start()
+    """Two server processes, as a deployment runs one per core: the races cross them."""
+    running = Server(community_settings, tmp_path / "server.log", workers=2).start()
     yield running
     running.stop()
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -32,7 +33,13 @@ from shequn.api.routes import (
     spaces,
 )
 from shequn.community.payments import InProcessProvider, PaymentProvider
-from shequn.services.community import open_store, relay_outbox, server_secret, settle_presales
+from shequn.services.community import (
+    background_turn,
+    open_store,
+    relay_outbox,
+    server_secret,
+    settle_presales,
+)
 from shequn.settings import Settings
 from shequn.web.app import create_web
 
@@ -41,13 +48,22 @@ log = logging.getLogger("shequn.api")
 
 def _background(settings: Settings, services: Services, every: float,
                 stop: threading.Event) -> None:
-    """Relay the outbox into the lake and settle campaigns past their deadline."""
-    while not stop.wait(every):
-        try:
-            settle_presales(services.store, services.payments)
-            relay_outbox(settings, services.store)
-        except Exception:  # the next round tries again; the outbox keeps what failed
-            log.exception("background round failed")
+    """Relay the outbox into the lake and settle campaigns past their deadline, in the one
+    server process that holds the home's background lock (the others stand by, and one
+    takes over if that process ends)."""
+    with background_turn(settings) as is_mine:
+        while not stop.wait(every):
+            if not is_mine():
+                continue
+            _background_round(settings, services)
+
+
+def _background_round(settings: Settings, services: Services) -> None:
+    try:
+        settle_presales(services.store, services.payments)
+        relay_outbox(settings, services.store)
+    except Exception:  # the next round tries again; the outbox keeps what failed
+        log.exception("background round failed")
 
 
 def create_app(settings: Settings, payments: PaymentProvider | None = None,
@@ -62,6 +78,7 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.server_threads
         stop = threading.Event()
         worker = None
         if background_seconds:

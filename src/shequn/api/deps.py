@@ -28,7 +28,9 @@ class Services:
     settings: Settings  # where the builds are (a space seeded from a segment reads one)
 
 
-def _services(request: Request) -> Services:
+# The dependencies that do no I/O are coroutines: FastAPI runs a plain function in its
+# thread pool, a hop that cost more than the work.
+async def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -53,7 +55,7 @@ class Page:
     offset: int
 
 
-def _page(limit: Annotated[int, Query(ge=1, le=100)] = 20,
+async def _page(limit: Annotated[int, Query(ge=1, le=100)] = 20,
           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Page:
     return Page(limit, offset)
 

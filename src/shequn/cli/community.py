@@ -26,12 +26,14 @@ def serve_cmd(
     relay_seconds: Annotated[float | None, typer.Option(min=0,
         help="Seconds between relays of the outbox into the lake (0: only by "
         "`shequn outbox flush`); default: the setting community_relay_seconds.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64,
+        help="Server processes; one per core serves the most requests.")] = 1,
 ) -> None:
     """Run the API (/api/v1, /openapi.json, /docs) and the web pages (/, /console) with uvicorn."""
     settings = settings_of(ctx)
     if relay_seconds is not None:
         settings = settings.model_copy(update={"community_relay_seconds": relay_seconds})
-    serve(settings, host, port)
+    serve(settings, host, port, workers)
 
 
 @user_app.command("add")

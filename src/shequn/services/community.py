@@ -3,8 +3,11 @@ secret, the outbox relay into the lake, and settling pre-sales past their deadli
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ from shequn.services.errors import UserError
 from shequn.settings import Settings
 
 SECRET_FILE = "secret.key"
+BACKGROUND_LOCK = "community-background.lock"
 
 
 def open_store(settings: Settings, migrate: bool = True) -> Store:
@@ -103,17 +107,41 @@ def flush_outbox(settings: Settings) -> int:
         store.close()
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Run the API with uvicorn, on these settings (handed over as SHEQUN_* variables,
-    which the API's factory reads: no entry point imports another's module)."""
+@contextmanager
+def background_turn(settings: Settings) -> Iterator[Callable[[], bool]]:
+    """Whether this process runs the background work (relay, settling): asked each round,
+    true in the one process holding the home's lock, which is taken as soon as it is free
+    (a lock on an open file: the system releases it when its holder ends)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with (settings.home / BACKGROUND_LOCK).open("a") as handle:
+        held = False
+
+        def is_mine() -> bool:
+            nonlocal held
+            if not held:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held = True
+                except BlockingIOError:
+                    pass
+            return held
+
+        yield is_mine
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Run the API with uvicorn in ``workers`` processes, on these settings (handed over
+    as SHEQUN_* variables, which the API's factory reads: no entry point imports another's
+    module)."""
     import uvicorn
 
+    open_store(settings).close()  # migrate once here, not in each worker at the same time
     for name in Settings.model_fields:
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"SHEQUN_{name.upper()}"] = str(value)
     uvicorn.run("shequn.api.app:app_from_environment", factory=True, host=host, port=port,
-                log_level="warning", access_log=False)
+                workers=workers, log_level="warning", access_log=False)
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,29 @@ class Settings(BaseSettings):
         "database work; more queue in the event loop. Few threads keep Python's one lock "
         "from being passed around in slices while a write holds the database.",
     )
+    community_new_member_days: int = Field(
+        3, ge=0, le=3650, description="In a space whose moderation is `new_members`, the "
+        "posts of a member who joined it fewer than this many days ago wait for a "
+        "moderator's approval.",
+    )
+    community_new_member_posts: int = Field(
+        3, ge=0, le=10_000, description="In a space whose moderation is `new_members`, the "
+        "posts of a member with fewer than this many approved posts there wait for a "
+        "moderator's approval (however long ago they joined).",
+    )
+    community_flag_threshold: int = Field(
+        3, ge=1, le=10_000, description="A post flagged by this many different members is "
+        "hidden until a moderator reviews it.",
+    )
+    community_new_account_days: int = Field(
+        7, ge=0, le=3650, description="Accounts younger than this many days have their "
+        "posts and replies rate-limited (`SHEQUN_COMMUNITY_NEW_ACCOUNT_POSTS_PER_HOUR`); 0 "
+        "limits nobody.",
+    )
+    community_new_account_posts_per_hour: int = Field(
+        10, ge=1, le=100_000, description="Posts and replies a new account may write in any "
+        "hour; over that it is answered 429 `rate_limited` with `Retry-After`.",
+    )
     secret_key: str | None = Field(
         None, description="The server's secret that signs meetup check-in codes; unset, one "
         "is made on first use and kept in <home>/secret.key (keep that file private).",

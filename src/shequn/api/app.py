@@ -25,14 +25,18 @@ from shequn.api.routes import (
     follows,
     ideas,
     meetups,
+    moderation,
     notifications,
     perks,
     posts,
     presales,
     rewards,
+    search,
     spaces,
 )
 from shequn.community.payments import InProcessProvider, PaymentProvider
+from shequn.community.ratelimits import PostRate
+from shequn.community.screening import ModerationRules
 from shequn.services.community import (
     background_turn,
     open_store,
@@ -66,6 +70,14 @@ def _background_round(settings: Settings, services: Services) -> None:
         log.exception("background round failed")
 
 
+def moderation_rules(settings: Settings) -> ModerationRules:
+    return ModerationRules(new_member_days=settings.community_new_member_days,
+                           new_member_posts=settings.community_new_member_posts,
+                           flag_threshold=settings.community_flag_threshold,
+                           rate=PostRate(settings.community_new_account_days,
+                                         settings.community_new_account_posts_per_hour))
+
+
 def create_app(settings: Settings, payments: PaymentProvider | None = None,
                background_seconds: float | None = None) -> FastAPI:
     """The API on the settings' store; ``background_seconds`` (default: the setting
@@ -74,7 +86,8 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
         background_seconds = settings.community_relay_seconds
     services = Services(store=open_store(settings),
                         payments=payments or InProcessProvider(),
-                        secret=server_secret(settings), settings=settings)
+                        secret=server_secret(settings), settings=settings,
+                        rules=moderation_rules(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -99,8 +112,9 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
     app.state.services = services
     errors.install(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (accounts, spaces, posts, follows, ideas, codesign, contests, presales,
-                   rewards, perks, meetups, notifications):
+    # search before ideas: its /ideas/similar must be tried before /ideas/{idea_id}
+    for module in (accounts, spaces, posts, follows, search, ideas, codesign, contests,
+                   presales, rewards, perks, meetups, notifications, moderation):
         api.include_router(module.router)
     app.include_router(api)
     # the members' site and the console: every path the API does not answer

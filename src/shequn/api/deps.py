@@ -12,6 +12,7 @@ from shequn.community.accounts import account_for_token
 from shequn.community.errors import Refused
 from shequn.community.models import Account
 from shequn.community.payments import PaymentProvider
+from shequn.community.screening import DEFAULT_RULES, ModerationRules
 from shequn.community.store import Store
 from shequn.settings import Settings
 
@@ -26,6 +27,7 @@ class Services:
     payments: PaymentProvider
     secret: bytes
     settings: Settings  # where the builds are (a space seeded from a segment reads one)
+    rules: ModerationRules = DEFAULT_RULES
 
 
 # The dependencies that do no I/O are coroutines: FastAPI runs a plain function in its

@@ -14,7 +14,7 @@ from shequn.api.messages import inner_message
 from shequn.community.errors import REASONS, Refused, message
 
 STATUS = {"not_found": 404, "forbidden": 403, "unauthorized": 401, "conflict": 409,
-          "invalid": 422}
+          "invalid": 422, "too_many": 429}
 
 
 def language(request: Request) -> str:
@@ -37,6 +37,8 @@ def install(app: FastAPI) -> None:
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
         status = STATUS[REASONS[exc.reason][0]]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 429:  # the seconds until the caller may try again
+            headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
         return JSONResponse(refusal_body(exc.reason, language(request), exc.details),
                             status_code=status, headers=headers)
 

@@ -79,6 +79,7 @@ class SpacePublic(BaseModel):
     description: str | None
     vote_budget: int
     support_threshold: int
+    moderation: str
 
 
 class MembershipPublic(BaseModel):
@@ -144,6 +145,8 @@ class PostPublic(BaseModel):
     created_at: datetime
     official_answer_id: int | None
     first_answer_at: datetime | None
+    state: str  # visible | held | hidden | rejected
+    held_for: str | None  # why it waits: sensitive_words, new_member, all_posts, flags
     edited_at: datetime | None = None
     edited_by: int | None = None
     mentions: list[MentionPublic] = []
@@ -600,3 +603,60 @@ class IdeaPresaleCreate(Strict):
     tiers: Annotated[list[TierCreate], Field(min_length=1, max_length=20)]
     all_or_nothing: bool = True
     live: bool = True
+
+
+Reason = Annotated[str, Field(max_length=500), AfterValidator(_no_nul)]
+
+
+class ModerationPolicy(Strict):
+    moderation: Literal["none", "new_members", "all"]
+
+
+class FlagCreate(Strict):
+    reason: Literal["spam", "abuse", "ads", "other"]
+    note: Reason | None = None
+
+
+class DecisionCreate(Strict):
+    decision: Literal["approve", "reject"]
+    reason: Reason | None = None
+
+
+class DecisionPublic(BaseModel):
+    post_id: int
+    decision: str
+    reason: str | None
+    by_id: int
+    at: datetime
+
+
+class QueueItemPublic(BaseModel):
+    post: PostPublic
+    flags: int
+    flag_reasons: dict[str, int]
+
+
+class WordCreate(Strict):
+    word: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
+    action: Literal["block", "hold"]
+
+
+class WordPublic(BaseModel):
+    id: int
+    word: str
+    action: str
+
+
+class SearchHitPublic(BaseModel):
+    kind: str  # post | idea
+    id: int
+    space_id: int
+    title: str | None
+    snippet: str
+    score: float
+    parent_id: int | None
+    state: str
+
+
+class SimilarIdeaPublic(IdeaPublic):
+    score: float

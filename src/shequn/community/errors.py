@@ -84,6 +84,17 @@ REASONS: dict[str, tuple[str, str, str]] = {
                   "只有本次比赛的评委可以评分。"),
     "presale_exists": ("conflict", "This idea already has a pre-sale ({presale_id}).",
                        "该创意已有预售（{presale_id}）。"),
+    "sensitive_words": ("invalid", "Your text contains words this community does not "
+                        "accept: {words}.", "您的内容包含本社区不允许的词语：{words}。"),
+    "rate_limited": ("too_many", "New accounts may post {limit} times an hour; try again in "
+                     "{retry_after} seconds.",
+                     "新账号每小时最多发帖{limit}次，请在{retry_after}秒后再试。"),
+    "already_flagged": ("conflict", "You already flagged this post.", "您已经举报过这条帖子。"),
+    "word_listed": ("conflict", "That word is on the list already.", "该词语已在列表中。"),
+    "empty_word": ("invalid", "Nothing is left of that word without its spaces and "
+                   "punctuation.", "去掉空格和标点后，该词语为空。"),
+    "nothing_to_decide": ("conflict", "This post waits for no decision.",
+                          "该帖子没有待处理的审核。"),
 }
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import codesign, follows, outbox
+from shequn.community import codesign, follows, outbox, search
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
+from shequn.community.screening import words_in
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import IDEA, check_move
 from shequn.community.store import add_once, spend_one
@@ -36,13 +37,21 @@ def get_idea(session: Session, idea_id: int, for_update: bool = False) -> Idea:
 
 def propose(session: Session, actor: Account, space_id: int, title: str, body: str,
             draft: bool = False) -> Idea:
+    """A new idea; a blocking word refuses it, a holding one hides it until a manager
+    opens it (hidden → open)."""
     space = get_space(session, space_id)
     require_member(session, actor, space)
+    held = bool(words_in(session, title, body).held)
     idea = Idea(space_id=space.id, author_id=actor.id, title=title, body=body,
                 state="draft" if draft else "open")
     session.add(idea)
     session.flush()
     follows.add_followers(session, [actor.id], "idea", idea.id)
+    if held and not draft:
+        session.add(Transition(machine="idea", object_id=idea.id, from_state="open",
+                               to_state="hidden", by_id=None))
+        idea.state = "hidden"
+    search.index_idea(session, idea)
     outbox.record(session, "idea", actor, idea_id=str(idea.id), space=str(space.id),
                   text=f"{title}\n{body}")
     return idea

@@ -99,6 +99,8 @@ class Space(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     vote_budget: Mapped[int] = mapped_column(Integer, default=10)
     support_threshold: Mapped[int] = mapped_column(Integer, default=100)
+    # none | new_members | all: whose posts wait for a moderator (moderation.py)
+    moderation: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -118,6 +120,8 @@ class Post(Base):
     """A post, or a reply (``parent_id``), or a re-share that keeps its parent."""
 
     __tablename__ = "posts"
+    # A new account's posts of the last hour are counted by this (ratelimits.py).
+    __table_args__ = (Index("ix_posts_author_created", "author_id", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
@@ -130,6 +134,10 @@ class Post(Base):
     first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edited_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # visible | held (waits for a moderator) | hidden (flagged, waits) | rejected
+    state: Mapped[str] = mapped_column(String(16), default="visible", server_default="visible")
+    held_for: Mapped[str | None] = mapped_column(String(32))  # why it waits
+    flags: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # unresolved
 
 
 class Idea(Base):
@@ -509,3 +517,60 @@ class ContestBallot(Base):
     contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PostFlag(Base):
+    """A member's flag on a post, one per member; a moderator's decision resolves it."""
+
+    __tablename__ = "post_flags"
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ModerationDecision(Base):
+    """A moderator's approval or rejection of a post, kept as its history."""
+
+    __tablename__ = "moderation_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    decision: Mapped[str] = mapped_column(String(16))  # approve | reject
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SensitiveWord(Base):
+    """The brand's own word list; ``form`` is the word as it is matched (normalised)."""
+
+    __tablename__ = "sensitive_words"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(100))
+    form: Mapped[str] = mapped_column(String(100), unique=True)
+    action: Mapped[str] = mapped_column(String(8))  # block | hold
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SearchDoc(Base):
+    """A post or an idea in the search index: its space and its length in terms."""
+
+    __tablename__ = "search_docs"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # post | idea
+    object_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[int] = mapped_column(Integer, index=True)
+    length: Mapped[int] = mapped_column(Integer)
+
+
+class SearchTerm(Base):
+    """The inverted index: a term, a document holding it, and how many times."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (Index("ix_search_terms_doc", "kind", "object_id"),)
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    object_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tf: Mapped[int] = mapped_column(Integer)

@@ -6,19 +6,27 @@ earlier version.
 Who hears of what: the named in ``@mentions``; a thread's followers of its replies and
 its official answer (authors follow their own posts); a space's and an author's
 followers of new posts, if they may see the space.
+
+Every new post is screened first (screening.py): refused, held for a moderator, or
+published. A held post is seen only by its author and the space's managers; its event
+(and its points), its mentions and its followers' notifications come when it is
+published, at once or on approval.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
-from shequn.community import follows, mentions, outbox
+from shequn.community import follows, mentions, outbox, search
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Post, PostRevision, Space, utcnow
 from shequn.community.notifications import notify
+from shequn.community.screening import DEFAULT_RULES, ModerationRules, screen, words_in
 from shequn.community.spaces import get_space, may_manage, require_member, who_may_see
 
 ANSWERED_KINDS = frozenset({"complaint", "qa"})
@@ -32,22 +40,25 @@ def get_post(session: Session, post_id: int, for_update: bool = False) -> Post:
     return post
 
 
-def create_post(session: Session, actor: Account, space_id: int, body: str,
-                title: str | None = None) -> Post:
-    space = get_space(session, space_id)
-    require_member(session, actor, space)
-    post = Post(space_id=space.id, author_id=actor.id, title=title, body=body)
-    session.add(post)
-    session.flush()
-    follows.add_followers(session, [actor.id], "post", post.id)
-    told = _tell_mentioned(session, actor, post, space)
-    fans = who_may_see(session, space, follows.followers(session, "account", actor.id))
-    notify(session, fans - told, "member_post", "post", post.id, actor=actor,
-           space_id=space.id)
-    notify(session, set(follows.followers(session, "space", space.id)) - fans - told,
-           "new_post", "post", post.id, actor=actor, space_id=space.id)
-    outbox.record(session, "post", actor, post_id=str(post.id), space=str(space.id),
-                  text=body)
+def visible_to(viewer: Account | None) -> Any:
+    """Posts a viewer may see: the published ones, and their own."""
+    return or_(Post.state == "visible",
+               Post.author_id == viewer.id if viewer is not None else false())
+
+
+def sees(session: Session, viewer: Account | None, post: Post) -> bool:
+    if post.state == "visible":
+        return True
+    return viewer is not None and (viewer.id == post.author_id or may_manage(
+        session, viewer, get_space(session, post.space_id)))
+
+
+def get_visible_post(session: Session, viewer: Account | None, post_id: int) -> Post:
+    """The post, unless it waits for a moderator or was taken down and the viewer is
+    neither its author nor a manager of its space (then it is not found)."""
+    post = get_post(session, post_id)
+    if not sees(session, viewer, post):
+        raise Refused("not_found", what="post")
     return post
 
 
@@ -59,38 +70,75 @@ def _tell_mentioned(session: Session, actor: Account, post: Post, space: Space) 
     return named
 
 
-def reply(session: Session, actor: Account, post_id: int, body: str) -> Post:
-    """A reply; the first one by anyone but the author answers the post."""
-    parent = get_post(session, post_id)
+def announce(session: Session, post: Post, author: Account,
+             at: datetime | None = None) -> None:
+    """A post has become public (``at``, by default when it was written): the named and
+    the followers are told, its event is written (post, comment or share), and a reply
+    by anyone but the author answers its parent."""
+    space = get_space(session, post.space_id)
+    if post.parent_id is not None:
+        parent = get_post(session, post.parent_id)
+        if parent.first_answer_at is None and author.id != parent.author_id:
+            parent.first_answer_at = at or post.created_at
+        told = _tell_mentioned(session, author, post, space)
+        thread_id = parent.parent_id or parent.id  # a reply to a reply is in the same thread
+        notify(session, set(follows.followers(session, "post", thread_id)) - told, "reply",
+               "post", thread_id, actor=author, reply_id=post.id)
+        outbox.record(session, "comment", author, post_id=str(parent.id),
+                      comment_id=str(post.id), space=str(space.id), text=post.body)
+    elif post.reshare_of is not None:
+        _tell_mentioned(session, author, post, space)
+        outbox.record(session, "share", author, target_id=f"post:{post.reshare_of}",
+                      space=str(space.id), channel="community")
+    else:
+        told = _tell_mentioned(session, author, post, space)
+        fans = who_may_see(session, space, follows.followers(session, "account", author.id))
+        notify(session, fans - told, "member_post", "post", post.id, actor=author,
+               space_id=space.id)
+        notify(session, set(follows.followers(session, "space", space.id)) - fans - told,
+               "new_post", "post", post.id, actor=author, space_id=space.id)
+        outbox.record(session, "post", author, post_id=str(post.id), space=str(space.id),
+                      text=post.body)
+
+
+def _write(session: Session, actor: Account, space: Space, rules: ModerationRules,
+           **fields: Any) -> Post:
+    """Screen, store, index and (unless held) announce a new post."""
+    held_for = screen(session, actor, space, rules, fields.get("title"), fields["body"])
+    post = Post(space_id=space.id, author_id=actor.id, state="held" if held_for else "visible",
+                held_for=held_for, **fields)
+    session.add(post)
+    session.flush()
+    search.index_post(session, post)
+    if post.parent_id is None:  # authors follow their posts and re-shares
+        follows.add_followers(session, [actor.id], "post", post.id)
+    if post.state == "visible":
+        announce(session, post, actor)
+    return post
+
+
+def create_post(session: Session, actor: Account, space_id: int, body: str,
+                title: str | None = None, rules: ModerationRules = DEFAULT_RULES) -> Post:
+    space = get_space(session, space_id)
+    require_member(session, actor, space)
+    return _write(session, actor, space, rules, title=title, body=body)
+
+
+def reply(session: Session, actor: Account, post_id: int, body: str,
+          rules: ModerationRules = DEFAULT_RULES) -> Post:
+    """A reply; the first one published by anyone but the author answers the post."""
+    parent = get_visible_post(session, actor, post_id)
     space = get_space(session, parent.space_id)
     require_member(session, actor, space)
-    answer = Post(space_id=space.id, author_id=actor.id, parent_id=parent.id, body=body)
-    session.add(answer)
-    session.flush()
-    if parent.first_answer_at is None and actor.id != parent.author_id:
-        parent.first_answer_at = answer.created_at
-    told = _tell_mentioned(session, actor, answer, space)
-    thread_id = parent.parent_id or parent.id  # a reply to a reply is in the same thread
-    notify(session, set(follows.followers(session, "post", thread_id)) - told, "reply",
-           "post", thread_id, actor=actor, reply_id=answer.id)
-    outbox.record(session, "comment", actor, post_id=str(parent.id),
-                  comment_id=str(answer.id), space=str(space.id), text=body)
-    return answer
+    return _write(session, actor, space, rules, parent_id=parent.id, body=body)
 
 
 def reshare(session: Session, actor: Account, post_id: int, to_space_id: int,
-            body: str = "") -> Post:
-    original = get_post(session, post_id)
+            body: str = "", rules: ModerationRules = DEFAULT_RULES) -> Post:
+    original = get_visible_post(session, actor, post_id)
     space = get_space(session, to_space_id)
     require_member(session, actor, space)
-    post = Post(space_id=space.id, author_id=actor.id, reshare_of=original.id, body=body)
-    session.add(post)
-    session.flush()
-    follows.add_followers(session, [actor.id], "post", post.id)
-    _tell_mentioned(session, actor, post, space)
-    outbox.record(session, "share", actor, target_id=f"post:{original.id}",
-                  space=str(space.id), channel="community")
-    return post
+    return _write(session, actor, space, rules, reshare_of=original.id, body=body)
 
 
 def mark_official_answer(session: Session, actor: Account, post_id: int,
@@ -123,6 +171,9 @@ def edit(session: Session, actor: Account, post_id: int, body: str | None,
     new_title = post.title if title is None else title
     if (new_body, new_title) == (post.body, post.title):
         return post
+    # The new text meets the word list: a blocking word refuses the edit, a holding one
+    # sends a published post back to the queue.
+    held = words_in(session, new_title, new_body).held
     version = (session.scalar(select(func.count()).where(PostRevision.post_id == post.id))
                or 0) + 1
     now = utcnow()
@@ -131,8 +182,12 @@ def edit(session: Session, actor: Account, post_id: int, body: str | None,
                              written_at=post.edited_at or post.created_at,
                              replaced_by=actor.id, replaced_at=now))
     post.body, post.title, post.edited_at, post.edited_by = new_body, new_title, now, actor.id
+    if held and post.state == "visible" and not may_manage(session, actor, space):
+        post.state, post.held_for = "held", "sensitive_words"
     session.flush()
-    _tell_mentioned(session, actor, post, space)
+    search.index_post(session, post)
+    if post.state == "visible":
+        _tell_mentioned(session, actor, post, space)
     outbox.record(session, "post_edit", actor, post_id=str(post.id), space=str(space.id),
                   text=new_body)
     return post
@@ -152,18 +207,22 @@ class Thread:
     reply_count: int
 
 
-def thread(session: Session, post_id: int, limit: int, offset: int) -> Thread:
-    post = get_post(session, post_id)
-    replies = list(session.scalars(select(Post).where(Post.parent_id == post.id)
+def thread(session: Session, post_id: int, limit: int, offset: int,
+           viewer: Account | None = None) -> Thread:
+    post = get_visible_post(session, viewer, post_id)
+    shown = (Post.parent_id == post.id, visible_to(viewer))
+    replies = list(session.scalars(select(Post).where(*shown)
                                    .order_by(Post.created_at, Post.id)
                                    .limit(limit).offset(offset)))
-    count = session.scalar(select(func.count()).where(Post.parent_id == post.id)) or 0
+    count = session.scalar(select(func.count()).select_from(Post).where(*shown)) or 0
     return Thread(post, replies, count)
 
 
-def posts_in(session: Session, space_id: int, limit: int, offset: int) -> list[Post]:
+def posts_in(session: Session, space_id: int, limit: int, offset: int,
+             viewer: Account | None = None) -> list[Post]:
     get_space(session, space_id)
     return list(session.scalars(select(Post).where(Post.space_id == space_id,
-                                                   Post.parent_id.is_(None))
+                                                   Post.parent_id.is_(None),
+                                                   visible_to(viewer))
                                 .order_by(Post.created_at.desc(), Post.id.desc())
                                 .limit(limit).offset(offset)))

@@ -1,5 +1,5 @@
-"""The state machines of ideas, co-design teams, suggestions, contests, pre-sale campaigns
-and pledges, as data.
+"""The state machines of ideas, co-design teams, suggestions, contests, pre-sale campaigns,
+pledges and posts under moderation, as data.
 
 Pure: a move is allowed or refused by looking it up; the services record it.
 """
@@ -73,9 +73,17 @@ PLEDGE: Machine = _machine({
     "refunded": (),
 })
 
+# A post as moderation sees it: held for approval, hidden by flags, or rejected.
+POST: Machine = _machine({
+    "visible": ("hidden", "rejected"),
+    "held": ("visible", "rejected"),
+    "hidden": ("visible", "rejected"),
+    "rejected": (),
+})
+
 MACHINES: dict[str, Machine] = {"idea": IDEA, "codesign_team": CODESIGN_TEAM,
                                 "suggestion": SUGGESTION, "contest": CONTEST,
-                                "presale": PRESALE, "pledge": PLEDGE}
+                                "presale": PRESALE, "pledge": PLEDGE, "post": POST}
 
 
 def check_move(machine: Machine, from_state: str, to_state: str) -> None:

@@ -205,6 +205,14 @@ _TYPES = (
     EventType("contest_result", "A contest's results are published: the member's "
               "shortlisted entry and its final place.",
               required=("campaign_id", "target_id", "value")),
+    EventType("flag", "A member flags a post for moderators (spam, abuse, ads, other).",
+              required=("target_id",), optional=("reason", "space")),
+    EventType("moderation", "A moderator approves or rejects a post, or sets a space's "
+              "moderation policy.", required=("target_id",),
+              optional=("status", "reason", "space")),
+    EventType("sensitive_word", "Staff add a word to the sensitive-word list (status: "
+              "block or hold) or remove one (status: removed).", required=("text",),
+              optional=("status",)),
     EventType("coupon_issued", "A coupon is given to a member.",
               required=("coupon_id",), optional=("campaign_id", "amount", "channel")),
     EventType("coupon_redeemed", "A member redeems a coupon.",

@@ -51,7 +51,7 @@ def read_thread(post_id: ObjectId, services: ServicesDep, page: PageDep,
                 caller: MaybeAccount) -> ThreadPublic:
     """The thread; signed in, with the caller's reactions and whether they follow it."""
     with services.store.read() as session:
-        found = posts.thread(session, post_id, page.limit, page.offset)
+        found = posts.thread(session, post_id, page.limit, page.offset, caller)
         shown = present(session, [found.post, *found.replies], caller)
         following = caller is not None and follows.is_following(
             session, caller.id, "post", found.post.parent_id or found.post.id)
@@ -70,10 +70,10 @@ def edit(post_id: ObjectId, body: PostEdit, actor: CurrentAccount,
 
 
 @router.get("/posts/{post_id}/revisions", response_model=RevisionsPublic)
-def revisions(post_id: ObjectId, services: ServicesDep) -> RevisionsPublic:
+def revisions(post_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> RevisionsPublic:
     with services.store.read() as session:
+        post = posts.get_visible_post(session, viewer, post_id)
         earlier = posts.revisions(session, post_id)
-        post = posts.get_post(session, post_id)
         return RevisionsPublic(post_id=post.id, current_version=len(earlier) + 1,
                                edited_at=post.edited_at,
                                revisions=[RevisionPublic.model_validate(r, from_attributes=True)
@@ -84,14 +84,16 @@ def revisions(post_id: ObjectId, services: ServicesDep) -> RevisionsPublic:
 def reply(post_id: ObjectId, body: PostCreate, actor: CurrentAccount,
           services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
-        return present_one(session, posts.reply(session, actor, post_id, body.body), actor)
+        return present_one(session, posts.reply(session, actor, post_id, body.body,
+                                                services.rules), actor)
 
 
 @router.post("/posts/{post_id}/reshares", status_code=201, response_model=PostPublic)
 def reshare(post_id: ObjectId, body: ReshareCreate, actor: CurrentAccount,
             services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
-        post = posts.reshare(session, actor, post_id, body.space_id, body.body)
+        post = posts.reshare(session, actor, post_id, body.space_id, body.body,
+                             services.rules)
         return present_one(session, post)
 
 

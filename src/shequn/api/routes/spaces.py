@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
+from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.routes.posts import present, present_one
 from shequn.api.schemas import (
     Invitation,
@@ -105,11 +105,15 @@ def leave(space_id: ObjectId, body: Leaving, actor: CurrentAccount,
 def create_post(space_id: ObjectId, body: PostCreate, actor: CurrentAccount,
                 services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
-        post = posts.create_post(session, actor, space_id, body.body, body.title)
+        post = posts.create_post(session, actor, space_id, body.body, body.title,
+                                 services.rules)
         return present_one(session, post)
 
 
 @router.get("/spaces/{space_id}/posts", response_model=list[PostPublic])
-def list_posts(space_id: ObjectId, services: ServicesDep, page: PageDep) -> list[PostPublic]:
+def list_posts(space_id: ObjectId, services: ServicesDep, page: PageDep,
+               viewer: MaybeAccount) -> list[PostPublic]:
+    """The space's posts; those waiting for a moderator only for their authors."""
     with services.store.read() as session:
-        return present(session, posts.posts_in(session, space_id, page.limit, page.offset))
+        return present(session, posts.posts_in(session, space_id, page.limit, page.offset,
+                                               viewer))

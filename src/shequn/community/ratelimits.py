@@ -1,0 +1,53 @@
+"""How often a new account may post: at most so many posts and replies in any hour,
+counted in the store (so every server process and worker counts the same), over a
+sliding hour rather than clock hours (no double burst across an hour's turn).
+
+Concurrent posts by one account take turns on the account's row (``SELECT ... FOR
+UPDATE`` on PostgreSQL; SQLite's writers already take turns at ``BEGIN IMMEDIATE``), so
+two requests can never both see room for one more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shequn.community.accounts import STAFF_ROLES
+from shequn.community.errors import Refused
+from shequn.community.models import Account, Post, utcnow
+
+WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class PostRate:
+    new_account_days: int = 7  # 0: nobody is limited
+    per_hour: int = 10
+
+
+def is_new(account: Account, rate: PostRate, now: datetime) -> bool:
+    return account.role not in STAFF_ROLES and \
+        account.created_at > now - timedelta(days=rate.new_account_days)
+
+
+def check_post_rate(session: Session, actor: Account, rate: PostRate) -> None:
+    """Refuse (``rate_limited``, with the seconds to wait) a new account's post or reply
+    beyond ``rate.per_hour`` in the last hour."""
+    now = utcnow()
+    if not is_new(actor, rate, now):
+        return
+    session.execute(select(Account.id).where(Account.id == actor.id).with_for_update())
+    recent = (Post.author_id == actor.id, Post.created_at > now - WINDOW)
+    count = session.scalar(select(func.count()).select_from(Post).where(*recent)) or 0
+    if count < rate.per_hour:
+        return
+    # Room comes back when enough of the last hour's posts have aged out of it.
+    freeing = session.scalar(select(Post.created_at).where(*recent)
+                             .order_by(Post.created_at).offset(count - rate.per_hour)
+                             .limit(1))
+    wait = (freeing + WINDOW - now).total_seconds() if freeing else WINDOW.total_seconds()
+    raise Refused("rate_limited", limit=rate.per_hour, retry_after=max(1, math.ceil(wait)))

@@ -1,0 +1,167 @@
+"""Full-text search over posts and ideas that works on Chinese, and the open ideas
+most like one being written (the idea board's dedupe).
+
+An inverted index in the store (``search_terms``: term, document, count; ``search_docs``:
+each document's length and space) is written in the same transaction as the post or
+idea, from jieba's search cut of the normalised text (simplified script, half-width, case
+folded), so a query in either script finds text in the other. Ranking is BM25, computed
+by the database in one query built with SQLAlchemy: one code path for SQLite and
+PostgreSQL. Visibility is read from the posts and ideas themselves, so a held, hidden or
+rejected post is found only by its author without the index being told.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from shequn.community.models import Idea, Post, SearchDoc, SearchTerm
+from shequn.community.text import search_terms
+
+K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalisation constants
+MAX_QUERY_TERMS = 32
+HIDDEN_IDEAS = ("draft", "hidden")
+# Ideas a new one may duplicate: those still taking part (not closed or hidden).
+OPEN_IDEAS = ("open", "qualified", "under_review", "planned", "co_design", "prototyping")
+
+
+def _terms(title: str | None, body: str) -> Counter[str]:
+    # The title counts twice: the words someone chose to name a thing say most about it.
+    return Counter(search_terms(f"{title}\n{title}\n{body}" if title else body))
+
+
+def index(session: Session, kind: str, object_id: int, space_id: int,
+          title: str | None, body: str) -> None:
+    """(Re)index one document in the caller's transaction."""
+    session.execute(delete(SearchTerm).where(SearchTerm.kind == kind,
+                                             SearchTerm.object_id == object_id))
+    session.execute(delete(SearchDoc).where(SearchDoc.kind == kind,
+                                            SearchDoc.object_id == object_id))
+    terms = _terms(title, body)
+    if not terms:
+        return
+    session.add(SearchDoc(kind=kind, object_id=object_id, space_id=space_id,
+                          length=sum(terms.values())))
+    session.flush()
+    session.execute(insert(SearchTerm), [{"term": term, "kind": kind, "object_id": object_id,
+                                          "tf": tf} for term, tf in terms.items()])
+
+
+def index_post(session: Session, post: Post) -> None:
+    index(session, "post", post.id, post.space_id, post.title, post.body)
+
+
+def index_idea(session: Session, idea: Idea) -> None:
+    index(session, "idea", idea.id, idea.space_id, idea.title, idea.body)
+
+
+def _visible(viewer_id: int | None, ideas_in: Sequence[str] | None) -> Any:
+    """Posts others may see, ideas that are not drafts or hidden (or only ``ideas_in``),
+    and whatever the viewer wrote."""
+    idea_ok = Idea.state.in_(ideas_in) if ideas_in else Idea.state.not_in(HIDDEN_IDEAS)
+    shown: list[Any] = [Post.state == "visible", idea_ok]
+    if viewer_id is not None and ideas_in is None:
+        shown += [Post.author_id == viewer_id, Idea.author_id == viewer_id]
+    return or_(*shown)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    kind: str
+    object_id: int
+    score: float
+
+
+def rank(session: Session, terms: Iterable[str], kinds: Sequence[str],
+         space_id: int | None = None, viewer_id: int | None = None,
+         ideas_in: Sequence[str] | None = None, limit: int = 20,
+         offset: int = 0) -> list[Ranked]:
+    """Documents holding any of ``terms``, best BM25 score first."""
+    wanted = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
+    if not wanted:
+        return []
+    scope: list[Any] = [SearchDoc.kind.in_(kinds)]
+    if space_id is not None:
+        scope.append(SearchDoc.space_id == space_id)
+    docs, mean_length = session.execute(
+        select(func.count(), func.avg(SearchDoc.length)).where(*scope)).one()
+    if not docs:
+        return []
+    same_doc = and_(SearchDoc.kind == SearchTerm.kind,
+                    SearchDoc.object_id == SearchTerm.object_id)
+    df = dict(session.execute(select(SearchTerm.term, func.count())
+                              .join(SearchDoc, same_doc)
+                              .where(SearchTerm.term.in_(wanted), *scope)
+                              .group_by(SearchTerm.term)).all())
+    if not df:
+        return []
+    idf = {term: math.log(1 + (docs - n + 0.5) / (n + 0.5)) for term, n in df.items()}
+    weight = case(idf, value=SearchTerm.term, else_=0.0)
+    saturation = SearchTerm.tf + K1 * (1 - B + B * cast(SearchDoc.length, Float)
+                                       / float(mean_length))
+    score = func.sum(weight * cast(SearchTerm.tf, Float) * (K1 + 1) / saturation).label("score")
+    query = (select(SearchTerm.kind, SearchTerm.object_id, score)
+             .join(SearchDoc, same_doc)
+             .outerjoin(Post, and_(SearchTerm.kind == "post", Post.id == SearchTerm.object_id))
+             .outerjoin(Idea, and_(SearchTerm.kind == "idea", Idea.id == SearchTerm.object_id))
+             .where(SearchTerm.term.in_(list(idf)), *scope, _visible(viewer_id, ideas_in))
+             .group_by(SearchTerm.kind, SearchTerm.object_id)
+             .order_by(score.desc(), SearchTerm.object_id.desc())
+             .limit(limit).offset(offset))
+    return [Ranked(kind, int(object_id), float(value))
+            for kind, object_id, value in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # post | idea
+    id: int
+    space_id: int
+    title: str | None
+    snippet: str
+    score: float
+    parent_id: int | None = None  # a reply's post
+    state: str = "visible"
+
+
+SNIPPET = 160
+
+
+def search(session: Session, query: str, viewer_id: int | None, space_id: int | None,
+           kinds: Sequence[str] = ("post", "idea"), limit: int = 20,
+           offset: int = 0) -> list[Hit]:
+    """Posts and ideas matching ``query`` in either script, best first."""
+    ranked = rank(session, search_terms(query), kinds, space_id, viewer_id,
+                  limit=limit, offset=offset)
+    posts = {p.id: p for p in session.scalars(select(Post).where(
+        Post.id.in_([r.object_id for r in ranked if r.kind == "post"])))}
+    ideas = {i.id: i for i in session.scalars(select(Idea).where(
+        Idea.id.in_([r.object_id for r in ranked if r.kind == "idea"])))}
+    hits = []
+    for r in ranked:
+        if r.kind == "post" and r.object_id in posts:
+            p = posts[r.object_id]
+            hits.append(Hit("post", p.id, p.space_id, p.title, p.body[:SNIPPET], r.score,
+                            p.parent_id, p.state))
+        elif r.kind == "idea" and r.object_id in ideas:
+            i = ideas[r.object_id]
+            hits.append(Hit("idea", i.id, i.space_id, i.title, i.body[:SNIPPET], r.score,
+                            None, i.state))
+    return hits
+
+
+def similar_ideas(session: Session, space_id: int, title: str, body: str = "",
+                  limit: int = 5) -> list[tuple[Idea, float]]:
+    """The open ideas of a space most like ``title`` and ``body``, best first: shown to a
+    member before they post a duplicate."""
+    terms = [term for term, _ in _terms(title, body).most_common(MAX_QUERY_TERMS)]
+    ranked = rank(session, terms, ("idea",), space_id, ideas_in=OPEN_IDEAS, limit=limit)
+    ideas = {i.id: i for i in session.scalars(select(Idea).where(
+        Idea.id.in_([r.object_id for r in ranked])))}
+    return [(ideas[r.object_id], r.score) for r in ranked if r.object_id in ideas]

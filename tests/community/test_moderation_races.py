@@ -1,0 +1,88 @@
+"""Moderation's counts under concurrent clients against the running server, on SQLite
+and PostgreSQL: every distinct flagger is counted once and the post is hidden at the
+threshold; a new account's hourly posts never exceed the limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from shequn.community.models import Post, PostFlag
+from shequn.community.store import Store
+from shequn.settings import Settings
+from tests.community.server import Server
+from tests.community.test_races import CLIENTS, _accounts, _post, _race, _space
+
+THRESHOLD, PER_HOUR = 5, 4
+
+
+@pytest.fixture
+def server(community_settings: Settings, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    monkeypatch.setenv("SHEQUN_COMMUNITY_FLAG_THRESHOLD", str(THRESHOLD))
+    monkeypatch.setenv("SHEQUN_COMMUNITY_NEW_ACCOUNT_POSTS_PER_HOUR", str(PER_HOUR))
+    running = Server(community_settings, tmp_path / "server.log").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def store_of(community_settings: Settings) -> Iterator[Store]:
+    store = Store(community_settings.community_url)
+    yield store
+    store.close()
+
+
+def test_concurrent_flags_count_each_member_once_and_hide_at_the_threshold(
+        server: Server, store_of: Store) -> None:
+    operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
+    author = _accounts(store_of, server.base, "author", 1)[0]
+    flaggers = _accounts(store_of, server.base, "flagger", CLIENTS // 2)
+    club = _space(server.base, operator, [author, *flaggers])
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        below, above = (client.post(f"/api/v1/spaces/{club}/posts", headers=author,
+                                    json={"body": f"出二手洗衣机{i}"}).json()["id"]
+                        for i in range(2))
+    # fewer members than the threshold, each flagging twice at once: each counted once
+    few = flaggers[:THRESHOLD - 1]
+    answers = _race(server.base, [_post(f"/api/v1/posts/{below}/flags", h, {"reason": "ads"})
+                                  for h in few for _ in range(2)])
+    assert sum(a.status_code == 201 for a in answers) == len(few)
+    assert {a.json()["error"] for a in answers if a.status_code != 201} == {"already_flagged"}
+    # more than the threshold: hidden, and every accepted flag counted
+    answers = _race(server.base, [_post(f"/api/v1/posts/{above}/flags", h, {"reason": "ads"})
+                                  for h in flaggers for _ in range(2)])
+    accepted = sum(a.status_code == 201 for a in answers)
+    assert THRESHOLD <= accepted <= len(flaggers)
+    refused = {a.json()["error"] for a in answers if a.status_code != 201}
+    # a member's second flag, or any flag once the post is hidden from its flaggers
+    assert refused <= {"already_flagged", "not_found"}
+    with store_of.read() as session:
+        def counted(post: int) -> tuple[int, tuple[str, int]]:
+            rows = session.scalar(select(func.count()).select_from(PostFlag)
+                                  .where(PostFlag.post_id == post)) or 0
+            state = session.execute(select(Post.state, Post.flags).where(Post.id == post))
+            return rows, tuple(state.one())  # type: ignore[return-value]
+
+        assert counted(below) == (len(few), ("visible", len(few)))
+        assert counted(above) == (accepted, ("hidden", accepted))
+
+
+def test_concurrent_posts_of_a_new_account_never_exceed_the_hourly_limit(
+        server: Server, store_of: Store) -> None:
+    operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
+    newcomer = _accounts(store_of, server.base, "newcomer", 1)[0]
+    club = _space(server.base, operator, [newcomer])
+    answers = _race(server.base, [_post(f"/api/v1/spaces/{club}/posts", newcomer,
+                                        {"body": f"第{i}帖"}) for i in range(CLIENTS)])
+    assert sum(a.status_code == 201 for a in answers) == PER_HOUR
+    limited = [a for a in answers if a.status_code == 429]
+    assert len(limited) == CLIENTS - PER_HOUR
+    assert {a.json()["error"] for a in limited} == {"rate_limited"}
+    assert all(int(a.headers["Retry-After"]) > 3000 for a in limited)
+    with store_of.read() as session:
+        assert session.scalar(select(func.count()).select_from(Post)) == PER_HOUR

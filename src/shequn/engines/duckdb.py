@@ -6,6 +6,7 @@ values and file lists always travel as bound parameters or registered Arrow tabl
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import weakref
@@ -38,6 +39,7 @@ class DuckDBEngine:
         self._lock = threading.RLock()
         self.steps = StepTimes()
         self._text_functions = False
+        self._sqlite_loaded = False
         # partitions and digests are defined in UTC, whatever the machine's zone
         self._con.execute("SET TimeZone = 'UTC'")
         self._con.execute("SET enable_progress_bar = false")
@@ -54,17 +56,42 @@ class DuckDBEngine:
         self._con.close()
 
     def enable_delta(self) -> None:
-        """Load DuckDB's ``delta`` extension (``delta_scan``) from the file the PyPI package
-        ``duckdb-extension-delta`` ships: loading it by name would download it."""
-        import duckdb_extension_delta
+        """Load DuckDB's ``delta`` extension (``delta_scan``)."""
+        self._load_packaged_extension("duckdb_extension_delta", "delta")
 
-        found = sorted(Path(duckdb_extension_delta.__file__).parent.glob(
-            f"extensions/v{duckdb.__version__}/delta.duckdb_extension"))
+    def _load_packaged_extension(self, package: str, name: str) -> None:
+        """Load a DuckDB extension from the file its PyPI package ships (for example
+        ``duckdb-extension-delta``): loading it by name would download it."""
+        module = importlib.import_module(package)
+        found = sorted(Path(module.__file__ or "").parent.glob(
+            f"extensions/v{duckdb.__version__}/{name}.duckdb_extension"))
         if not found:
-            raise RuntimeError(f"duckdb-extension-delta has no build for DuckDB "
+            raise RuntimeError(f"{package} has no build of {name} for DuckDB "
                                f"{duckdb.__version__}")
         with self._lock:
             self._con.load_extension(str(found[0]))
+
+    def insert_into_sqlite(self, database: Path, table: str, sql: str,
+                           params: Mapping[str, Any] | None = None) -> int:
+        """Insert a query's rows into ``table`` of the SQLite file ``database`` (made
+        with its schema by the caller), row by row inside DuckDB rather than through
+        Python objects; the number of rows inserted."""
+        if not self._sqlite_loaded:
+            self._load_packaged_extension("duckdb_extension_sqlite_scanner", "sqlite_scanner")
+            self._sqlite_loaded = True
+        alias = "serving_target"
+        attach = exp.Attach(this=exp.alias_(exp.Literal.string(str(database)), alias),
+                            expressions=[exp.AttachOption(this=exp.var("TYPE"),
+                                                          expression=exp.to_identifier("sqlite"))])
+        into = exp.Insert(this=exp.table_(exp.to_identifier(table, quoted=True), db=alias))
+        insert = into.sql(dialect="duckdb") + " " + sql  # the query text follows
+        with self._lock:
+            self._con.execute(attach.sql(dialect="duckdb"))
+            try:
+                row = self._con.execute(insert, params or {}).fetchone()
+            finally:
+                self._con.execute(exp.Detach(this=exp.to_identifier(alias)).sql(dialect="duckdb"))
+        return int(row[0]) if row else 0
 
     def query(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
               tables: Mapping[str, pa.Table] | None = None) -> pa.Table:

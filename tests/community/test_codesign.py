@@ -88,6 +88,8 @@ def test_a_team_forms_at_co_design_gathers_members_and_partners_and_disbands_at_
     partner = token(client, "haidayuan")
     joined = _join(client, partner, idea)  # from outside the space
     assert joined.status_code == 201, joined.text
+    followed = client.get("/api/v1/me/follows?subject_type=idea", headers=partner).json()
+    assert [f["subject_id"] for f in followed] == [idea]  # hears of the idea's moves
     assert joined.json()["role"] == "partner" and joined.json()["partner_type"] == "supplier"
     assert _join(client, operator, idea, account_id=me_id,
                  role="partner").json()["error"] == "not_partner"
@@ -179,6 +181,12 @@ def test_an_adopted_suggestion_is_shown_on_the_idea_with_its_author_and_earns_po
     assert again.status_code == 409 and again.json()["error"] == "already_adopted"
     after = client.get("/api/v1/me/rewards", headers=fan).json()["points_total"]
     assert after - before == rewards.POINTS["suggestion_adopted"]
+    told = client.get("/api/v1/notifications", headers={**fan, "Accept-Language": "zh"})
+    adoption = [n for n in told.json()["items"] if n["kind"] == "suggestion_adopted"]
+    assert [(n["subject_type"], n["subject_id"]) for n in adoption] == [("idea", idea)]
+    assert "静音洗衣机" in adoption[0]["message"]
+    assert [f["subject_id"] for f in client.get("/api/v1/me/follows?subject_type=idea",
+                                                headers=fan).json()] == [idea]
 
     shown = client.get(f"/api/v1/ideas/{idea}").json()
     assert shown["supports"] == 0

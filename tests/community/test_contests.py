@@ -172,6 +172,10 @@ def test_a_contest_from_call_to_results(client: TestClient, app_store: Store) ->
     results = client.get(f"/api/v1/contests/{cid}/results").json()
     assert [(e["id"], e["rank"]) for e in results["shortlist"]] == [
         (entries[1], 1), (entries[2], 2)]
+    told = client.get("/api/v1/notifications", headers={**makers[1], "Accept-Language": "en"})
+    assert [n["message"] for n in told.json()["items"] if n["kind"] == "contest_result"] == [
+        "Your entry in “叠硬币挑战” placed 1."]
+    assert not client.get("/api/v1/notifications", headers=makers[0]).json()["items"]
 
 
 def test_a_tie_on_the_shortlist_goes_to_the_better_record(client: TestClient,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import follows, outbox
 from shequn.community.accounts import NewAccount, create_account
 from shequn.community.errors import Refused
 from shequn.community.models import (
@@ -164,6 +164,7 @@ def join(session: Session, actor: Account, idea_id: int, account_id: int | None 
     else:  # back after leaving
         row.role, row.status, row.joined_at, row.left_at = role, "active", utcnow(), None
     outbox.record(session, "codesign_join", who, idea_id=str(idea.id), space=str(space.id))
+    follows.add_followers(session, [who.id], "idea", idea.id)  # hears of every move
     session.flush()
     return row
 

@@ -19,7 +19,7 @@ from fractions import Fraction
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import notifications, outbox
 from shequn.community.errors import Refused
 from shequn.community.models import (
     Account,
@@ -259,12 +259,16 @@ def _shortlist(session: Session, contest: Contest) -> None:
                               value=place)
 
 
-def _publish(session: Session, contest: Contest) -> None:
+def _publish(session: Session, contest: Contest, actor: Account) -> None:
+    """The shortlisted authors' events and notifications, each with their place."""
     for entry in shortlist(session, contest.id):
         author = session.get(Account, entry.author_id)
         if author is not None:
             outbox.record(session, "contest_result", author, campaign_id=campaign(contest.id),
                           target_id=str(entry.id), value=entry.rank)
+        notifications.notify(session, [entry.author_id], "contest_result", "contest",
+                             contest.id, actor=actor, title=contest.title, place=entry.rank,
+                             entry_id=entry.id)
 
 
 def transition(session: Session, actor: Account, contest_id: int, to_state: str) -> Contest:
@@ -279,7 +283,7 @@ def transition(session: Session, actor: Account, contest_id: int, to_state: str)
     if to_state == "shortlisted":
         _shortlist(session, contest)
     elif to_state == "results":
-        _publish(session, contest)
+        _publish(session, contest, actor)
     return contest
 
 

@@ -1,6 +1,7 @@
 """Suggestions on an idea (a feature, a design, a price, a name), and the brand adopting
-them: an adopted contribution is shown back on the idea with its author, and earns the
-author the points ``rewards.POINTS`` gives ``suggestion_adopted``.
+them: an adopted contribution is shown back on the idea with its author, who is told
+and earns the points ``rewards.POINTS`` gives ``suggestion_adopted``. Suggesting
+follows the idea.
 
 Adopting is one conditional update (``open → adopted``), so a suggestion adopted twice
 at once is adopted, and paid, once.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import follows, notifications, outbox
 from shequn.community.codesign import in_team
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea
@@ -38,6 +39,7 @@ def suggest(session: Session, actor: Account, idea_id: int, body: str,
     session.add(row)
     session.flush()
     outbox.record(session, "suggestion", actor, idea_id=str(idea.id), topic=kind, text=body)
+    follows.add_followers(session, [actor.id], "idea", idea.id)
     return row
 
 
@@ -68,6 +70,8 @@ def adopt(session: Session, actor: Account, suggestion_id: int) -> Suggestion:
     if author is not None:
         outbox.record(session, "suggestion_adopted", author, idea_id=str(idea.id),
                       target_id=str(row.id), topic=row.kind)
+    notifications.notify(session, [row.author_id], "suggestion_adopted", "idea", idea.id,
+                         actor=actor, title=idea.title, suggestion_id=row.id)
     session.refresh(row)
     return row
 

@@ -2,10 +2,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from shequn.cli.app import app
+from shequn.settings import Settings
 from tests.lake.helpers import write_rows
 
 runner = CliRunner()
@@ -53,10 +55,13 @@ def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:
     assert code == 0
     summary = json.loads(out)
     assert summary["ingest"]["accepted"] > 10_000
-    assert summary["lake"]["events"] == summary["ingest"]["accepted"]
+    community = summary["community"]
+    assert summary["lake"]["events"] == summary["ingest"]["accepted"] + \
+        community["events_relayed"]
     funnel = summary["funnel"]
     assert funnel["source rows"] >= funnel["accepted this run"] >= funnel["members"]
     assert funnel["events in the lake"] == summary["lake"]["events"]
+    assert funnel["community events relayed"] == community["events_relayed"] > 1_000
     assert funnel["members"] >= funnel["households"] > 0
     chen = summary["ms_chen"]
     keys = {i["key"]: i["value"] for i in chen["identities"]}
@@ -65,6 +70,47 @@ def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:
     assert 7.9 < washer["age_years"] < 8.1 and washer["repairs"] == 2
     assert chen["interests"][0]["topic"] == "health"
     assert (chen["profile"]["community_grade"], chen["profile"]["gender"]) == ("B", "f")
+    # the demo's community: Ms. Chen complained, supported the idea and pre-booked
+    profile = chen["profile"]
+    assert profile["posts"] >= 1 and profile["votes"] >= 1 and profile["pledges"] == 1
+    assert profile["space_count"] >= 3
+    journey = community["journey"]
+    assert (journey["state"], journey["presale_state"]) == ("launched", "live")
+    assert journey["co_designers"] >= 30 and journey["supports"] == 499
+    assert journey["pre_bookings"] == 500
+    assert community["official_answers"] >= 1 and community["spaces"] == 13
+    _the_api_shows_the_demo_community(tmp_path / "home", community)
+
+
+def _the_api_shows_the_demo_community(home: Path, community: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from shequn.api.app import create_app
+    from shequn.services.demo_community import fill_community
+    from shequn.services.world import World
+
+    settings = Settings(home=home)
+    logins = {x["username"]: x["password"] for x in community["logins"]}
+    with TestClient(create_app(settings, background_seconds=0)) as client:
+        def sign_in(name: str, password: str) -> Any:
+            return client.post("/api/v1/auth/token",
+                               data={"username": name, "password": password})
+
+        token = sign_in("ms-chen", logins["ms-chen"]).json()["access_token"]
+        chen = {"Authorization": f"Bearer {token}", "Accept-Language": "zh"}
+        assert sign_in("m1", "shequn-demo").json()["error"] == "bad_credentials"
+        assert sign_in("demo-operator", logins["demo-operator"]).status_code == 200
+        idea = client.get(f"/api/v1/ideas/{community['journey']['idea_id']}",
+                          headers=chen).json()
+        assert idea["title"].startswith("天铂") and idea["supports"] == 499
+        spaces = client.get("/api/v1/spaces", headers=chen).json()
+        assert [s["name"] for s in spaces][:2] == ["洗衣机社区", "冰箱社区"]
+        assert client.get("/api/v1/me/rewards", headers=chen).json()["points_total"] > 0
+        perks = client.get("/api/v1/perks", headers=chen).json()
+        assert len(perks["available"]) + len(perks["locked"]) == community["perks"]
+    world = World(home / "demo-world",
+                  json.loads((home / "demo-world" / "truth" / "world.json").read_text()))
+    assert fill_community(settings, world, seed=1).already
 
 
 def test_directory_ingest_loads_reference_tables(tmp_path: Path) -> None:

@@ -124,8 +124,9 @@ def test_the_demo_builds_on_the_engine_the_settings_name(
     result = run_demo(Settings(home=tmp_path / "a", engine="spark"), members=100, seed=3)
     assert asked == ["spark"]
     assert result.build.identity["members"] > 0
-    assert result.funnel["accepted this run"] == result.lake.events == result.ingest.totals[
-        "accepted"]
+    assert result.funnel["accepted this run"] == result.ingest.totals["accepted"]
+    assert result.lake.events == result.ingest.totals["accepted"] + \
+        result.community.events_relayed
     assert result.ms_chen["member_id"]
     monkeypatch.setenv("SHEQUN_ENGINE", "spark")
     code = CliRunner().invoke(app, ["--home", str(tmp_path / "b"), "demo", "--members",

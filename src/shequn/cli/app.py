@@ -31,6 +31,7 @@ from shequn.services.contract import (
     settings_in_force,
 )
 from shequn.services.demo import DemoProgress, run_demo
+from shequn.services.demo_community import CommunityDemo
 from shequn.services.lake import IngestOutcome, ingest_paths, load_tables
 from shequn.services.reads import export_table, member_view
 from shequn.services.world import IdentityRates, WorldSpec, generate_world
@@ -342,9 +343,34 @@ def demo(
     output.table(f"From raw records to members (as of {world.as_of})", ["step", "count"],
                  list(result.funnel.items()))
     _print_models(result.build)
+    _print_community(result.community)
     output.out.print(f"Ms. Chen (陈女士) of the SCRM story: member_no {chen['member_no']}, "
                      f"phone {chen['phone']}")
     render_member(result.ms_chen)
+
+
+def _print_community(community: CommunityDemo) -> None:
+    if community.already:
+        output.out.print("The community was filled by an earlier demo on this home; left as "
+                         "it is.")
+    else:
+        output.out.print(
+            f"Community (社区): {community.accounts:,} accounts, {community.spaces} spaces, "
+            f"{community.joins:,} joins, {community.posts:,} posts, {community.replies:,} "
+            f"replies ({community.official_answers:,} official answers), "
+            f"{community.ideas:,} ideas, {community.perks} perks; "
+            f"{community.events_relayed:,} events relayed into the lake in "
+            f"{community.seconds:.1f} s")
+    if community.journey is not None:
+        j = community.journey
+        output.out.print(
+            f"The Tianbo journey: idea {j.idea_id} 「{j.title}」 by {j.author}, "
+            f"{j.co_designers} co-designers, {j.supports:,} supporters, {j.state}; "
+            f"pre-sale {j.presale_id} ({j.presale_state}): {j.pre_bookings:,} pre-bookings, "
+            f"{j.pledged_fen / 100:,.2f} yuan")
+    output.table("Demo log-ins (`shequn serve`, then POST /api/v1/auth/token)",
+                 ["username", "password", "role"],
+                 [(x["username"], x["password"], x["role"]) for x in community.logins])
 
 
 def _print_models(built: BuildReport) -> None:

@@ -19,7 +19,9 @@ ACTIVITY = (
     ("purchases", "购买 purchases"), ("purchase_amount", "金额 amount"),
     ("recency_days", "距上次购买天数 days since last purchase"), ("repairs", "维修 repairs"),
     ("content_views", "阅读 reads"), ("posts", "发帖 posts"), ("comments", "评论 comments"),
-    ("shares", "分享 shares"), ("meetups", "线下活动 meetups"),
+    ("shares", "分享 shares"), ("ideas", "创意 ideas"), ("votes", "投票 votes"),
+    ("pledges", "预订 pledges"), ("meetups", "线下活动 meetups"),
+    ("spaces", "所在社区 spaces"),
 )
 
 
@@ -28,7 +30,8 @@ def _grid(title: str, pairs: list[tuple[str, Any]]) -> Table:
     t.add_column(style="bold")
     t.add_column()
     for label, value in pairs:
-        t.add_row(label, "-" if value is None else str(value))
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        t.add_row(label, "-" if shown is None else str(shown))
     return t
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Team, Token, utcnow
+from shequn.community.store import insert_or_ignore
 from shequn.events.keys import normalise_key
 
 # A partner is an outside organisation's account (a supplier, a research institute, a
@@ -25,6 +26,10 @@ STAFF_ROLES = frozenset({"agent", "analyst", "operator", "admin"})
 ACCOUNT_KEYS = ("phone", "email", "wechat_openid", "wechat_unionid", "member_no")
 MIN_PASSWORD = 8
 TOKEN_LIFETIME = timedelta(days=30)
+# The stored hash of an account made without a password: no argon2 hash reads it, so
+# nobody signs in with it until a password is set.
+UNUSABLE_PASSWORD = "!unusable"
+IMPORT_BATCH = 500
 
 # argon2id at the cost RFC 9106 recommends where memory is limited (64 MiB, 3 passes).
 HASH_PARAMETERS = RFC_9106_LOW_MEMORY
@@ -82,6 +87,16 @@ def create_account(session: Session, new: NewAccount) -> Account:
     return account
 
 
+def set_password(session: Session, account_id: int, password: str) -> None:
+    """A new password for the account (hashed: the old one, or none, stops working)."""
+    if len(password) < MIN_PASSWORD:
+        raise Refused("weak_password", min=MIN_PASSWORD)
+    account = session.get(Account, account_id)
+    if account is None:
+        raise Refused("not_found", what="account")
+    account.password_hash = _hasher.hash(password)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -136,3 +151,37 @@ def set_language(session: Session, account_id: int, language: str) -> None:
     if account is None:
         raise Refused("not_found", what="account")
     account.language = language
+
+
+@dataclass(frozen=True)
+class KnownMember:
+    """A member the brand already knows (the demo's world), made an account in bulk."""
+
+    username: str
+    display_name: str | None
+    keys: dict[str, str]  # identity keys as written
+
+
+def import_members(session: Session, members: list[KnownMember]) -> dict[str, int]:
+    """Member accounts in bulk, with an unusable password (no hash to compute) and keys
+    normalised as ingest normalises them (one vectorised call per kind); a member whose
+    name or key another account holds is left out, as is a key that cannot be read.
+    Username → account id of those made."""
+    normalised: dict[str, list[str | None]] = {}
+    for key in ACCOUNT_KEYS:
+        values = pa.array([m.keys.get(key) for m in members], pa.string())
+        normalised[key] = normalise_key(key, values).values.to_pylist()
+    rows = [{"username": m.username, "password_hash": UNUSABLE_PASSWORD, "role": "member",
+             "display_name": m.display_name, "language": "zh", "timezone": "Asia/Shanghai",
+             "created_at": utcnow(), **{k: normalised[k][i] for k in ACCOUNT_KEYS}}
+            for i, m in enumerate(members)]
+    for start in range(0, len(rows), IMPORT_BATCH):
+        insert_or_ignore(session, Account.__table__, rows[start:start + IMPORT_BATCH])
+    made: dict[str, int] = {}
+    names = [m.username for m in members]
+    for start in range(0, len(names), IMPORT_BATCH):
+        made |= {name: account_id for name, account_id in session.execute(
+            select(Account.username, Account.id).where(
+                Account.username.in_(names[start:start + IMPORT_BATCH]),
+                Account.password_hash == UNUSABLE_PASSWORD))}
+    return made

@@ -1,6 +1,7 @@
 """The demo's community in words: product communities, the complaint and innovation
 boards, what members write there and what the brand answers, and the Tianbo-like
-journey (one member's idea, co-designed, supported, launched and pre-sold).
+journey (one member's idea, supported, co-designed with an outside partner, launched
+and pre-sold).
 
 Pure data and a seeded choice of it: the same seed writes the same community.
 """
@@ -21,8 +22,6 @@ COMPLAINT_BOARD = ("吐槽区",
                    "有什么不满意，直接说。官方客服每天在线回复，解决了的会标出官方回答。")
 INNOVATION_BOARD = ("创新区",
                     "你想要什么样的产品？提出创意、为喜欢的创意投票，票数够了品牌会立项评审。")
-CO_DESIGN_SPACE = ("天铂共创小组",
-                   "天铂空调的共创团队：用户、设计师、供应商一起定方案，产品上市后解散。")
 
 PRODUCT_POSTS = (
     ("用了{years}年的{cat}，说说真实感受",
@@ -85,13 +84,14 @@ TIANBO_IDEA = (
     "放在客厅角落像一盏落地灯。愿意参与设计的朋友一起来！")
 TIANBO_PRESALE = "天铂圆柱空调 首发预订"
 TIANBO_TIER = ("首发预订·定金版", 19_900, "2027-03-01")  # name, price in fen, delivery
+TIANBO_PARTNER = ("海达源精密部件", "supplier")  # organisation, partner type
 TIANBO_KICKOFF = ("天铂共创会纪要",
                   "第一次共创会：定下圆柱形、环形送风、顶部净化三个方向，下周出外观草图。")
 TIANBO_REPLIES = (
     "这个想法太好了！家里老人就是怕吹，夏天宁愿热着也不开空调。",
     "圆柱形还能净化空气，放客厅很有格调，支持！",
     "建议加一个睡眠模式，晚上风更小、灯全灭。",
-    "我是做家具设计的，外观可以用木纹饰板，愿意参与共创。",
+    "我是做家具设计的，外观可以用木纹饰板，已经加入共创小组。",
 )
 
 # Journey sizes at the demo's default 20,000 members; a smaller world gets what it has.

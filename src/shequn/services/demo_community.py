@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shequn.community import ideas, outbox, perks, posts, presales, spaces
+from shequn.community import codesign, ideas, launch, outbox, perks, posts, presales, spaces
 from shequn.community.accounts import (
     KnownMember,
     NewAccount,
@@ -29,7 +29,7 @@ from shequn.community.accounts import (
     import_members,
     set_password,
 )
-from shequn.community.models import Account, Space, SpaceMember
+from shequn.community.models import Account, Space, SpaceMember, Tier
 from shequn.community.payments import InProcessProvider
 from shequn.community.store import Store
 from shequn.demo import community as words
@@ -41,6 +41,7 @@ DEMO_PASSWORD = "shequn-demo"  # the demo's few log-ins; printed by `shequn demo
 TEAM = "社区运营"
 STAFF = (("demo-admin", "admin"), ("demo-operator", "operator"), ("demo-agent", "agent"))
 CHEN = "ms-chen"
+PARTNER = "demo-partner"  # the outside partner on the Tianbo team
 HISTORY = dt.timedelta(days=120)  # the community's story ends on the world's as-of day
 BATCH = 50  # actions per transaction (the ORM checks each update against every object held)
 PAYMENTS = InProcessProvider()  # the demo's pre-bookings are paid in process
@@ -91,7 +92,7 @@ class _Tally:
 
 def _logins() -> list[dict[str, str]]:
     return [{"username": name, "password": DEMO_PASSWORD, "role": role}
-            for name, role in (*STAFF, (CHEN, "member"))]
+            for name, role in (*STAFF, (CHEN, "member"), (PARTNER, "partner"))]
 
 
 def _known_members(world: World) -> list[KnownMember]:
@@ -196,29 +197,16 @@ def _is_member(session: Session, account: Account, space_id: int) -> bool:
 
 def _journey(store: Store, rng: np.random.Generator, operator: Account, chen: Account,
              people: list[Account], boards: dict[str, int], tally: _Tally) -> Journey:
-    """One member's idea, co-designed, supported past the threshold, launched, and
-    pre-sold: the Tianbo story (Ms. Chen supports it and pre-books)."""
-    board, team = boards["innovation"], boards["co_design"]
+    """One member's idea, supported past the threshold, co-designed by a team of members
+    and an outside partner that disbands at launch (按单聚散), and pre-sold: the Tianbo
+    story (Ms. Chen supports it and pre-books)."""
+    board = boards["innovation"]
     author = people[int(rng.integers(len(people)))]
     others = [p for p in people if p.id != author.id]
-    designers = [author, *_sample(rng, others, words.CO_DESIGNERS - 1)]
+    designers = _sample(rng, others, words.CO_DESIGNERS - 1)
     supporters = _sample(rng, others, words.SUPPORTERS, first=chen)
     bookers = _sample(rng, people, words.PRE_BOOKINGS, first=chen)
     title, body = words.TIANBO_IDEA
-    with store.write() as session:
-        if not _is_member(session, author, board):
-            spaces.join(session, author, board)
-            tally.joins += 1
-        idea_id = ideas.propose(session, author, board, title, body).id
-        for designer in designers:  # a closed team: the operator brings each one in
-            spaces.invite(session, operator, team, designer)
-        kickoff = posts.create_post(session, author, team, words.TIANBO_KICKOFF[1],
-                                    words.TIANBO_KICKOFF[0])
-        for designer in designers[1:5]:
-            posts.reply(session, designer, kickoff.id, words.TIANBO_REPLIES[
-                int(rng.integers(len(words.TIANBO_REPLIES)))])
-    tally.ideas, tally.posts, tally.replies = (tally.ideas + 1, tally.posts + 1,
-                                               tally.replies + len(designers[1:5]))
 
     def support(session: Session, supporter: Account) -> None:
         if not _is_member(session, supporter, board):
@@ -226,29 +214,56 @@ def _journey(store: Store, rng: np.random.Generator, operator: Account, chen: Ac
             tally.joins += 1
         ideas.support(session, supporter, idea_id)
 
-    _in_batches(store, supporters, support)
-    tier_name, price, delivery = words.TIANBO_TIER
+    def join_team(session: Session, designer: Account) -> None:
+        if not _is_member(session, designer, board):
+            spaces.join(session, designer, board)
+            tally.joins += 1
+        codesign.join(session, operator, idea_id, account_id=designer.id)
+
     with store.write() as session:
-        moves = ["under_review", "planned", "co_design", "prototyping", "launched"]
+        if not _is_member(session, author, board):
+            spaces.join(session, author, board)
+            tally.joins += 1
+        idea_id = ideas.propose(session, author, board, title, body).id
+    tally.ideas += 1
+    _in_batches(store, supporters, support)
+    with store.write() as session:
+        moves = ["under_review", "planned", "co_design"]
         if ideas.get_idea(session, idea_id).state == "open":
             moves.insert(0, "qualified")  # a small world has fewer supporters than the bar
-        for state in moves:
+        for state in moves:  # at co_design the idea's team forms
             ideas.transition(session, operator, idea_id, state)
-        presale = presales.create_presale(
-            session, operator, words.TIANBO_PRESALE, goal_fen=price * 1_000,
-            deadline=dt.datetime.now(dt.UTC) + dt.timedelta(days=30), idea_id=idea_id)
-        presale_id = presale.id
-        tier_id = presales.add_tier(session, operator, presale_id, tier_name, price,
-                                    stock=len(bookers) + 2_000, delivery_date=delivery).id
-        for state in ("in_review", "live"):
-            presales.transition(session, operator, presale_id, state, PAYMENTS)
+        codesign.join(session, operator, idea_id, account_id=author.id, role="lead")
+        partner, _ = codesign.register_partner(
+            session, operator, NewAccount(username=PARTNER, password=DEMO_PASSWORD,
+                                          display_name=words.TIANBO_PARTNER[0]),
+            *words.TIANBO_PARTNER)
+        codesign.join(session, operator, idea_id, account_id=partner.id)
+    _in_batches(store, designers, join_team)
+    with store.write() as session:
+        kickoff = posts.create_post(session, author, board, words.TIANBO_KICKOFF[1],
+                                    words.TIANBO_KICKOFF[0])
+        for designer in designers[:4]:
+            posts.reply(session, designer, kickoff.id, words.TIANBO_REPLIES[
+                int(rng.integers(len(words.TIANBO_REPLIES)))])
+        co_designers = codesign.team_of(session, idea_id).members
+        for state in ("prototyping", "launched"):  # the team disbands at launch
+            ideas.transition(session, operator, idea_id, state)
+        tier_name, price, delivery = words.TIANBO_TIER
+        presale_id = launch.open_presale(
+            session, operator, idea_id, goal_fen=price * 1_000,
+            deadline=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+            tiers=[launch.NewTier(tier_name, price, len(bookers) + 2_000, delivery)],
+            payments=PAYMENTS).id
+        tier_id = session.scalars(select(Tier.id).where(Tier.presale_id == presale_id)).one()
+    tally.posts, tally.replies = tally.posts + 1, tally.replies + len(designers[:4])
     _in_batches(store, bookers, lambda session, booker: presales.pledge(
         session, booker, presale_id, tier_id, 1, PAYMENTS))
     with store.read() as session:
         idea = ideas.get_idea(session, idea_id)
         presale = presales.get_presale(session, presale_id)
         return Journey(idea_id, title, author.username, idea.state, idea.supports,
-                       len(designers), presale_id, presale.state, len(bookers),
+                       co_designers, presale_id, presale.state, len(bookers),
                        presale.pledged_fen)
 
 
@@ -259,8 +274,8 @@ def _perks(session: Session, operator: Account, boards: dict[str, int]) -> int:
         perks.NewPerk("新品优先试用", "First to try new products", min_level="expert"),
         perks.NewPerk("社区领袖工厂参观", "A factory visit for community leaders",
                       min_level="leader", stock=20),
-        perks.NewPerk("天铂共创者纪念礼盒", "Tianbo co-designer's gift box",
-                      space_id=boards["co_design"], stock=50),
+        perks.NewPerk("新品众测名额", "A place among the first testers",
+                      space_id=boards["innovation"], min_level="active", stock=50),
     )
     for perk in declared:
         perks.create_perk(session, operator, perk)
@@ -275,8 +290,7 @@ def _spaces(session: Session, operator: Account) -> tuple[dict[str, int], dict[s
     boards = {}
     for key, kind, policy, (name, about) in (
             ("complaint", "complaint", "open", words.COMPLAINT_BOARD),
-            ("innovation", "innovation", "open", words.INNOVATION_BOARD),
-            ("co_design", "club", "closed", words.CO_DESIGN_SPACE)):
+            ("innovation", "innovation", "open", words.INNOVATION_BOARD)):
         boards[key] = spaces.create_space(session, operator, name, kind, policy, about).id
     return product, boards
 

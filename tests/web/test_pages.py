@@ -3,8 +3,12 @@ action, languages, the members' actions and Member 360°, on SQLite and PostgreS
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
+
+from shequn.api.app import create_app
 
 from shequn.community.accounts import ROLES
 from shequn.community.models import Account
@@ -12,7 +16,7 @@ from shequn.settings import Settings
 from shequn.web import sessions
 from shequn.web.roles import PAGES
 from tests.web.conftest import csrf_of, sign_in, written_phone
-from tests.web.world import World, username
+from tests.web.world import World, make_world, username
 
 HTMX = {"HX-Request": "true"}
 
@@ -226,3 +230,17 @@ def test_assets_are_served_from_the_package(app_client: TestClient) -> None:
     for font in ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"):
         assert font in css
     assert app_client.get("/api/v1/spaces").status_code == 200  # the API is still there
+
+
+def test_before_the_first_build_the_console_says_so(tmp_path: Path,
+                                                    database_url: str) -> None:
+    settings = Settings(home=tmp_path / "empty", database_url=database_url,
+                        secret_key="web-test-secret")
+    with TestClient(create_app(settings, background_seconds=0),
+                    base_url="http://127.0.0.1") as client:
+        make_world(client.app.state.services.store)  # type: ignore[attr-defined]
+        sign_in(client, "admin")
+        overview = client.get("/console/overview?lang=en")
+        assert overview.status_code == 200 and "No build yet" in overview.text
+        search = client.get("/console/members", params={"q": "13000000017", "lang": "en"})
+        assert search.status_code == 200 and 'class="problem"' in search.text

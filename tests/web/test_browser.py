@@ -22,6 +22,8 @@ from tests.web.conftest import written_phone
 from tests.web.world import PASSWORD, World, make_world, username
 
 playwright = pytest.importorskip("playwright.sync_api")
+# generous waits: the machine running the tests may be busy with other work
+playwright.expect.set_options(timeout=30_000)
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -87,6 +89,7 @@ class Tab:
         self.outside: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._guard)
+        self.context.set_default_timeout(60_000)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", self._console)

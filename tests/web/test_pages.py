@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shequn.api.app import create_app
-
-from shequn.community.accounts import ROLES
+from shequn.community import ideas, posts, presales, spaces
+from shequn.community.accounts import ROLES, NewAccount, create_account
 from shequn.community.models import Account
+from shequn.community.payments import InProcessProvider
 from shequn.settings import Settings
 from shequn.web import sessions
 from shequn.web.roles import PAGES
@@ -244,3 +245,25 @@ def test_before_the_first_build_the_console_says_so(tmp_path: Path,
         assert overview.status_code == 200 and "No build yet" in overview.text
         search = client.get("/console/members", params={"q": "13000000017", "lang": "en"})
         assert search.status_code == 200 and 'class="problem"' in search.text
+
+
+def test_member_360_shows_what_the_members_community_account_did(
+        app_client: TestClient, world: World, web_settings: Settings) -> None:
+    _, written = written_phone(web_settings)
+    store = app_client.app.state.services.store  # type: ignore[attr-defined]
+    with store.write() as session:
+        account = create_account(session, NewAccount(
+            username="buyer", password="correct horse", display_name="老顾客",
+            keys={"phone": written}))  # the same phone as the build's member, as written
+        for space in (world.product_space, world.idea_space):
+            spaces.join(session, account, space)
+        posts.create_post(session, account, world.product_space, "洗衣机漏水怎么办", "漏水")
+        ideas.support(session, account, world.idea)
+        presales.pledge(session, account, world.presale, world.tier, 2, InProcessProvider())
+    sign_in(app_client, "operator")
+    page = app_client.get("/console/members", params={"q": written, "lang": "zh"}).text
+    assert "社群账号：老顾客" in page
+    timeline = page.split('id="timeline"', 1)[1]
+    for text in ("发帖“漏水”", "支持创意“静音模式”", "为“新一代滚筒洗衣机预售”认筹 5,998.00 元"):
+        assert text in timeline, text
+    assert f'href="/presales/{world.presale}"' in timeline

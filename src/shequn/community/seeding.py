@@ -106,3 +106,12 @@ def invite_segment(session: Session, actor: Account, space_id: int,
     with_account = sum(1 for found in matched.values() if found)
     return Seeded(len(members), with_account, len(members) - with_account, len(accounts),
                   counts["invited"], counts["already"], counts["banned"])
+
+
+def member_accounts(session: Session, keys: Sequence[tuple[str, str]]) -> list[int]:
+    """The member accounts one SCRM member's identity keys (type, value) match."""
+    wanted: dict[str, set[str]] = {}
+    for key, value in keys:
+        if key in MATCHED_BY:
+            wanted.setdefault(key, set()).add(value)
+    return sorted(set(_accounts_by_key(session, wanted).values()))

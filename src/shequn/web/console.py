@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from shequn.community.seeding import member_accounts
 from shequn.services.errors import UserError
 from shequn.services.reads import BuildSummary, build_summary, search_members
 from shequn.web import listings
@@ -20,6 +21,7 @@ from shequn.web.visits import Forbidden, NotSignedIn, VisitDep
 
 router = APIRouter(prefix="/console")
 SEARCH_MAX = 100
+ACTIVITY_MAX = 20  # the member's latest community actions in the timeline
 HEALTH_SECONDS = 30.0  # the community's counts, recomputed at most this often per server
 
 
@@ -125,5 +127,12 @@ def members(visit: VisitDep, q: Search = "") -> Response:
         except UserError as problem:
             error = str(problem)
     view = found.view if found else None
+    accounts: list[str] = []
+    done: list[listings.Activity] = []
+    if view is not None:  # the member's community accounts, matched by identity keys
+        with visit.web.store.read() as session:
+            ids = member_accounts(session, [(i["key"], i["value"]) for i in view["identities"]])
+            accounts = sorted(listings.names(session, set(ids)).values())
+            done = listings.activity(session, ids, ACTIVITY_MAX)
     return page(visit, "console/member.html", q=q, found=found, error=error, view=view,
-                timeline=timeline(view, visit.lang) if view else [])
+                accounts=accounts, timeline=timeline(view, visit.lang, done) if view else [])

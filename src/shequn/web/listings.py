@@ -4,7 +4,7 @@ bounded queries over indexed columns, never a whole table per request."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from shequn.community.models import (
     Account,
     Idea,
     IdeaSupport,
+    Pledge,
     Post,
     Presale,
     Space,
@@ -176,3 +177,44 @@ def health(session: Session) -> Health:
             Idea.state.in_(tuple(ideas.TAKES_SUPPORT)))) or 0,
         members=session.scalar(select(func.count()).select_from(Account).where(
             Account.role == "member")) or 0)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One thing a member did in the community, for Member 360°'s timeline."""
+
+    at: datetime
+    kind: str  # post, reply, idea, support, pledge
+    title: str
+    link: str
+    amount_fen: int = 0
+
+
+def activity(session: Session, account_ids: list[int], limit: int) -> list[Activity]:
+    """The accounts' latest posts, replies, ideas, supports and pledges, newest first."""
+    if not account_ids:
+        return []
+    found: list[Activity] = []
+    for post in session.scalars(select(Post).where(Post.author_id.in_(account_ids))
+                                .order_by(Post.created_at.desc()).limit(limit)):
+        kind, target = ("reply", post.parent_id) if post.parent_id else ("post", post.id)
+        found.append(Activity(post.created_at, kind, post.title or post.body[:40],
+                              f"/posts/{target}"))
+    for idea in session.scalars(select(Idea).where(Idea.author_id.in_(account_ids))
+                                .order_by(Idea.created_at.desc()).limit(limit)):
+        found.append(Activity(idea.created_at, "idea", idea.title,
+                              f"/spaces/{idea.space_id}/ideas#idea-{idea.id}"))
+    for at, idea in session.execute(
+            select(IdeaSupport.created_at, Idea).join(Idea, Idea.id == IdeaSupport.idea_id)
+            .where(IdeaSupport.account_id.in_(account_ids))
+            .order_by(IdeaSupport.created_at.desc()).limit(limit)):
+        found.append(Activity(at, "support", idea.title,
+                              f"/spaces/{idea.space_id}/ideas#idea-{idea.id}"))
+    for pledge, title in session.execute(
+            select(Pledge, Presale.title).join(Presale, Presale.id == Pledge.presale_id)
+            .where(Pledge.account_id.in_(account_ids))
+            .order_by(Pledge.created_at.desc()).limit(limit)):
+        found.append(Activity(pledge.created_at, "pledge", title,
+                              f"/presales/{pledge.presale_id}", pledge.amount_fen))
+    found.sort(key=lambda a: a.at, reverse=True)
+    return found[:limit]

@@ -1,6 +1,7 @@
-"""A member's history as the build knows it, newest first: first and last seen, the
+"""A member's history, newest first: as the build knows it (first and last seen, the
 first and latest purchase, each appliance bought and repaired, each key joined to the
-member, from the 360° view's own sections (nothing else is read)."""
+member, from the 360° view's own sections), and what the member's community accounts
+did (posts, replies, ideas, supports, pledges, from the community's store)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from shequn.services.reads import category_name
 from shequn.web.i18n import translations
+from shequn.web.listings import Activity
 
 TIMELINE_MAX = 40
 
@@ -18,6 +20,7 @@ TIMELINE_MAX = 40
 class Moment:
     at: datetime
     text: str
+    link: str | None = None  # a page of the community it happened on
 
 
 def _when(value: Any) -> datetime | None:
@@ -28,7 +31,17 @@ def _when(value: Any) -> datetime | None:
     return None
 
 
-def timeline(view: dict[str, Any], lang: str) -> list[Moment]:
+def _community(item: Activity, lang: str) -> str:
+    t = translations(lang).gettext
+    words = {"post": t("Posted “%(title)s”"), "reply": t("Replied to “%(title)s”"),
+             "idea": t("Proposed the idea “%(title)s”"),
+             "support": t("Supported the idea “%(title)s”"),
+             "pledge": t("Pledged %(amount)s yuan to “%(title)s”")}
+    return words[item.kind] % {"title": item.title, "amount": f"{item.amount_fen / 100:,.2f}"}
+
+
+def timeline(view: dict[str, Any], lang: str, community: list[Activity] | None = None
+             ) -> list[Moment]:
     t = translations(lang).gettext
     profile = view["profile"]
     moments: list[tuple[Any, str]] = [
@@ -48,5 +61,7 @@ def timeline(view: dict[str, Any], lang: str) -> list[Moment]:
                         % {"a": reason["key_a"], "b": reason["key_b"],
                            "how": reason.get("evidence_type") or "?"}))
     dated = [Moment(at, text) for value, text in moments if (at := _when(value)) is not None]
+    dated += [Moment(at, _community(item, lang), item.link) for item in community or []
+              if (at := _when(item.at)) is not None]
     dated.sort(key=lambda m: m.at, reverse=True)
     return dated[:TIMELINE_MAX]

@@ -1,8 +1,9 @@
 """Who may see which page and do which action: one table, checked on every request.
 
-Roles are the community accounts' (community/accounts.py ROLES). Members and staff
-alike take part in the community; the console is for staff, and its overview of the
-business is not for service agents, who look members up one at a time.
+Roles are the community accounts' (community/accounts.py ROLES). Members, partners
+(outside organisations in co-design teams) and staff alike take part in the community;
+the console is for staff, and its overview of the business is not for service agents,
+who look members up one at a time.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from shequn.community import mentions, notifications
-from shequn.community.models import Account, OutboxEvent, Space, Transition
+from shequn.community.models import Account, OutboxEvent, Post, Space, Transition
 from shequn.community.states import IDEA
 from shequn.community.store import Store
 from tests.community.helpers import member, sign_up, space, staff, token
@@ -442,3 +442,36 @@ def test_mention_runs_skip_addresses_and_never_split_a_latin_word() -> None:
     assert list(mentions._prefixes("Chen Wei")) == ["Chen Wei", "Chen"]
     assert list(mentions._prefixes("小王你好")) == ["小王你好", "小王你", "小王", "小"]
     assert len(mentions.runs(" ".join(f"@u{i}" for i in range(100)))) == mentions.MAX_MENTIONS
+
+
+def test_a_thread_shows_replies_to_replies_and_hides_those_under_a_hidden_one(
+        client: TestClient, app_store: Store) -> None:
+    operator = staff(app_store, client, "thread-op")
+    board = space(client, operator)
+    ann, ben = member(client, "thread-ann"), member(client, "thread-ben")
+    for who in (ann, ben):
+        assert client.post(f"/api/v1/spaces/{board}/join", headers=who).status_code == 200
+
+    def reply(to: int, who: dict[str, str], body: str) -> int:
+        answer = client.post(f"/api/v1/posts/{to}/replies", headers=who, json={"body": body})
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    root = client.post(f"/api/v1/spaces/{board}/posts", headers=ann,
+                       json={"body": "洗衣机脱水时很响"}).json()["id"]
+    first = reply(root, ben, "我的也是")
+    under_first = reply(first, ann, "你是哪一款？")
+    second = reply(root, ben, "换了减震脚垫就好了")
+    under_under = reply(under_first, ben, "滚筒的")
+    thread = client.get(f"/api/v1/posts/{root}", headers=ann).json()
+    assert [(r["id"], r["parent_id"]) for r in thread["replies"]] == [
+        (first, root), (under_first, first), (second, root), (under_under, under_first)]
+    assert thread["reply_count"] == 4
+    # A reply taken down takes the replies under it out of others' view.
+    with app_store.write() as session:
+        session.execute(update(Post).where(Post.id == under_first).values(state="hidden"))
+    seen = client.get(f"/api/v1/posts/{root}", headers=ben).json()
+    assert [r["id"] for r in seen["replies"]] == [first, second]
+    assert seen["reply_count"] == 2
+    paged = client.get(f"/api/v1/posts/{root}", headers=ben, params={"limit": 1, "offset": 1})
+    assert [r["id"] for r in paged.json()["replies"]] == [second]

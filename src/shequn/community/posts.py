@@ -207,10 +207,20 @@ class Thread:
     reply_count: int
 
 
+def _replies_below(root_id: int, viewer: Account | None) -> Any:
+    """The ids of every reply the viewer may see under a post, replies to replies too
+    (a recursive query: each reply names only its parent). A reply the viewer may not
+    see hides the replies under it."""
+    below = (select(Post.id).where(Post.parent_id == root_id, visible_to(viewer))
+             .cte("replies_below", recursive=True))
+    deeper = select(Post.id).where(Post.parent_id == below.c.id, visible_to(viewer))
+    return below.union_all(deeper)
+
+
 def thread(session: Session, post_id: int, limit: int, offset: int,
            viewer: Account | None = None) -> Thread:
     post = get_visible_post(session, viewer, post_id)
-    shown = (Post.parent_id == post.id, visible_to(viewer))
+    shown = (Post.id.in_(select(_replies_below(post.id, viewer).c.id)),)
     replies = list(session.scalars(select(Post).where(*shown)
                                    .order_by(Post.created_at, Post.id)
                                    .limit(limit).offset(offset)))

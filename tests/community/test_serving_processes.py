@@ -1,21 +1,53 @@
-"""Several server processes on one home: one of them runs the background work."""
+"""Several server processes on one home: one of them at a time runs the background work
+(the outbox relay and the settling), and another takes over when it ends."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from shequn.services.community import background_turn
 from shequn.settings import Settings
 
+# A process that takes the turn, says so, and keeps it until it is killed.
+HOLDER = """
+import sys, time
+from pathlib import Path
+from shequn.services.community import background_turn
+from shequn.settings import Settings
+with background_turn(Settings(home=Path(sys.argv[1]))) as is_mine:
+    print("holding" if is_mine() else "standing by", flush=True)
+    time.sleep(600)
+"""
+
 
 def test_one_process_at_a_time_holds_the_background_turn(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
-    with background_turn(settings) as first:
-        with background_turn(settings) as second:
-            assert first() is True
-            assert second() is False
-            assert first() is True
-        # the holder keeps its turn while it lives
+    with background_turn(settings) as first, background_turn(settings) as second:
         assert first() is True
+        assert second() is False
+        assert first() is True  # the holder keeps its turn while it lives
     with background_turn(settings) as successor:
         assert successor() is True
+
+
+def test_another_process_takes_the_turn_when_its_holder_dies(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.home)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        with background_turn(settings) as is_mine:
+            assert is_mine() is False
+            holder.kill()
+            holder.wait(timeout=30)
+            deadline = time.monotonic() + 10
+            while not is_mine() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert is_mine() is True
+    finally:
+        if holder.poll() is None:
+            holder.kill()

@@ -1,6 +1,7 @@
-"""Moderation's counts under concurrent clients against the running server, on SQLite
-and PostgreSQL: every distinct flagger is counted once and the post is hidden at the
-threshold; a new account's hourly posts never exceed the limit."""
+"""Moderation's counts under concurrent clients against the running server (two worker
+processes, so nothing may be counted in one process's memory), on SQLite and PostgreSQL:
+every distinct flagger is counted once and the post is hidden at the threshold; a new
+account's hourly posts never exceed the limit."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def server(community_settings: Settings, tmp_path: Path,
            monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     monkeypatch.setenv("SHEQUN_COMMUNITY_FLAG_THRESHOLD", str(THRESHOLD))
     monkeypatch.setenv("SHEQUN_COMMUNITY_NEW_ACCOUNT_POSTS_PER_HOUR", str(PER_HOUR))
-    running = Server(community_settings, tmp_path / "server.log").start()
+    running = Server(community_settings, tmp_path / "server.log", workers=2).start()
     yield running
     running.stop()
 

@@ -569,7 +569,9 @@ class SearchTerm(Base):
     """The inverted index: a term, a document holding it, and how many times."""
 
     __tablename__ = "search_terms"
-    __table_args__ = (Index("ix_search_terms_doc", "kind", "object_id"),)
+    # For replacing a document's terms. Led by the id, not the kind: an index led by the
+    # kind tempts SQLite to scan every posting of a kind instead of seeking the terms.
+    __table_args__ = (Index("ix_search_terms_object", "object_id", "kind"),)
     term: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     object_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -170,8 +170,14 @@ def test_a_member_joins_posts_replies_and_supports_in_a_browser(
     page.reload()  # what was done is kept, not only shown
     expect(page.locator(f"#idea-{world.idea}")).to_contain_text("您已支持")
     tab.go(f"/presales/{world.presale}")
-    expect(page.locator(f"#tier-{world.tier}")).to_contain_text("剩 49 / 共 50")
+    tier = page.locator(f"#tier-{world.tier}")
+    expect(tier).to_contain_text("剩 49 / 共 50")
     assert page.locator("progress").get_attribute("value") == "299900"
+    tier.get_by_label("数量").fill("2")
+    tier.get_by_role("button", name="认筹").click()
+    expect(page.locator("#my-pledges")).to_have_text("我的认筹")
+    expect(page.locator(f"#tier-{world.tier}")).to_contain_text("剩 47 / 共 50")
+    assert page.locator("progress").get_attribute("value") == "899700"
     tab.shot("site-presale-zh")
     page.get_by_role("link", name="English").click()
     expect(page.locator("h2").first).to_have_text("Tiers")

@@ -3,6 +3,7 @@ action, languages, the members' actions and Member 360°, on SQLite and PostgreS
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def test_actions_are_checked_by_role() -> None:
     # every action of the members' site is declared, and open to every role (the
     # community's rules then decide: join first, budgets, states)
     actions = {name for name in PAGES if name.startswith("site.")}
-    assert actions == {"site.join", "site.post", "site.reply", "site.support"}
+    assert actions == {"site.join", "site.post", "site.reply", "site.support", "site.pledge"}
     assert all(PAGES[a] == frozenset(ROLES) for a in actions)
 
 
@@ -267,3 +268,26 @@ def test_member_360_shows_what_the_members_community_account_did(
     for text in ("发帖“漏水”", "支持创意“静音模式”", "为“新一代滚筒洗衣机预售”认筹 5,998.00 元"):
         assert text in timeline, text
     assert f'href="/presales/{world.presale}"' in timeline
+
+
+def test_a_member_pledges_once_however_often_the_form_is_sent(app_client: TestClient,
+                                                             world: World) -> None:
+    sign_in(app_client, "member")
+    page = app_client.get(f"/presales/{world.presale}").text
+    form = page.split(f'<tr id="tier-{world.tier}">', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+    fields["quantity"] = "3"
+    for _ in range(2):  # sent twice (a double tap, a retry)
+        sent = app_client.post(f"/presales/{world.presale}/pledges", data=fields,
+                               follow_redirects=False)
+        assert sent.status_code == 303
+        assert sent.headers["location"] == f"/presales/{world.presale}#my-pledges"
+    after = app_client.get(f"/presales/{world.presale}").text
+    assert "剩 46 / 共 50" in after  # 50, one pledged by the world, three now
+    assert "我的认筹" in after and "早鸟价 × 3 · 8,997.00 元 · 已支付" in after
+    assert "已筹 11,996.00 元" in after
+    fresh = dict(re.findall(r'name="(\w+)" value="([^"]*)"', after.split(
+        f'<tr id="tier-{world.tier}">', 1)[1].split("</form>", 1)[0]))
+    too_many = app_client.post(f"/presales/{world.presale}/pledges",
+                               data={**fresh, "quantity": "11"})
+    assert too_many.status_code == 422 and "1 到 10 之间的整数" in too_many.text

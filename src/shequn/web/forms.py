@@ -31,3 +31,12 @@ def text(visit: Visit, name: str, label: str, maximum: int, required: bool = Tru
         raise InvalidForm(name, visit.gettext("%(field)s is too long (at most %(max)s "
                                               "characters).", field=label, max=maximum))
     return value
+
+
+def number(visit: Visit, name: str, label: str, least: int, most: int) -> int:
+    value = visit.field(name)
+    if not value.isdecimal() or len(value) > 10 or not least <= int(value) <= most:
+        raise InvalidForm(name, visit.gettext("%(field)s must be a whole number from "
+                                              "%(least)s to %(most)s.", field=label,
+                                              least=least, most=most))
+    return int(value)

@@ -138,6 +138,14 @@ def presale(session: Session, row: Presale) -> PresaleRow:
     return PresaleRow(row, tiers)
 
 
+def pledges_of(session: Session, account_id: int, presale_id: int) -> list[tuple[Pledge, str]]:
+    """The account's pledges to the pre-sale, newest first, with their tier's name."""
+    return [(p, name) for p, name in session.execute(
+        select(Pledge, Tier.name).join(Tier, Tier.id == Pledge.tier_id)
+        .where(Pledge.account_id == account_id, Pledge.presale_id == presale_id)
+        .order_by(Pledge.created_at.desc(), Pledge.id.desc()).limit(50))]
+
+
 def live_presales(session: Session) -> list[PresaleRow]:
     rows = session.scalars(select(Presale).where(Presale.state == "live")
                            .order_by(Presale.deadline, Presale.id).limit(LIVE_PRESALES))

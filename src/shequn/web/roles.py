@@ -18,6 +18,7 @@ PAGES: dict[str, frozenset[str]] = {
     "site.post": EVERYONE,
     "site.reply": EVERYONE,
     "site.support": EVERYONE,
+    "site.pledge": EVERYONE,
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

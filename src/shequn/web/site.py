@@ -3,15 +3,16 @@ board and its supports, a pre-sale with its progress and tiers."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from shequn.community import ideas, posts, presales, spaces
+from shequn.community import ideas, idempotency, posts, presales, spaces
 from shequn.community.errors import Refused
 from shequn.web import listings
-from shequn.web.forms import BODY_MAX, TITLE_MAX, ObjectId, text
+from shequn.web.forms import BODY_MAX, TITLE_MAX, ObjectId, number, text
 from shequn.web.render import page, redirect
 from shequn.web.visits import Visit, VisitDep
 
@@ -122,12 +123,35 @@ def support(idea_id: ObjectId, visit: VisitDep) -> Response:
                 budget=space.vote_budget)
 
 
+HIDDEN_PRESALE_STATES = frozenset({"draft", "in_review", "rejected"})  # not yet public
+MAX_QUANTITY = 10
+
+
 @router.get("/presales/{presale_id}")
 def presale(presale_id: ObjectId, visit: VisitDep) -> Response:
-    visit.require("site")
+    account = visit.require("site")
     with visit.web.store.read() as session:
         found = presales.get_presale(session, presale_id)
-        if found.state == "draft":  # not shown to members before it is reviewed
+        if found.state in HIDDEN_PRESALE_STATES:
             raise Refused("not_found", what="pre-sale")
         row = listings.presale(session, found)
-    return page(visit, "site/presale.html", item=row)
+        mine = listings.pledges_of(session, account.id, presale_id)
+    # a key per form shown: sending the same form twice pledges once
+    return page(visit, "site/presale.html", item=row, mine=mine,
+                form_key=secrets.token_urlsafe(16), max_quantity=MAX_QUANTITY)
+
+
+@router.post("/presales/{presale_id}/pledges")
+def pledge(presale_id: ObjectId, visit: VisitDep) -> Response:
+    account = visit.require("site.pledge")
+    tier_id = number(visit, "tier", visit.gettext("Tier"), 1, 2**31 - 1)
+    quantity = number(visit, "quantity", visit.gettext("Quantity"), 1, MAX_QUANTITY)
+    key = text(visit, "form_key", "form_key", 64)
+    digest = idempotency.digest("POST", visit.request.url.path,
+                                f"{tier_id}:{quantity}".encode())
+    with visit.web.store.write() as session:
+        if idempotency.claim(session, account.id, f"web:{key}", digest) is None:
+            row = presales.pledge(session, account, presale_id, tier_id, quantity,
+                                  visit.web.payments)
+            idempotency.finish(session, account.id, f"web:{key}", 201, str(row.id))
+    return redirect(visit, f"/presales/{presale_id}#my-pledges")

@@ -79,6 +79,23 @@ def test_a_device_two_or_three_people_share_joins_none_of_them() -> None:
     assert len(members(events(two_members), cap=3)) == 2  # below the cap, still shared
 
 
+def test_a_device_seen_with_one_persons_phone_and_anothers_member_number_joins_neither(
+        ) -> None:
+    ann = [{"phone": "+8613900000401", "member_no": "M41"}]
+    ben = [{"phone": "+8613900000402", "member_no": "M42"}]
+    # the family tablet: Ann signs in with her phone, Ben with his member number
+    tablet = [{"device_id": "family-pad-4", "phone": "+8613900000401"},
+              {"device_id": "family-pad-4", "member_no": "M42"}]
+    groups = sorted(map(sorted, members(events(ann + ben + tablet)).values()))
+    assert groups == [["e0", "e2"], ["e1", "e3"]]  # Ann's events, Ben's events
+    # a person's own phone, old and new, both theirs: their own device still joins them
+    own = [{"phone": "+8613900000501", "member_no": "M51"},
+           {"phone": "+8613900000502", "member_no": "M51"},
+           {"device_id": "pad-5", "phone": "+8613900000501"},
+           {"device_id": "pad-5", "wechat_openid": "o-51"}]
+    assert len(members(events(own))) == 1
+
+
 def test_the_key_list_in_sql_is_the_contracts() -> None:
     for key in IDENTITY_KEYS:
         assert key in queries.SIGNATURES

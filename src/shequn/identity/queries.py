@@ -77,6 +77,47 @@ SELECT DISTINCT key_type, key_value, 'blocked value' AS reason, 0 AS linked
 FROM signature_keys WHERE key_value IN (SELECT unnest($blocked_values))
 """
 
+# Edges whose far end is not a device: people as their own keys show them.
+PERSON_EDGES = """
+SELECT e.a, e.b FROM key_edges e JOIN key_nodes n ON n.node = e.b
+WHERE n.key_type NOT IN (SELECT unnest($device_keys))
+"""
+
+# A device that would join people whose own keys say they are two (it is seen with one
+# person's phone and another's member number, each person's keys holding a different
+# member number or phone): shared, as a tablet seen with two phones directly is. The
+# people are the components of PERSON_EDGES (``person_labels``); a key on no such edge
+# is a person of its own.
+DEVICES_JOINING_PEOPLE_APART = """
+WITH attached AS (
+    SELECT DISTINCT e.b AS device, coalesce(l.label, e.a) AS person
+    FROM key_edges e
+    JOIN key_nodes d ON d.node = e.b
+    LEFT JOIN person_labels l ON l.node = e.a
+    WHERE d.key_type IN (SELECT unnest($device_keys))
+), joining AS (
+    SELECT device FROM attached GROUP BY device HAVING count(*) > 1
+), held AS (
+    SELECT coalesce(l.label, n.node) AS person, n.key_type, n.key_value
+    FROM key_nodes n LEFT JOIN person_labels l ON l.node = n.node
+    WHERE n.key_type IN (SELECT unnest($exclusive_keys))
+), apart AS (
+    -- two people holding a key of one kind hold different values of it (one value is
+    -- one node, in one person): a person's own two phones are no conflict
+    SELECT a.device, h.key_type, count(DISTINCT a.person) AS people
+    FROM attached a JOIN joining j ON j.device = a.device JOIN held h ON h.person = a.person
+    GROUP BY a.device, h.key_type
+    HAVING count(DISTINCT a.person) > 1
+)
+SELECT d.key_type, d.key_value,
+       'shared: joins people with different ' || arg_max(p.key_type, p.people) AS reason,
+       max(p.people) AS linked
+FROM apart p JOIN key_nodes d ON d.node = p.device
+GROUP BY d.key_type, d.key_value
+"""
+
+BLOCKED_WITH_DEVICES = "SELECT * FROM blocked_keys UNION ALL SELECT * FROM device_conflicts"
+
 USABLE_KEYS = """
 SELECT k.* FROM signature_keys k
 ANTI JOIN blocked_keys b ON k.key_type = b.key_type AND k.key_value = b.key_value

@@ -6,7 +6,9 @@ of that graph, after the guards real CDPs learned the hard way: listed placehold
 test values are blocked, and a value that appears with more than ``cap`` different
 values of a person key (a store's demo tablet, a cashier's test number) is shared, not
 personal, and joins nobody; so is a device seen with two values of a key one person
-holds one of (a family's tablet used by two people with their own phones).
+holds one of (a family's tablet used by two people with their own phones), or one that
+would join two people whose own keys hold different ones (the tablet seen with one's
+phone and the other's member number).
 """
 
 from __future__ import annotations
@@ -79,16 +81,11 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
                                         "device_keys": list(q.DEVICE_KEYS),
                                         "exclusive_keys": list(EXCLUSIVE_KEYS)},
                        "blocked_keys")
-    engine.materialise(q.USABLE_KEYS, None, "usable_keys")
-    engine.drop("signature_keys")
-    engine.materialise(q.KEY_NODES, {"priority": list(q.KEY_PRIORITY)}, "key_nodes")
-    engine.materialise(q.SIGNATURE_NODES, None, "signature_nodes")
-    engine.drop("usable_keys")
-    engine.materialise(q.SIGNATURE_ANCHORS, None, "signature_anchors")
-    engine.materialise(q.KEY_EDGES, None, "key_edges")
     split = splits is not None and splits.num_rows > 0
-    if split:  # operators' splits (identity/splits.py)
-        drop_split_edges(engine, splits)
+    _key_graph(engine, splits if split else None)
+    if _block_devices_joining_people_apart(engine, max_rounds):
+        _key_graph(engine, splits if split else None)  # again, without those devices
+    engine.drop("signature_keys")
     components(engine, "key_edges", "edge_labels", max_rounds)
     engine.materialise(q.KEY_LABELS, None, "key_labels")
     engine.drop("edge_labels")
@@ -130,6 +127,37 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
                     "signatures"):
         engine.drop(scratch)
     return result
+
+
+def _key_graph(engine: Engine, splits: pa.Table | None) -> None:
+    """The keys not blocked as nodes, each signature's anchor, and the edges between
+    keys seen together (less those of operators' splits)."""
+    engine.materialise(q.USABLE_KEYS, None, "usable_keys")
+    engine.materialise(q.KEY_NODES, {"priority": list(q.KEY_PRIORITY)}, "key_nodes")
+    engine.materialise(q.SIGNATURE_NODES, None, "signature_nodes")
+    engine.drop("usable_keys")
+    engine.materialise(q.SIGNATURE_ANCHORS, None, "signature_anchors")
+    engine.materialise(q.KEY_EDGES, None, "key_edges")
+    if splits is not None:  # operators' splits (identity/splits.py)
+        drop_split_edges(engine, splits)
+
+
+def _block_devices_joining_people_apart(engine: Engine, max_rounds: int) -> int:
+    """Add to ``blocked_keys`` each device that would join people whose own keys hold
+    different member numbers or phones; how many there were."""
+    params = {"device_keys": list(q.DEVICE_KEYS)}
+    engine.materialise(q.PERSON_EDGES, params, "person_edges")
+    components(engine, "person_edges", "person_labels", max_rounds)
+    engine.drop("person_edges")
+    engine.materialise(q.DEVICES_JOINING_PEOPLE_APART,
+                       {**params, "exclusive_keys": list(EXCLUSIVE_KEYS)}, "device_conflicts")
+    engine.drop("person_labels")
+    found = int(engine.scalar(count_rows("device_conflicts")) or 0)
+    if found:
+        engine.materialise(q.BLOCKED_WITH_DEVICES, None, "blocked_keys_with_devices")
+        engine.rename("blocked_keys_with_devices", "blocked_keys")
+    engine.drop("device_conflicts")
+    return found
 
 
 def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,

@@ -166,6 +166,11 @@ def test_a_member_joins_posts_replies_and_supports_in_a_browser(
     expect(page.locator(f"#idea-{world.idea}")).to_contain_text("您已支持")
     expect(page.locator(f"#idea-{world.idea} .supports")).to_have_text("1 票支持")
     expect(page.locator("#budget-left")).to_have_text("剩余 9 / 10 票")
+    page.fill("#idea-title", "更静音的夜间模式")
+    expect(page.locator("#similar")).to_contain_text("静音模式")  # before posting a twin
+    page.fill("#idea-body", "夜里洗衣不吵醒孩子")
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator("#ideas li").first).to_contain_text("更静音的夜间模式")
     tab.shot("site-ideas-zh")
     page.reload()  # what was done is kept, not only shown
     expect(page.locator(f"#idea-{world.idea}")).to_contain_text("您已支持")

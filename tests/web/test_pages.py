@@ -102,7 +102,8 @@ def test_actions_are_checked_by_role() -> None:
     # every action of the members' site is declared, and open to every role (the
     # community's rules then decide: join first, budgets, states)
     actions = {name for name in PAGES if name.startswith("site.")}
-    assert actions == {"site.join", "site.post", "site.reply", "site.support", "site.pledge"}
+    assert actions == {"site.join", "site.post", "site.reply", "site.support", "site.pledge",
+                       "site.propose"}
     assert all(PAGES[a] == frozenset(ROLES) for a in actions)
 
 
@@ -291,3 +292,23 @@ def test_a_member_pledges_once_however_often_the_form_is_sent(app_client: TestCl
     too_many = app_client.post(f"/presales/{world.presale}/pledges",
                                data={**fresh, "quantity": "11"})
     assert too_many.status_code == 422 and "1 到 10 之间的整数" in too_many.text
+
+
+def test_a_member_proposes_an_idea_told_of_similar_ones_first(app_client: TestClient,
+                                                             world: World) -> None:
+    csrf = sign_in(app_client, "member")
+    hint = app_client.get(f"/spaces/{world.idea_space}/ideas/similar",
+                          params={"title": "更静音的夜间模式", "body": ""}, headers=HTMX)
+    assert hint.status_code == 200 and "静音模式" in hint.text and "相似的创意" in hint.text
+    nothing = app_client.get(f"/spaces/{world.idea_space}/ideas/similar",
+                             params={"title": "", "body": ""}, headers=HTMX)
+    assert "相似" not in nothing.text
+    made = app_client.post(f"/spaces/{world.idea_space}/ideas",
+                           headers={**HTMX, "X-CSRF-Token": csrf},
+                           data={"title": "自动投放洗衣液", "body": "按衣物重量自动投放"})
+    assert made.status_code == 200 and "自动投放洗衣液" in made.text and "征集中" in made.text
+    assert "自动投放洗衣液" in app_client.get(f"/spaces/{world.idea_space}/ideas").text
+    untitled = app_client.post(f"/spaces/{world.idea_space}/ideas",
+                               headers={**HTMX, "X-CSRF-Token": csrf},
+                               data={"title": "", "body": "没有标题"})
+    assert untitled.status_code == 422 and "创意不能为空" in untitled.text

@@ -19,6 +19,7 @@ PAGES: dict[str, frozenset[str]] = {
     "site.reply": EVERYONE,
     "site.support": EVERYONE,
     "site.pledge": EVERYONE,
+    "site.propose": EVERYONE,
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

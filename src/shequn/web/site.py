@@ -1,5 +1,6 @@
 """The members' site: the spaces, a space's board, a thread and its replies, the idea
-board and its supports, a pre-sale with its progress and tiers."""
+board (proposing, with similar ideas hinted first, and supporting), a pre-sale with its
+progress, tiers and pledging."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from shequn.community import ideas, idempotency, posts, presales, spaces
+from shequn.community import ideas, idempotency, posts, presales, search, spaces
 from shequn.community.errors import Refused
+from shequn.community.models import Idea
 from shequn.web import listings
 from shequn.web.forms import BODY_MAX, TITLE_MAX, ObjectId, number, text
 from shequn.web.render import page, redirect
@@ -19,6 +21,8 @@ from shequn.web.visits import Visit, VisitDep
 router = APIRouter()
 PAGE_SIZE = 20
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Short = Annotated[str, Query(max_length=TITLE_MAX)]
+Long = Annotated[str, Query(max_length=BODY_MAX)]
 
 
 @router.get("/")
@@ -105,6 +109,33 @@ def idea_board(space_id: ObjectId, visit: VisitDep) -> Response:
         row = listings.space_row(session, account.id, space)
         found = listings.idea_board(session, space, account.id, limit=100)
     return page(visit, "site/ideas.html", row=row, board=found)
+
+
+@router.get("/spaces/{space_id}/ideas/similar")
+def similar(space_id: ObjectId, visit: VisitDep, title: Short = "", body: Long = ""
+            ) -> Response:
+    """The open ideas most like what a member is typing: a hint before a duplicate."""
+    visit.require("site")
+    found: list[tuple[Idea, float]] = []
+    if title.strip() or body.strip():
+        with visit.web.store.read() as session:
+            found = search.similar_ideas(session, spaces.get_space(session, space_id).id,
+                                         title, body)
+    return page(visit, "site/similar.html", similar=[idea for idea, _ in found])
+
+
+@router.post("/spaces/{space_id}/ideas")
+def propose(space_id: ObjectId, visit: VisitDep) -> Response:
+    account = visit.require("site.propose")
+    title = text(visit, "title", visit.gettext("Idea"), TITLE_MAX)
+    body = text(visit, "body", visit.gettext("What it would do"), BODY_MAX)
+    with visit.web.store.write() as session:
+        idea_id = ideas.propose(session, account, space_id, title, body).id
+    if not visit.htmx:
+        return redirect(visit, f"/spaces/{space_id}/ideas#idea-{idea_id}")
+    with visit.web.store.read() as session:
+        row = listings.idea_row(session, ideas.get_idea(session, idea_id), account.id)
+    return page(visit, "site/idea_card.html", item=row)
 
 
 @router.post("/ideas/{idea_id}/support")

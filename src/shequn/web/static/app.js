@@ -18,6 +18,7 @@ document.addEventListener("htmx:afterRequest", function (event) {
   var form = event.detail.elt;
   if (event.detail.successful && form.tagName === "FORM" && form.hasAttribute("data-reset")) {
     form.reset();
+    form.querySelectorAll("[data-clear]").forEach(function (el) { el.textContent = ""; });
     var flash = document.getElementById("flash");
     if (flash) { flash.textContent = ""; }
   }

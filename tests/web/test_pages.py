@@ -162,7 +162,9 @@ def test_a_member_joins_posts_replies_and_supports(app_client: TestClient,
     reply = app_client.post(f"/posts/{world.thread}/replies", headers=headers,
                             data={"body": "期待烘干功能！"})
     assert reply.status_code == 200 and "期待烘干功能！" in reply.text
-    assert "(2)" in app_client.get(f"/posts/{world.thread}").text
+    thread = app_client.get(f"/posts/{world.thread}").text
+    assert "(2)" in thread
+    assert '+08:00">' in thread  # times in the member's zone (Asia/Shanghai)
     support = app_client.post(f"/ideas/{world.idea}/support", headers=headers)
     assert "1 票支持" in support.text and "您已支持" in support.text
     assert "剩余 9 / 10 票" in support.text  # the budget, swapped out of band

@@ -4,8 +4,11 @@ cookies and headers every answer carries."""
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +32,24 @@ SECURITY_HEADERS = {
 }
 
 
+# the zone the page being rendered shows times in (the viewer's, else the brand's)
+_zone: ContextVar[ZoneInfo | None] = ContextVar("zone", default=None)
+
+
+def local_time(moment: datetime) -> datetime:
+    """A time as the viewer reads it: in their zone (a time without one is UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(_zone.get() or UTC)
+
+
+def _zone_of(visit: Visit) -> ZoneInfo:
+    name = visit.account.timezone if visit.account else visit.web.settings.brand_timezone
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(visit.web.settings.brand_timezone)
+
+
 @functools.cache
 def environment(lang: str) -> jinja2.Environment:
     """One template environment per language, its catalogue installed."""
@@ -39,7 +60,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(version=__version__, lang=lang, html_lang=i18n.HTML_LANG[lang],
                        languages=i18n.LANGUAGES, may=may, console_start=console_start,
-                       category_name=category_name)
+                       category_name=category_name, local_time=local_time)
     env.filters["yuan"] = lambda fen: f"{fen / 100:,.2f}"
     return env
 
@@ -73,7 +94,11 @@ def finish(visit: Visit, response: Response) -> Response:
 
 
 def page(visit: Visit, template: str, status: int = 200, **values: Any) -> Response:
-    html = environment(visit.lang).get_template(template).render(_context(visit, values))
+    zone = _zone.set(_zone_of(visit))
+    try:
+        html = environment(visit.lang).get_template(template).render(_context(visit, values))
+    finally:
+        _zone.reset(zone)
     return finish(visit, HTMLResponse(html, status_code=status))
 
 

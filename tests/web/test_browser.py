@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import playwright.sync_api as playwright
 import pytest
 import uvicorn
 
@@ -21,14 +22,10 @@ from shequn.settings import Settings
 from tests.web.conftest import written_phone
 from tests.web.world import PASSWORD, World, make_world, username
 
-playwright = pytest.importorskip("playwright.sync_api")
 # generous waits: the machine running the tests may be busy with other work
 playwright.expect.set_options(timeout=30_000)
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="Debian's chromium is not installed "
-                                "(scripts/setup.sh --web installs it)")
 
 
 class LiveServer:
@@ -71,6 +68,8 @@ def live(tmp_path: Path, built_home: Path) -> Iterator[tuple[LiveServer, World, 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
+    # a missing browser fails the tests, never skips them: `./run test` installs it
+    assert CHROMIUM.exists(), "Debian's chromium is missing: run scripts/setup.sh --web"
     with playwright.sync_playwright() as driver:
         chromium = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:

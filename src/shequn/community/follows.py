@@ -18,6 +18,8 @@ from shequn.community import notifications
 from shequn.community.errors import Refused
 from shequn.community.models import (
     Account,
+    CodesignMember,
+    CodesignTeam,
     Follow,
     Idea,
     IdeaSupport,
@@ -26,7 +28,7 @@ from shequn.community.models import (
     Transition,
     utcnow,
 )
-from shequn.community.spaces import get_space, may_see
+from shequn.community.spaces import get_space, may_see, who_may_see
 from shequn.community.store import insert_or_ignore
 
 SUBJECTS = ("post", "idea", "space", "account")
@@ -124,18 +126,31 @@ def followers(session: Session, subject_type: str, subject_id: int) -> list[int]
 
 # What an idea's followers hear. The hooks are called by ideas.py in its transaction.
 
+def _may_hear(session: Session, idea: Idea, account_ids: Iterable[int]) -> set[int]:
+    """Those of ``account_ids`` who may still see the idea: who may see its space (not
+    who was banned or left a closed one), and its co-design team (partners too)."""
+    wanted = set(account_ids)
+    if not wanted:
+        return set()
+    team = session.scalars(select(CodesignMember.account_id).join(CodesignTeam).where(
+        CodesignTeam.idea_id == idea.id, CodesignMember.status == "active",
+        CodesignMember.account_id.in_(wanted)))
+    return who_may_see(session, get_space(session, idea.space_id), wanted) | set(team)
+
+
 def idea_moved(session: Session, actor: Account | None, idea: Idea,
                moved: Transition) -> None:
     """Followers hear of every state change (each move its own news, so an idea hidden
     and opened twice tells twice); at launch, every supporter is told."""
     told: set[int] = set()
     if moved.to_state == "launched":
-        supporters = set(session.scalars(select(IdeaSupport.account_id)
-                                         .where(IdeaSupport.idea_id == idea.id)))
+        supporters = _may_hear(session, idea, session.scalars(
+            select(IdeaSupport.account_id).where(IdeaSupport.idea_id == idea.id)))
         notifications.notify(session, supporters, "idea_launched", "idea", idea.id,
                              actor=actor, title=idea.title)
         told = supporters
-    notifications.notify(session, set(followers(session, "idea", idea.id)) - told,
+    notifications.notify(session, _may_hear(session, idea, followers(session, "idea",
+                                                                     idea.id)) - told,
                          "idea_state", "idea", idea.id, actor=actor,
                          from_state=moved.from_state, to_state=moved.to_state,
                          transition_id=moved.id, title=idea.title)
@@ -149,5 +164,6 @@ def idea_merged(session: Session, actor: Account | None, duplicate: Idea,
     add_followers(session, moved, "idea", original.id)
     session.execute(delete(Follow).where(Follow.subject_type == "idea",
                                          Follow.subject_id == duplicate.id))
-    notifications.notify(session, moved, "idea_merged", "idea", original.id, actor=actor,
+    notifications.notify(session, _may_hear(session, original, moved), "idea_merged", "idea",
+                         original.id, actor=actor,
                          duplicate_id=duplicate.id, title=original.title)

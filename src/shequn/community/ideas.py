@@ -16,7 +16,7 @@ from shequn.community import codesign, follows, outbox, search
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
 from shequn.community.screening import words_in
-from shequn.community.spaces import get_space, may_manage, require_member
+from shequn.community.spaces import get_space, may_manage, may_see, require_member
 from shequn.community.states import IDEA, check_move
 from shequn.community.store import add_once, spend_one
 
@@ -31,6 +31,21 @@ def get_idea(session: Session, idea_id: int, for_update: bool = False) -> Idea:
     query = select(Idea).where(Idea.id == idea_id)
     idea = session.scalar(query.with_for_update() if for_update else query)
     if idea is None:
+        raise Refused("not_found", what="idea")
+    return idea
+
+
+def get_visible_idea(session: Session, viewer: Account | None, idea_id: int) -> Idea:
+    """The idea, if the viewer may see its space (or is on its co-design team, as an
+    outside partner is) and, for a draft or a held idea, is its author or a manager of
+    the space; else it is not found."""
+    idea = get_idea(session, idea_id)
+    space = get_space(session, idea.space_id)
+    on_team = viewer is not None and codesign.in_team(session, idea.id, viewer.id)
+    if not (on_team or may_see(session, viewer, space)):
+        raise Refused("not_found", what="idea")
+    if idea.state in search.HIDDEN_IDEAS and not (viewer is not None and (
+            viewer.id == idea.author_id or may_manage(session, viewer, space))):
         raise Refused("not_found", what="idea")
     return idea
 

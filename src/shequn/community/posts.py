@@ -3,9 +3,10 @@ on complaint and Q&A threads, with the time to the first answer kept for every p
 (unanswered feedback is what stops members speaking), and edits that keep every
 earlier version.
 
-Who hears of what: the named in ``@mentions``; a thread's followers of its replies and
-its official answer (authors follow their own posts); a space's and an author's
-followers of new posts, if they may see the space.
+Who reads what: a space's posts are read by those who may see it (``spaces.may_see``),
+anyone else finds none of them. Who hears of what, if they may still see the space: the
+named in ``@mentions``; a thread's followers of its replies and its official answer
+(authors follow their own posts); a space's and an author's followers of new posts.
 
 Every new post is screened first (screening.py): refused, held for a moderator, or
 published. A held post is seen only by its author and the space's managers; its event
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from shequn.community import follows, mentions, outbox, search
@@ -27,7 +28,14 @@ from shequn.community.errors import Refused
 from shequn.community.models import Account, Post, PostRevision, Space, utcnow
 from shequn.community.notifications import notify
 from shequn.community.screening import DEFAULT_RULES, ModerationRules, screen, words_in
-from shequn.community.spaces import get_space, may_manage, require_member, who_may_see
+from shequn.community.spaces import (
+    get_space,
+    may_manage,
+    may_see,
+    require_member,
+    require_visible,
+    who_may_see,
+)
 
 ANSWERED_KINDS = frozenset({"complaint", "qa"})
 
@@ -40,22 +48,33 @@ def get_post(session: Session, post_id: int, for_update: bool = False) -> Post:
     return post
 
 
-def visible_to(viewer: Account | None) -> Any:
-    """Posts a viewer may see: the published ones, and their own."""
+def visible_to(viewer: Account | None, manages: bool = False) -> Any:
+    """Posts of a space the viewer may see: all of them for its managers (who moderate
+    them), else the published ones and the viewer's own."""
+    if manages:
+        return true()
     return or_(Post.state == "visible",
                Post.author_id == viewer.id if viewer is not None else false())
 
 
+def _manages(session: Session, viewer: Account | None, space: Space) -> bool:
+    return viewer is not None and may_manage(session, viewer, space)
+
+
 def sees(session: Session, viewer: Account | None, post: Post) -> bool:
+    space = get_space(session, post.space_id)
+    if not may_see(session, viewer, space):
+        return False
     if post.state == "visible":
         return True
-    return viewer is not None and (viewer.id == post.author_id or may_manage(
-        session, viewer, get_space(session, post.space_id)))
+    return viewer is not None and (viewer.id == post.author_id or
+                                   _manages(session, viewer, space))
 
 
 def get_visible_post(session: Session, viewer: Account | None, post_id: int) -> Post:
-    """The post, unless it waits for a moderator or was taken down and the viewer is
-    neither its author nor a manager of its space (then it is not found)."""
+    """The post, unless the viewer may not see its space, or it waits for a moderator or
+    was taken down and the viewer is neither its author nor a manager of its space (then
+    it is not found)."""
     post = get_post(session, post_id)
     if not sees(session, viewer, post):
         raise Refused("not_found", what="post")
@@ -82,7 +101,8 @@ def announce(session: Session, post: Post, author: Account,
             parent.first_answer_at = at or post.created_at
         told = _tell_mentioned(session, author, post, space)
         thread_id = parent.parent_id or parent.id  # a reply to a reply is in the same thread
-        notify(session, set(follows.followers(session, "post", thread_id)) - told, "reply",
+        readers = who_may_see(session, space, follows.followers(session, "post", thread_id))
+        notify(session, readers - told, "reply",
                "post", thread_id, actor=author, reply_id=post.id)
         outbox.record(session, "comment", author, post_id=str(parent.id),
                       comment_id=str(post.id), space=str(space.id), text=post.body)
@@ -95,7 +115,8 @@ def announce(session: Session, post: Post, author: Account,
         fans = who_may_see(session, space, follows.followers(session, "account", author.id))
         notify(session, fans - told, "member_post", "post", post.id, actor=author,
                space_id=space.id)
-        notify(session, set(follows.followers(session, "space", space.id)) - fans - told,
+        readers = who_may_see(session, space, follows.followers(session, "space", space.id))
+        notify(session, readers - fans - told,
                "new_post", "post", post.id, actor=author, space_id=space.id)
         outbox.record(session, "post", author, post_id=str(post.id), space=str(space.id),
                       text=post.body)
@@ -154,7 +175,8 @@ def mark_official_answer(session: Session, actor: Account, post_id: int,
     post.official_answer_id = answer.id
     if post.first_answer_at is None:
         post.first_answer_at = utcnow()
-    notify(session, follows.followers(session, "post", post.id), "official_answer", "post",
+    readers = who_may_see(session, space, follows.followers(session, "post", post.id))
+    notify(session, readers, "official_answer", "post",
            post.id, actor=actor, answer_id=answer.id)
     return post
 
@@ -165,8 +187,10 @@ def edit(session: Session, actor: Account, post_id: int, body: str | None,
     kept as a revision. Unchanged text is no edit."""
     post = get_post(session, post_id, for_update=True)  # concurrent edits number in turn
     space = get_space(session, post.space_id)
-    if actor.id != post.author_id and not may_manage(session, actor, space):
-        raise Refused("not_allowed")
+    if not may_manage(session, actor, space):
+        if actor.id != post.author_id:
+            raise Refused("not_allowed")
+        require_member(session, actor, space)  # not once banned, or after leaving
     new_body = post.body if body is None else body
     new_title = post.title if title is None else title
     if (new_body, new_title) == (post.body, post.title):
@@ -193,9 +217,10 @@ def edit(session: Session, actor: Account, post_id: int, body: str | None,
     return post
 
 
-def revisions(session: Session, post_id: int) -> list[PostRevision]:
-    """Every earlier version of a post, oldest first."""
-    post = get_post(session, post_id)
+def revisions(session: Session, post_id: int,
+              viewer: Account | None = None) -> list[PostRevision]:
+    """Every earlier version of a post the viewer may see, oldest first."""
+    post = get_visible_post(session, viewer, post_id)
     return list(session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)
                                 .order_by(PostRevision.version)))
 
@@ -207,20 +232,21 @@ class Thread:
     reply_count: int
 
 
-def _replies_below(root_id: int, viewer: Account | None) -> Any:
+def _replies_below(root_id: int, viewer: Account | None, manages: bool) -> Any:
     """The ids of every reply the viewer may see under a post, replies to replies too
     (a recursive query: each reply names only its parent). A reply the viewer may not
     see hides the replies under it."""
-    below = (select(Post.id).where(Post.parent_id == root_id, visible_to(viewer))
+    below = (select(Post.id).where(Post.parent_id == root_id, visible_to(viewer, manages))
              .cte("replies_below", recursive=True))
-    deeper = select(Post.id).where(Post.parent_id == below.c.id, visible_to(viewer))
+    deeper = select(Post.id).where(Post.parent_id == below.c.id, visible_to(viewer, manages))
     return below.union_all(deeper)
 
 
 def thread(session: Session, post_id: int, limit: int, offset: int,
            viewer: Account | None = None) -> Thread:
     post = get_visible_post(session, viewer, post_id)
-    shown = (Post.id.in_(select(_replies_below(post.id, viewer).c.id)),)
+    manages = _manages(session, viewer, get_space(session, post.space_id))
+    shown = (Post.id.in_(select(_replies_below(post.id, viewer, manages).c.id)),)
     replies = list(session.scalars(select(Post).where(*shown)
                                    .order_by(Post.created_at, Post.id)
                                    .limit(limit).offset(offset)))
@@ -230,9 +256,13 @@ def thread(session: Session, post_id: int, limit: int, offset: int,
 
 def posts_in(session: Session, space_id: int, limit: int, offset: int,
              viewer: Account | None = None) -> list[Post]:
-    get_space(session, space_id)
+    """The space's posts the viewer may see, newest first; none if they may not see the
+    space (not found)."""
+    space = get_space(session, space_id)
+    require_visible(session, viewer, space)
     return list(session.scalars(select(Post).where(Post.space_id == space_id,
                                                    Post.parent_id.is_(None),
-                                                   visible_to(viewer))
+                                                   visible_to(viewer, _manages(
+                                                       session, viewer, space)))
                                 .order_by(Post.created_at.desc(), Post.id.desc())
                                 .limit(limit).offset(offset)))

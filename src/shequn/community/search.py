@@ -7,7 +7,9 @@ idea, from jieba's search cut of the normalised text (simplified script, half-wi
 folded), so a query in either script finds text in the other. Ranking is BM25, computed
 by the database in one query built with SQLAlchemy: one code path for SQLite and
 PostgreSQL. Visibility is read from the posts and ideas themselves, so a held, hidden or
-rejected post is found only by its author without the index being told.
+rejected post is found only by its author without the index being told, and from the
+spaces the searcher may see (``spaces.visible_space_ids``): nothing of a closed space
+reaches those outside it, not even through the collection statistics of the score.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from shequn.community.models import Idea, Post, SearchDoc, SearchTerm
+from shequn.community.models import Account, Idea, Post, SearchDoc, SearchTerm
+from shequn.community.spaces import visible_space_ids
 from shequn.community.text import search_terms
 
 K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalisation constants
@@ -79,14 +82,16 @@ class Ranked:
 
 
 def rank(session: Session, terms: Iterable[str], kinds: Sequence[str],
-         space_id: int | None = None, viewer_id: int | None = None,
+         space_id: int | None = None, viewer: Account | None = None,
          ideas_in: Sequence[str] | None = None, limit: int = 20,
          offset: int = 0) -> list[Ranked]:
-    """Documents holding any of ``terms``, best BM25 score first."""
+    """Documents holding any of ``terms`` in the spaces the viewer may see, best BM25
+    score first."""
     wanted = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
     if not wanted:
         return []
-    scope: list[Any] = [SearchDoc.kind.in_(kinds)]
+    scope: list[Any] = [SearchDoc.kind.in_(kinds),
+                        SearchDoc.space_id.in_(visible_space_ids(viewer))]
     if space_id is not None:
         scope.append(SearchDoc.space_id == space_id)
     docs, mean_length = session.execute(
@@ -110,7 +115,8 @@ def rank(session: Session, terms: Iterable[str], kinds: Sequence[str],
              .join(SearchDoc, same_doc)
              .outerjoin(Post, and_(SearchTerm.kind == "post", Post.id == SearchTerm.object_id))
              .outerjoin(Idea, and_(SearchTerm.kind == "idea", Idea.id == SearchTerm.object_id))
-             .where(SearchTerm.term.in_(list(idf)), *scope, _visible(viewer_id, ideas_in))
+             .where(SearchTerm.term.in_(list(idf)), *scope,
+                    _visible(viewer.id if viewer is not None else None, ideas_in))
              .group_by(SearchTerm.kind, SearchTerm.object_id)
              .order_by(score.desc(), SearchTerm.object_id.desc())
              .limit(limit).offset(offset))
@@ -133,11 +139,11 @@ class Hit:
 SNIPPET = 160
 
 
-def search(session: Session, query: str, viewer_id: int | None, space_id: int | None,
+def search(session: Session, query: str, viewer: Account | None, space_id: int | None,
            kinds: Sequence[str] = ("post", "idea"), limit: int = 20,
            offset: int = 0) -> list[Hit]:
     """Posts and ideas matching ``query`` in either script, best first."""
-    ranked = rank(session, search_terms(query), kinds, space_id, viewer_id,
+    ranked = rank(session, search_terms(query), kinds, space_id, viewer,
                   limit=limit, offset=offset)
     posts = {p.id: p for p in session.scalars(select(Post).where(
         Post.id.in_([r.object_id for r in ranked if r.kind == "post"])))}
@@ -157,11 +163,12 @@ def search(session: Session, query: str, viewer_id: int | None, space_id: int | 
 
 
 def similar_ideas(session: Session, space_id: int, title: str, body: str = "",
-                  limit: int = 5) -> list[tuple[Idea, float]]:
+                  limit: int = 5, viewer: Account | None = None) -> list[tuple[Idea, float]]:
     """The open ideas of a space most like ``title`` and ``body``, best first: shown to a
-    member before they post a duplicate."""
+    member before they post a duplicate (none of a space the viewer may not see)."""
     terms = [term for term, _ in _terms(title, body).most_common(MAX_QUERY_TERMS)]
-    ranked = rank(session, terms, ("idea",), space_id, ideas_in=OPEN_IDEAS, limit=limit)
+    ranked = rank(session, terms, ("idea",), space_id, viewer, ideas_in=OPEN_IDEAS,
+                  limit=limit)
     ideas = {i.id: i for i in session.scalars(select(Idea).where(
         Idea.id.in_([r.object_id for r in ranked])))}
     return [(ideas[r.object_id], r.score) for r in ranked if r.object_id in ideas]

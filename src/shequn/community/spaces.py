@@ -8,8 +8,9 @@ recorded, as in a WeChat group), ``approval`` (a request an owner or moderator a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select, true
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox
@@ -127,9 +128,11 @@ def ban(session: Session, actor: Account, space_id: int, account_id: int) -> Non
     membership.status = "banned"
 
 
-def may_see(session: Session, account: Account, space: Space) -> bool:
-    """An open space shows itself to everyone it has not banned; the others to their
-    active members and managers."""
+def may_see(session: Session, account: Account | None, space: Space) -> bool:
+    """An open space shows itself to everyone it has not banned (signed in or not); the
+    others to their active members and managers."""
+    if account is None:
+        return space.join_policy == "open"
     membership = session.get(SpaceMember, (space.id, account.id))
     if membership is not None and membership.status == "banned":
         return False
@@ -137,6 +140,30 @@ def may_see(session: Session, account: Account, space: Space) -> bool:
         return True
     return (membership is not None and membership.status == "active") or \
         may_manage(session, account, space)
+
+
+def require_visible(session: Session, viewer: Account | None, space: Space,
+                    what: str = "space") -> None:
+    """Refuse what is in ``space`` to a viewer who may not see it, as not found: a closed
+    space's posts do not tell outsiders they exist."""
+    if not may_see(session, viewer, space):
+        raise Refused("not_found", what=what)
+
+
+def visible_space_ids(viewer: Account | None) -> Select[Any]:
+    """The ids of the spaces :func:`may_see` shows the viewer, as one query (search
+    filters by it)."""
+    if viewer is None:
+        return select(Space.id).where(Space.join_policy == "open")
+    mine = select(SpaceMember.space_id).where(SpaceMember.account_id == viewer.id)
+    shown: list[Any] = [Space.join_policy == "open",
+                        Space.id.in_(mine.where(SpaceMember.status == "active"))]
+    if viewer.role == "admin":
+        shown.append(true())
+    elif viewer.role == "operator" and viewer.team_id is not None:
+        shown.append(Space.team_id == viewer.team_id)
+    return select(Space.id).where(Space.id.not_in(mine.where(SpaceMember.status == "banned")),
+                                  or_(*shown))
 
 
 def who_may_see(session: Session, space: Space, account_ids: Iterable[int]) -> set[int]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shequn.community import follows, notifications, outbox
 from shequn.community.codesign import in_team
 from shequn.community.errors import Refused
-from shequn.community.ideas import get_idea
+from shequn.community.ideas import get_idea, get_visible_idea
 from shequn.community.models import Account, Suggestion, Transition, utcnow
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import SUGGESTION, check_move
@@ -76,8 +76,10 @@ def adopt(session: Session, actor: Account, suggestion_id: int) -> Suggestion:
     return row
 
 
-def on_idea(session: Session, idea_id: int, limit: int, offset: int) -> list[Suggestion]:
-    get_idea(session, idea_id)
+def on_idea(session: Session, idea_id: int, limit: int, offset: int,
+            viewer: Account | None = None) -> list[Suggestion]:
+    """The suggestions on an idea the viewer may see, oldest first."""
+    get_visible_idea(session, viewer, idea_id)
     return list(session.scalars(select(Suggestion).where(Suggestion.idea_id == idea_id)
                                 .order_by(Suggestion.id).limit(limit).offset(offset)))
 

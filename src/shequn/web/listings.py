@@ -72,8 +72,9 @@ def with_authors(session: Session, rows: list[Post]) -> list[PostRow]:
     return [PostRow(p, who.get(p.author_id, "?"), counts.get(p.id, 0)) for p in rows]
 
 
-def board(session: Session, space_id: int, limit: int, offset: int) -> list[PostRow]:
-    return with_authors(session, posts.posts_in(session, space_id, limit, offset))
+def board(session: Session, space_id: int, limit: int, offset: int,
+          viewer: Account) -> list[PostRow]:
+    return with_authors(session, posts.posts_in(session, space_id, limit, offset, viewer))
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def board(space_id: ObjectId, visit: VisitDep, offset: Offset = 0) -> Response:
     account = visit.require("site")
     with visit.web.store.read() as session:
         row = listings.space_row(session, account.id, spaces.get_space(session, space_id))
-        rows = listings.board(session, space_id, PAGE_SIZE + 1, offset)
+        rows = listings.board(session, space_id, PAGE_SIZE + 1, offset, account)
     return page(visit, "site/board.html", row=row, posts=rows[:PAGE_SIZE], offset=offset,
                 more=len(rows) > PAGE_SIZE, page_size=PAGE_SIZE)
 
@@ -70,7 +70,7 @@ def create_post(space_id: ObjectId, visit: VisitDep) -> Response:
 def thread(post_id: ObjectId, visit: VisitDep, offset: Offset = 0) -> Response:
     account = visit.require("site")
     with visit.web.store.read() as session:
-        found = posts.thread(session, post_id, PAGE_SIZE * 5, offset)
+        found = posts.thread(session, post_id, PAGE_SIZE * 5, offset, account)
         if found.post.parent_id is not None:  # a reply is shown in its thread
             return redirect(visit, f"/posts/{found.post.parent_id}#post-{post_id}")
         (head,) = listings.with_authors(session, [found.post])
@@ -106,6 +106,7 @@ def idea_board(space_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("site")
     with visit.web.store.read() as session:
         space = spaces.get_space(session, space_id)
+        spaces.require_visible(session, account, space)
         row = listings.space_row(session, account.id, space)
         found = listings.idea_board(session, space, account.id, limit=100)
     return page(visit, "site/ideas.html", row=row, board=found)

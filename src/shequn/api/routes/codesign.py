@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
+from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.schemas import (
     PartnerCreate,
     PartnerPublic,
@@ -17,7 +17,7 @@ from shequn.api.schemas import (
     TeamMemberPublic,
     TeamPublic,
 )
-from shequn.community import codesign, suggestions
+from shequn.community import codesign, ideas, suggestions
 from shequn.community.accounts import NewAccount
 from shequn.community.models import CodesignTeam
 
@@ -66,9 +66,11 @@ def form_team(idea_id: ObjectId, body: TeamForm, actor: CurrentAccount,
 
 
 @router.get("/ideas/{idea_id}/team", response_model=TeamPublic)
-def read_team(idea_id: ObjectId, services: ServicesDep) -> TeamPublic:
-    """The team and everyone who was on it (a disbanded team keeps its roster)."""
+def read_team(idea_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> TeamPublic:
+    """The team and everyone who was on it (a disbanded team keeps its roster), to those
+    who may see the idea."""
     with services.store.read() as session:
+        ideas.get_visible_idea(session, viewer, idea_id)
         return _team(session, codesign.team_of(session, idea_id))
 
 
@@ -102,11 +104,12 @@ def suggest(idea_id: ObjectId, body: SuggestionCreate, actor: CurrentAccount,
 
 
 @router.get("/ideas/{idea_id}/suggestions", response_model=list[SuggestionPublic])
-def list_suggestions(idea_id: ObjectId, page: PageDep,
-                     services: ServicesDep) -> list[SuggestionPublic]:
+def list_suggestions(idea_id: ObjectId, page: PageDep, services: ServicesDep,
+                     viewer: MaybeAccount) -> list[SuggestionPublic]:
     with services.store.read() as session:
         return [SuggestionPublic.model_validate(row, from_attributes=True)
-                for row in suggestions.on_idea(session, idea_id, page.limit, page.offset)]
+                for row in suggestions.on_idea(session, idea_id, page.limit, page.offset,
+                                               viewer)]
 
 
 @router.post("/suggestions/{suggestion_id}/adopt", response_model=SuggestionPublic)

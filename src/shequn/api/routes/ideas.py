@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
+from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, ServicesDep
 from shequn.api.schemas import (
     AccountPublic,
     AdoptedContribution,
@@ -26,10 +26,12 @@ def propose(body: IdeaCreate, actor: CurrentAccount, services: ServicesDep) -> I
 
 
 @router.get("/ideas/{idea_id}", response_model=IdeaView)
-def read(idea_id: ObjectId, services: ServicesDep) -> IdeaView:
-    """The idea with its supports and the contributions the brand adopted, by author."""
+def read(idea_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> IdeaView:
+    """The idea with its supports and the contributions the brand adopted, by author; a
+    draft or held idea only for its author and the space's managers."""
     with services.store.read() as session:
-        out = IdeaView.model_validate(ideas.get_idea(session, idea_id), from_attributes=True)
+        out = IdeaView.model_validate(ideas.get_visible_idea(session, viewer, idea_id),
+                                      from_attributes=True)
         out.adopted = [
             AdoptedContribution(suggestion_id=s.id, kind=s.kind, body=s.body,
                                 adopted_at=s.adopted_at,

@@ -72,8 +72,8 @@ def edit(post_id: ObjectId, body: PostEdit, actor: CurrentAccount,
 @router.get("/posts/{post_id}/revisions", response_model=RevisionsPublic)
 def revisions(post_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> RevisionsPublic:
     with services.store.read() as session:
-        post = posts.get_visible_post(session, viewer, post_id)
-        earlier = posts.revisions(session, post_id)
+        earlier = posts.revisions(session, post_id, viewer)
+        post = posts.get_post(session, post_id)
         return RevisionsPublic(post_id=post.id, current_version=len(earlier) + 1,
                                edited_at=post.edited_at,
                                revisions=[RevisionPublic.model_validate(r, from_attributes=True)

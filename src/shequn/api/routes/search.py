@@ -28,17 +28,18 @@ def find(q: QueryText, services: ServicesDep, viewer: MaybeAccount, page: PageDe
     `kind` keeps one of the two."""
     kinds = (kind,) if kind else ("post", "idea")
     with services.store.read() as session:
-        hits = search.search(session, q, viewer.id if viewer else None, space_id,
+        hits = search.search(session, q, viewer, space_id,
                              kinds, page.limit, page.offset)
         return [SearchHitPublic.model_validate(h, from_attributes=True) for h in hits]
 
 
 @router.get("/ideas/similar", response_model=list[SimilarIdeaPublic])
 def similar(space_id: SpaceId, title: QueryText, services: ServicesDep,
-            body: Annotated[str, Query(max_length=2000)] = "",
+            viewer: MaybeAccount, body: Annotated[str, Query(max_length=2000)] = "",
             limit: Annotated[int, Query(ge=1, le=20)] = 5) -> list[SimilarIdeaPublic]:
     """The open ideas of the space most like the one being written, best first."""
     with services.store.read() as session:
         return [SimilarIdeaPublic(**IdeaPublic.model_validate(idea, from_attributes=True)
                                   .model_dump(), score=score)
-                for idea, score in search.similar_ideas(session, space_id, title, body, limit)]
+                for idea, score in search.similar_ideas(session, space_id, title, body, limit,
+                                                            viewer)]

@@ -116,12 +116,12 @@ def idea_board(space_id: ObjectId, visit: VisitDep) -> Response:
 def similar(space_id: ObjectId, visit: VisitDep, title: Short = "", body: Long = ""
             ) -> Response:
     """The open ideas most like what a member is typing: a hint before a duplicate."""
-    visit.require("site")
+    account = visit.require("site")
     found: list[tuple[Idea, float]] = []
     if title.strip() or body.strip():
         with visit.web.store.read() as session:
             found = search.similar_ideas(session, spaces.get_space(session, space_id).id,
-                                         title, body)
+                                         title, body, viewer=account)
     return page(visit, "site/similar.html", similar=[idea for idea, _ in found])
 
 

@@ -67,19 +67,30 @@ def _team(session: Session, name: str | None) -> int | None:
     return team.id
 
 
-def create_account(session: Session, new: NewAccount) -> Account:
-    """A new account, its keys normalised; a taken name or key is refused by name."""
+def hash_password(password: str) -> str:
+    """The stored form of a password. It costs a tenth of a second or more by design, so
+    the server hashes before it opens a writing transaction (SQLite's writers take
+    turns: a hash inside one would hold up every other write)."""
+    if len(password) < MIN_PASSWORD:
+        raise Refused("weak_password", min=MIN_PASSWORD)
+    return _hasher.hash(password)
+
+
+def create_account(session: Session, new: NewAccount,
+                   password_hash: str | None = None) -> Account:
+    """A new account, its keys normalised; a taken name or key is refused by name.
+    ``password_hash``: :func:`hash_password` of ``new.password``, made beforehand."""
     if new.role not in ROLES:
         raise ValueError(f"unknown role {new.role!r} (one of {', '.join(ROLES)})")
-    if len(new.password) < MIN_PASSWORD:
-        raise Refused("weak_password", min=MIN_PASSWORD)
+    if password_hash is None:
+        password_hash = hash_password(new.password)
     if session.scalar(select(Account.id).where(Account.username == new.username)):
         raise Refused("username_taken")
     keys = {k: normalised_key(k, v) for k, v in (new.keys or {}).items() if v}
     for key, value in keys.items():
         if session.scalar(select(Account.id).where(getattr(Account, key) == value)):
             raise Refused("key_taken", key=key)
-    account = Account(username=new.username, password_hash=_hasher.hash(new.password),
+    account = Account(username=new.username, password_hash=password_hash,
                       role=new.role, team_id=_team(session, new.team),
                       display_name=new.display_name, language=new.language, **keys)
     session.add(account)
@@ -101,8 +112,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, username: str, password: str) -> str:
-    """A bearer token for a correct user name and password."""
+def verify_password(session: Session, username: str, password: str) -> int:
+    """The account id of a correct user name and password (a reading session is
+    enough: the check is slow by design, and takes no write turn)."""
     account = session.scalar(select(Account).where(Account.username == username))
     try:
         if account is None:
@@ -110,10 +122,20 @@ def issue_token(session: Session, username: str, password: str) -> str:
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise Refused("bad_credentials") from None
+    return account.id
+
+
+def new_token(session: Session, account_id: int) -> str:
+    """A bearer token for the account, stored as its digest."""
     token = secrets.token_urlsafe(32)
-    session.add(Token(token_hash=_digest(token), account_id=account.id,
+    session.add(Token(token_hash=_digest(token), account_id=account_id,
                       expires_at=utcnow() + TOKEN_LIFETIME))
     return token
+
+
+def issue_token(session: Session, username: str, password: str) -> str:
+    """A bearer token for a correct user name and password, in one session."""
+    return new_token(session, verify_password(session, username, password))
 
 
 def account_for_token(session: Session, token: str) -> Account:

@@ -177,6 +177,8 @@ def test_managers_see_held_posts_and_replies_in_lists_and_threads(
     assert replies(operator) == [held_reply["id"], under_held]
     assert board(fan) == [held_post, post] and replies(fan) == [held_reply["id"], under_held]
     assert board(other) == [post] and replies(other) == []
+    _not_found(client.post(f"/api/v1/posts/{held_post}/follow", headers=other), "post")
+    assert _ok(client.post(f"/api/v1/posts/{held_post}/follow", headers=operator))["following"]
 
 
 def test_a_draft_or_held_idea_is_seen_only_by_its_author_and_the_managers(
@@ -197,6 +199,8 @@ def test_a_draft_or_held_idea_is_seen_only_by_its_author_and_the_managers(
             _not_found(client.get(f"/api/v1/ideas/{idea}", headers=headers))
             _not_found(client.get(f"/api/v1/ideas/{idea}/team", headers=headers), "idea")
             _not_found(client.get(f"/api/v1/ideas/{idea}/suggestions", headers=headers))
+            if who is not None:  # nor follow it, to hear of it later
+                _not_found(client.post(f"/api/v1/ideas/{idea}/follow", headers=who), "idea")
         for who in (author, operator):
             assert _ok(client.get(f"/api/v1/ideas/{idea}", headers=who))["body"] in \
                 ("还没想好", HOLD)

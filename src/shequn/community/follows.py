@@ -28,7 +28,8 @@ from shequn.community.models import (
     Transition,
     utcnow,
 )
-from shequn.community.spaces import get_space, may_see, who_may_see
+from shequn.community.search import HIDDEN_IDEAS
+from shequn.community.spaces import get_space, may_see, sees_unpublished, who_may_see
 from shequn.community.store import insert_or_ignore
 
 SUBJECTS = ("post", "idea", "space", "account")
@@ -45,17 +46,20 @@ class Following:
 def _subject(session: Session, actor: Account, subject_type: str, subject_id: int) -> int:
     """The id actually followed (a reply's thread), once the actor may follow it."""
     space: Space | None = None
+    unpublished_by: int | None = None  # the author of a held post, a draft or hidden idea
     if subject_type == "post":
         post = session.get(Post, subject_id)
         if post is None:
             raise Refused("not_found", what="post")
         subject_id = post.parent_id or post.id
         space = get_space(session, post.space_id)
+        unpublished_by = post.author_id if post.state != "visible" else None
     elif subject_type == "idea":
         idea = session.get(Idea, subject_id)
         if idea is None:
             raise Refused("not_found", what="idea")
         space = get_space(session, idea.space_id)
+        unpublished_by = idea.author_id if idea.state in HIDDEN_IDEAS else None
     elif subject_type == "space":
         space = get_space(session, subject_id)
     elif subject_type == "account":
@@ -67,6 +71,9 @@ def _subject(session: Session, actor: Account, subject_type: str, subject_id: in
         raise ValueError(f"unknown subject {subject_type!r}")
     if space is not None and not may_see(session, actor, space):
         raise Refused("not_allowed")
+    if space is not None and unpublished_by is not None and \
+            not sees_unpublished(session, actor, space, unpublished_by):
+        raise Refused("not_found", what=subject_type)
     return subject_id
 
 

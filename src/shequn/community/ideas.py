@@ -16,7 +16,13 @@ from shequn.community import codesign, follows, outbox, search
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
 from shequn.community.screening import words_in
-from shequn.community.spaces import get_space, may_manage, may_see, require_member
+from shequn.community.spaces import (
+    get_space,
+    may_manage,
+    may_see,
+    require_member,
+    sees_unpublished,
+)
 from shequn.community.states import IDEA, check_move
 from shequn.community.store import add_once, spend_one
 
@@ -44,8 +50,8 @@ def get_visible_idea(session: Session, viewer: Account | None, idea_id: int) -> 
     on_team = viewer is not None and codesign.in_team(session, idea.id, viewer.id)
     if not (on_team or may_see(session, viewer, space)):
         raise Refused("not_found", what="idea")
-    if idea.state in search.HIDDEN_IDEAS and not (viewer is not None and (
-            viewer.id == idea.author_id or may_manage(session, viewer, space))):
+    if idea.state in search.HIDDEN_IDEAS and \
+            not sees_unpublished(session, viewer, space, idea.author_id):
         raise Refused("not_found", what="idea")
     return idea
 

@@ -34,6 +34,7 @@ from shequn.community.spaces import (
     may_see,
     require_member,
     require_visible,
+    sees_unpublished,
     who_may_see,
 )
 
@@ -63,12 +64,8 @@ def _manages(session: Session, viewer: Account | None, space: Space) -> bool:
 
 def sees(session: Session, viewer: Account | None, post: Post) -> bool:
     space = get_space(session, post.space_id)
-    if not may_see(session, viewer, space):
-        return False
-    if post.state == "visible":
-        return True
-    return viewer is not None and (viewer.id == post.author_id or
-                                   _manages(session, viewer, space))
+    return may_see(session, viewer, space) and (
+        post.state == "visible" or sees_unpublished(session, viewer, space, post.author_id))
 
 
 def get_visible_post(session: Session, viewer: Account | None, post_id: int) -> Post:

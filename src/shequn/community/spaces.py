@@ -142,6 +142,14 @@ def may_see(session: Session, account: Account | None, space: Space) -> bool:
         may_manage(session, account, space)
 
 
+def sees_unpublished(session: Session, viewer: Account | None, space: Space,
+                     author_id: int) -> bool:
+    """Whether the viewer may see what is in ``space`` but not public (a held post, a
+    draft or hidden idea): its author and the space's managers may."""
+    return viewer is not None and (viewer.id == author_id or
+                                   may_manage(session, viewer, space))
+
+
 def require_visible(session: Session, viewer: Account | None, space: Space,
                     what: str = "space") -> None:
     """Refuse what is in ``space`` to a viewer who may not see it, as not found: a closed

@@ -268,3 +268,22 @@ def test_new_accounts_are_rate_limited_with_retry_after(strict_client: TestClien
                for i in range(4))  # staff are not new members
     _age(store, 8)  # a week later the account is no longer new
     assert _post(client, board, fan, "五").status_code == 201
+
+
+def test_suggestions_and_contest_entries_meet_the_word_list(client: TestClient,
+                                                            app_store: Store) -> None:
+    operator, board, fan = _board(client, app_store, "cocreate-op")
+    idea = client.post("/api/v1/ideas", headers=fan,
+                       json={"space_id": board, "title": "静音", "body": "夜里洗"}).json()
+    path = f"/api/v1/ideas/{idea['id']}/suggestions"
+    refused = client.post(path, headers=fan, json={"body": "便宜，代 開 發 票"})
+    assert refused.status_code == 422 and refused.json()["error"] == "sensitive_words"
+    assert client.post(path, headers=fan, json={"body": "加一个童锁"}).status_code == 201
+    contest = client.post("/api/v1/contests", headers=operator,
+                          json={"title": "叠硬币挑战", "shortlist_size": 1,
+                                "space_id": board}).json()
+    entries = f"/api/v1/contests/{contest['id']}/entries"
+    assert client.post(entries, headers=fan, json={"title": "ＣＡＳＩＮＯ", "body": "叠了"}
+                       ).json()["error"] == "sensitive_words"
+    assert client.post(entries, headers=fan, json={"title": "我的作品", "body": "叠了52枚"}
+                       ).status_code == 201

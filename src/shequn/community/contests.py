@@ -31,6 +31,7 @@ from shequn.community.models import (
     ContestVote,
     Transition,
 )
+from shequn.community.screening import words_in
 from shequn.community.spaces import get_space, require_member
 from shequn.community.states import CONTEST, check_move
 from shequn.community.store import add_once, insert_or_ignore, spend_one
@@ -127,6 +128,7 @@ def enter(session: Session, actor: Account, contest_id: int, title: str, body: s
     _require_open(session, contest, "call_open", "contest call", actor)
     if _is_judge(session, contest.id, actor.id):
         raise Refused("not_allowed")
+    words_in(session, title, body)  # a blocking word refuses it (no queue holds entries)
     entry = ContestEntry(contest_id=contest.id, author_id=actor.id, title=title, body=body,
                          record_value=record_value,
                          record_unit=record_unit or contest.record_unit)

@@ -17,6 +17,7 @@ from shequn.community.codesign import in_team
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea, get_visible_idea
 from shequn.community.models import Account, Suggestion, Transition, utcnow
+from shequn.community.screening import words_in
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import SUGGESTION, check_move
 
@@ -35,6 +36,7 @@ def suggest(session: Session, actor: Account, idea_id: int, body: str,
         raise ValueError(f"unknown suggestion kind {kind!r}")
     if not in_team(session, idea.id, actor.id):
         require_member(session, actor, get_space(session, idea.space_id))
+    words_in(session, body)  # a blocking word refuses it (there is no queue to hold it in)
     row = Suggestion(idea_id=idea.id, author_id=actor.id, kind=kind, body=body)
     session.add(row)
     session.flush()

@@ -31,6 +31,7 @@ from shequn.settings import Settings
 
 SECRET_FILE = "secret.key"
 BACKGROUND_LOCK = "community-background.lock"
+WORKER_STARTUP_SECONDS = 120
 
 
 def open_store(settings: Settings, migrate: bool = True) -> Store:
@@ -141,7 +142,11 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         if value is not None:
             os.environ[f"SHEQUN_{name.upper()}"] = str(value)
     uvicorn.run("shequn.api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", access_log=False)
+                workers=workers, log_level="warning", access_log=False,
+                # a worker first imports the command line again (its main module), many
+                # seconds on a busy machine: uvicorn's 5 s default killed and restarted
+                # workers that had not yet answered, over and over
+                timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,47 @@ def test_an_operator_reads_the_overview_and_finds_a_member_in_a_browser(
     tab.close()
 
 
+def test_an_analyst_builds_a_segment_saves_it_and_creates_an_audience_in_a_browser(
+        live: tuple[LiveServer, World, Settings], browser: object, tmp_path: Path) -> None:
+    expect = playwright.expect
+    tab = Tab(browser, live[0].base, tmp_path / "shots")
+    tab.page.set_viewport_size({"width": 1280, "height": 900})
+    tab.sign_in("analyst", "zh")
+    page = tab.page
+    page.get_by_role("link", name="分群与受众").click()
+    expect(page.locator("h1")).to_have_text("分群与受众")
+    count = page.locator("#segment-count")
+    everyone = int(count.inner_text().replace(",", ""))
+    page.get_by_role("group", name="生命周期阶段").get_by_label("忠诚用户").check()
+    # the count follows the box ticked, in place (htmx), and the portrait is redrawn
+    expect(count).not_to_have_text(f"{everyone:,}")
+    loyal = int(count.inner_text().replace(",", ""))
+    assert 0 < loyal < everyone
+    expect(page.locator("[data-chart=lifecycle] canvas")).to_have_count(1)
+    expect(page.locator("[data-chart=age_band] canvas")).to_have_count(1)
+    tab.shot("console-segments-zh")
+    page.fill("#segment-name", "loyal_members")
+    page.fill("#segment-label", "忠诚会员")
+    page.get_by_role("button", name="保存分群").click()
+    expect(page.locator("#saved-segments")).to_contain_text("忠诚会员")
+    expect(page.locator("#saved-segments")).to_contain_text(f"{loyal:,}")
+    page.select_option("#audience-segment", "loyal_members")
+    page.fill("#audience-name", "loyal_spring")
+    page.fill("#audience-holdout", "20")
+    page.get_by_role("button", name="创建受众").click()
+    audiences = page.locator("#saved-audiences")
+    expect(audiences).to_contain_text("loyal_spring")
+    expect(audiences).to_contain_text("(20%)")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 loyal_spring（CSV）").click()
+    lines = Path(download.value.path()).read_text("utf-8").splitlines()
+    assert lines[0] == '"member_id","group_name"' and len(lines) == loyal + 1
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("#saved-audiences")).to_contain_text("loyal_spring")
+    tab.shot("console-segments-en")
+    tab.close()
+
+
 def test_the_pages_are_usable_by_keyboard(live: tuple[LiveServer, World, Settings],
                                           browser: object, tmp_path: Path) -> None:
     expect = playwright.expect
@@ -281,7 +322,8 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
                         f"/spaces/{world.idea_space}/ideas", f"/presales/{world.presale}",
                         "/console/overview"]),
             ("operator", ["/console/overview", f"/console/members?q={written}",
-                          "/console/members?q=陈"])):
+                          "/console/members?q=陈"]),
+            ("analyst", ["/console/segments?c.lifecycle=loyal_user"])):
         # the CSP allows no inline script: the checker is let in by the test alone
         context = browser.new_context(bypass_csp=True, locale="zh-CN")  # type: ignore[attr-defined]
         context.route("**/*", lambda route: route.continue_()

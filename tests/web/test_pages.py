@@ -80,7 +80,8 @@ def test_a_forged_or_signed_out_session_signs_nobody_in(app_client: TestClient,
 def _pages(world: World) -> dict[str, str]:
     """A URL of every page, by the name roles.PAGES gives it."""
     return {"site": "/", "console.overview": "/console/overview",
-            "console.member": "/console/members?q=nobody"}
+            "console.member": "/console/members?q=nobody",
+            "console.segments": "/console/segments"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -249,6 +250,8 @@ def test_before_the_first_build_the_console_says_so(tmp_path: Path,
         assert overview.status_code == 200 and "No build yet" in overview.text
         search = client.get("/console/members", params={"q": "13000000017", "lang": "en"})
         assert search.status_code == 200 and 'class="problem"' in search.text
+        segments = client.get("/console/segments?lang=en")
+        assert segments.status_code == 200 and "No build yet" in segments.text
 
 
 def test_member_360_shows_what_the_members_community_account_did(

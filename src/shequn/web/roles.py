@@ -23,6 +23,8 @@ PAGES: dict[str, frozenset[str]] = {
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),
+    "console.segments": frozenset({"analyst", "admin"}),
+    "console.segments.save": frozenset({"analyst", "admin"}),  # and audiences, export
 }
 CONSOLE_HOME = ("console.overview", "console.member")  # where /console leads, in order
 

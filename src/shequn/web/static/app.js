@@ -1,5 +1,5 @@
 // The pages' own script: refusals shown in place, forms emptied after they post, and
-// the overview's charts drawn from the data the page carries (no inline script: the
+// the console's charts drawn from the data the page carries (no inline script: the
 // Content-Security-Policy allows scripts from this server's files only).
 "use strict";
 
@@ -24,16 +24,29 @@ document.addEventListener("htmx:afterRequest", function (event) {
   }
 });
 
+function chartSources() {
+  // the overview's data in a JSON script; a fragment's (a segment's portrait, swapped in
+  // by htmx, which keeps no script) in the data-charts attribute of the charts' box
+  var out = [];
+  var script = document.getElementById("chart-data");
+  if (script) { out.push([document, JSON.parse(script.textContent)]); }
+  document.querySelectorAll("[data-charts]").forEach(function (el) {
+    out.push([el, JSON.parse(el.getAttribute("data-charts"))]);
+  });
+  return out;
+}
+
 function drawCharts() {
-  var source = document.getElementById("chart-data");
-  if (!source || typeof echarts === "undefined") { return; }
-  var charts = JSON.parse(source.textContent);
+  if (typeof echarts === "undefined") { return; }
   var font = getComputedStyle(document.body).fontFamily;
   var drawn = [];
-  Object.keys(charts).forEach(function (name) {
-    var box = document.getElementById("chart-" + name);
+  chartSources().forEach(function (source) { Object.keys(source[1]).forEach(function (name) {
+    var charts = source[1];
+    var box = source[0].querySelector('[data-chart="' + name + '"]');
     if (!box) { return; }
     var data = charts[name];
+    var old = echarts.getInstanceByDom(box);
+    if (old) { old.dispose(); }
     var chart = echarts.init(box, null, { renderer: "canvas" });
     var option = { textStyle: { fontFamily: font }, animation: false,
                    tooltip: { trigger: data.pie ? "item" : "axis" },
@@ -49,9 +62,15 @@ function drawCharts() {
     }
     chart.setOption(option);
     drawn.push(chart);
-  });
-  window.addEventListener("resize", function () { drawn.forEach(function (c) { c.resize(); }); });
+  }); });
+  current = drawn;
   document.body.setAttribute("data-charts-drawn", String(drawn.length));
 }
 
+var current = [];
+window.addEventListener("resize", function () { current.forEach(function (c) { c.resize(); }); });
 document.addEventListener("DOMContentLoaded", drawCharts);
+// a segment's live count brings new portrait charts: draw them
+document.addEventListener("htmx:afterSettle", function (event) {
+  if (event.detail.target && event.detail.target.querySelector("[data-charts]")) { drawCharts(); }
+});

@@ -1,0 +1,128 @@
+"""The console's segments and audiences in process: the live count and portrait as
+conditions change, saving, an audience with its holdout, the export; both languages,
+and the roles that may not (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import html as html_lib
+import io
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shequn.services.audiences import count_segment, segment_choices
+from shequn.settings import Settings
+from tests.web.conftest import sign_in
+from tests.web.world import World
+
+HTMX = {"HX-Request": "true"}
+COUNT = re.compile(r'id="segment-count">([\d,]+)<')
+
+
+def _count(html: str) -> int:
+    found = COUNT.search(html)
+    assert found, "no count on the page"
+    return int(found.group(1).replace(",", ""))
+
+
+def _charts(html: str) -> dict[str, dict[str, list[dict[str, object]]]]:
+    found = re.search(r"data-charts='([^']*)'", html)
+    assert found
+    data: dict[str, dict[str, list[dict[str, object]]]] = json.loads(html_lib.unescape(
+        found.group(1)))
+    return data
+
+
+def test_the_page_shows_the_builds_tags_and_traits_in_both_languages(
+        app_client: TestClient, world: World, web_settings: Settings) -> None:
+    sign_in(app_client, "analyst")
+    choices = segment_choices(web_settings)
+    english = app_client.get("/console/segments?lang=en").text
+    assert "Segments and audiences" in english and "Lifecycle stage" in english
+    assert 'name="c.lifecycle" value="loyal_user"' in english
+    assert _count(english) == choices.members  # nothing chosen: every member
+    assert {"lifecycle", "age_band"} <= set(_charts(english))
+    chinese = app_client.get("/console/segments?lang=zh").text
+    assert "分群与受众" in chinese and "生命周期阶段" in chinese and "忠诚用户" in chinese
+
+
+def test_the_count_and_portrait_follow_the_conditions(app_client: TestClient, world: World,
+                                                      web_settings: Settings) -> None:
+    sign_in(app_client, "analyst")
+    params = [("c.lifecycle", "loyal_user"), ("c.lifecycle", "experiencer"),
+              ("c.has_demand", "true")]
+    fragment = app_client.get("/console/segments/count", params=params, headers=HTMX)
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    expected = count_segment(web_settings, {"lifecycle": ["loyal_user", "experiencer"],
+                                            "has_demand": ["true"]})
+    assert 0 < _count(fragment.text) == expected.members < segment_choices(web_settings).members
+    lifecycle = {part["name"] for part in _charts(fragment.text)["lifecycle"]["pie"]}
+    assert lifecycle <= {"loyal user", "experiencer", "忠诚用户", "体验者"}
+    # the whole page answers the same conditions without htmx, the boxes ticked
+    whole = app_client.get("/console/segments", params=params).text
+    assert _count(whole) == expected.members
+    assert 'value="loyal_user" checked' in whole
+    unknown = app_client.get("/console/segments/count", params=[("c.lifecycle", "nobody")],
+                             headers=HTMX)
+    assert unknown.status_code == 422 and "nobody" in unknown.text
+
+
+def test_an_analyst_saves_a_segment_makes_an_audience_and_exports_it(
+        app_client: TestClient, world: World, web_settings: Settings) -> None:
+    csrf = sign_in(app_client, "analyst")
+    fragment = app_client.get("/console/segments/count", params=[("c.lifecycle", "loyal_user")],
+                              headers=HTMX).text
+    encoded = re.search(r'name="conditions" value="([^"]*)"', fragment)
+    assert encoded and encoded.group(1) == "c.lifecycle=loyal_user"
+    members = _count(fragment)
+    saved = app_client.post("/console/segments/save", follow_redirects=False, data={
+        "csrf_token": csrf, "name": "loyal", "label": "忠诚会员", "conditions": encoded.group(1)})
+    assert saved.status_code == 303
+    again = app_client.post("/console/segments/save?lang=en", data={
+        "csrf_token": csrf, "name": "loyal", "conditions": ""})
+    assert again.status_code == 422 and "saved already" in again.text
+    bad = app_client.post("/console/segments/save", data={"csrf_token": csrf, "name": "Bad name"})
+    assert bad.status_code == 422
+    made = app_client.post("/console/segments/audiences", follow_redirects=False, data={
+        "csrf_token": csrf, "name": "loyal_spring", "segment": "loyal", "holdout": "20"})
+    assert made.status_code == 303
+    assert app_client.post("/console/segments/audiences", data={
+        "csrf_token": csrf, "name": "x", "segment": "loyal", "holdout": "80"}).status_code == 422
+    for lang in ("en", "zh"):
+        page = app_client.get(f"/console/segments?lang={lang}").text
+        assert "忠诚会员" in page and "loyal_spring" in page
+    exported = app_client.get("/console/segments/audiences/loyal_spring.csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert len(rows) == members
+    held = sum(r["group_name"] == "holdout" for r in rows)
+    assert 0 < held < members and abs(held / members - 0.2) < 0.15
+    assert app_client.get("/console/segments/audiences/nobody.csv").status_code == 422
+    # the same members on the same side when exported again
+    assert app_client.get("/console/segments/audiences/loyal_spring.csv").text == exported.text
+
+
+def test_a_form_without_the_csrf_token_saves_nothing(app_client: TestClient,
+                                                     world: World) -> None:
+    sign_in(app_client, "analyst")
+    answer = app_client.post("/console/segments/save", data={"name": "loyal"})
+    assert answer.status_code == 403
+    assert "loyal" not in app_client.get("/console/segments").text.split('id="saved"')[1]
+
+
+@pytest.mark.parametrize("role", ["operator", "member", "agent"])
+def test_other_roles_may_neither_see_nor_save_nor_export(app_client: TestClient,
+                                                         world: World, role: str) -> None:
+    csrf = sign_in(app_client, role)
+    assert app_client.get("/console/segments").status_code == 403
+    assert app_client.get("/console/segments/count",
+                          params=[("c.lifecycle", "loyal_user")]).status_code == 403
+    assert app_client.post("/console/segments/save", data={
+        "csrf_token": csrf, "name": "loyal", "conditions": ""}).status_code == 403
+    assert app_client.post("/console/segments/audiences", data={
+        "csrf_token": csrf, "name": "a", "segment": "loyal", "holdout": "10"}
+    ).status_code == 403
+    assert app_client.get("/console/segments/audiences/a.csv").status_code == 403

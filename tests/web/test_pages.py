@@ -317,3 +317,23 @@ def test_a_member_proposes_an_idea_told_of_similar_ones_first(app_client: TestCl
                                headers={**HTMX, "X-CSRF-Token": csrf},
                                data={"title": "", "body": "没有标题"})
     assert untitled.status_code == 422 and "创意不能为空" in untitled.text
+
+
+def test_posting_from_a_page_follows_the_servers_moderation_settings(
+        web_settings: Settings) -> None:
+    """The pages post by the rules the settings ask for, as the API does: here new
+    accounts may post once an hour."""
+    strict = web_settings.model_copy(update={"community_new_account_posts_per_hour": 1})
+    with TestClient(create_app(strict, background_seconds=0),
+                    base_url="http://127.0.0.1") as client:
+        world = make_world(client.app.state.services.store)  # type: ignore[attr-defined]
+        csrf = sign_in(client, "member")
+        headers = {**HTMX, "X-CSRF-Token": csrf}
+        assert client.post(f"/spaces/{world.product_space}/join",
+                           headers=headers).status_code == 200
+        first = client.post(f"/spaces/{world.product_space}/posts", headers=headers,
+                            data={"title": "", "body": "第一帖"})
+        assert first.status_code == 200, first.text
+        second = client.post(f"/spaces/{world.product_space}/posts", headers=headers,
+                             data={"title": "", "body": "第二帖"})
+        assert second.status_code == 429, second.text

@@ -35,10 +35,9 @@ from shequn.api.routes import (
     spaces,
 )
 from shequn.community.payments import InProcessProvider, PaymentProvider
-from shequn.community.ratelimits import PostRate
-from shequn.community.screening import ModerationRules
 from shequn.services.community import (
     background_turn,
+    moderation_rules,
     open_store,
     relay_outbox,
     server_secret,
@@ -68,14 +67,6 @@ def _background_round(settings: Settings, services: Services) -> None:
         relay_outbox(settings, services.store)
     except Exception:  # the next round tries again; the outbox keeps what failed
         log.exception("background round failed")
-
-
-def moderation_rules(settings: Settings) -> ModerationRules:
-    return ModerationRules(new_member_days=settings.community_new_member_days,
-                           new_member_posts=settings.community_new_member_posts,
-                           flag_threshold=settings.community_flag_threshold,
-                           rate=PostRate(settings.community_new_account_days,
-                                         settings.community_new_account_posts_per_hour))
 
 
 def create_app(settings: Settings, payments: PaymentProvider | None = None,

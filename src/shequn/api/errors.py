@@ -11,10 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shequn.api.messages import inner_message
-from shequn.community.errors import REASONS, Refused, message
-
-STATUS = {"not_found": 404, "forbidden": 403, "unauthorized": 401, "conflict": 409,
-          "invalid": 422, "too_many": 429}
+from shequn.community.errors import HTTP_STATUS, REASONS, Refused, message
 
 
 def language(request: Request) -> str:
@@ -35,7 +32,7 @@ _FIELD_WORDS = {"en": "Check the field {field}: {why}", "zh": "请检查字段 {
 def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
-        status = STATUS[REASONS[exc.reason][0]]
+        status = HTTP_STATUS[REASONS[exc.reason][0]]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 429:  # the seconds until the caller may try again
             headers = {"Retry-After": str(exc.details.get("retry_after", 60))}

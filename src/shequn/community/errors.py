@@ -23,6 +23,11 @@ class Refused(Exception):
         self.details = details
 
 
+# The HTTP answer of each kind of refusal, for every entry point that speaks HTTP (the
+# API and the web pages answer alike).
+HTTP_STATUS = {"not_found": 404, "forbidden": 403, "unauthorized": 401, "conflict": 409,
+               "invalid": 422, "too_many": 429}
+
 # reason -> (kind, English, 中文). The kind says which 4xx answer it becomes.
 REASONS: dict[str, tuple[str, str, str]] = {
     "not_found": ("not_found", "No such {what}.", "找不到该{what}。"),

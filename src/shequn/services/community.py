@@ -21,6 +21,8 @@ from shequn.community.accounts import ROLES, NewAccount, create_account
 from shequn.community.errors import Refused, message
 from shequn.community.models import Account, Space
 from shequn.community.payments import PaymentProvider
+from shequn.community.ratelimits import PostRate
+from shequn.community.screening import ModerationRules
 from shequn.community.store import Store
 from shequn.lake.ingest import ingest_table
 from shequn.pipeline.segments import UnknownSegment, segment_keys
@@ -128,6 +130,16 @@ def background_turn(settings: Settings) -> Iterator[Callable[[], bool]]:
             return held
 
         yield is_mine
+
+
+def moderation_rules(settings: Settings) -> ModerationRules:
+    """The moderation rules the settings ask for (new members' posts held, flags, the
+    rate limit of new accounts): the API and the web pages post by the same ones."""
+    return ModerationRules(new_member_days=settings.community_new_member_days,
+                           new_member_posts=settings.community_new_member_posts,
+                           flag_threshold=settings.community_flag_threshold,
+                           rate=PostRate(settings.community_new_account_days,
+                                         settings.community_new_account_posts_per_hour))
 
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:

@@ -12,9 +12,10 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from shequn.community.errors import REASONS, Refused, message
+from shequn.community.errors import HTTP_STATUS, REASONS, Refused, message
 from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
+from shequn.services.community import moderation_rules
 from shequn.settings import Settings
 from shequn.web import console, login, segments, site
 from shequn.web.forms import InvalidForm
@@ -23,14 +24,12 @@ from shequn.web.services import WebServices
 from shequn.web.visits import BadCsrf, Forbidden, NotSignedIn, Visit, build_visit
 
 STATIC = Path(__file__).parent / "static"
-STATUS = {"not_found": 404, "forbidden": 403, "unauthorized": 401, "conflict": 409,
-          "invalid": 422}
 
 
 def create_web(settings: Settings, store: Store, payments: PaymentProvider,
                secret: bytes) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.web = WebServices(settings, store, payments, secret)
+    app.state.web = WebServices(settings, store, payments, secret, moderation_rules(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (login, site, console, segments):
         app.include_router(module.router)
@@ -72,7 +71,7 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, refused: Refused) -> Response:
         visit = await build_visit(request)
-        return _problem(visit, STATUS[REASONS[refused.reason][0]],
+        return _problem(visit, HTTP_STATUS[REASONS[refused.reason][0]],
                         message(refused.reason, visit.lang, refused.details))
 
     @app.exception_handler(InvalidForm)

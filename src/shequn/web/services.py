@@ -1,11 +1,13 @@
 """What the pages use, made once per server: the settings, the community's store, the
-payment provider and the server's secret (the API's own, shared)."""
+payment provider, the server's secret (the API's own, shared) and the moderation rules
+(the API's own too, so a post from a page is held or limited as one through the API)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from shequn.community.payments import PaymentProvider
+from shequn.community.screening import ModerationRules
 from shequn.community.store import Store
 from shequn.settings import Settings
 
@@ -16,3 +18,4 @@ class WebServices:
     store: Store
     payments: PaymentProvider
     secret: bytes
+    rules: ModerationRules

@@ -88,3 +88,13 @@ def client(community_settings: Settings) -> Iterator[TestClient]:
 def app_store(client: TestClient) -> Store:
     store: Store = client.app.state.services.store  # type: ignore[attr-defined]
     return store
+
+
+@pytest.fixture
+def strict_client(community_settings: Settings) -> Iterator[TestClient]:
+    """The API with a new account's hourly limit at 3 (posts, replies, ideas and
+    suggestions together)."""
+    settings = community_settings.model_copy(
+        update={"community_new_account_posts_per_hour": 3})
+    with TestClient(create_app(settings, background_seconds=None)) as test_client:
+        yield test_client

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -14,6 +15,10 @@ from shequn.community import launch, rewards
 from shequn.community.models import Account, Idea, OutboxEvent, Presale, Transition
 from shequn.community.store import Store
 from tests.community.helpers import member, next_phone, space, staff, token
+from tests.community.server import Server
+from tests.community.test_races import _accounts, _post, _race, server, store_of
+
+__all__ = ["server", "store_of"]  # the race test's fixtures, shared
 
 TO_CO_DESIGN = ("qualified", "under_review", "planned", "co_design")
 
@@ -269,3 +274,30 @@ def test_a_draft_presale_for_an_idea_waits_for_review(client: TestClient,
     no_tiers = client.post(f"/api/v1/ideas/{idea}/presale", headers=operator, json={
         "goal_fen": 500_000, "deadline": deadline, "tiers": []})
     assert no_tiers.status_code == 422
+
+
+RACERS = 12
+
+
+def test_a_team_cap_holds_under_concurrent_joins(server: Server, store_of: Store) -> None:
+    operator = _accounts(store_of, server.base, "top", 1, role="operator")[0]
+    fans = _accounts(store_of, server.base, "joiner", RACERS)
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        board = client.post("/api/v1/spaces", headers=operator, json={
+            "name": "共创", "kind": "innovation", "join_policy": "open"}).json()["id"]
+        for who in fans:
+            assert client.post(f"/api/v1/spaces/{board}/join", headers=who).status_code == 200
+        idea = client.post("/api/v1/ideas", headers=operator, json={
+            "space_id": board, "title": "创意", "body": "…"}).json()["id"]
+        for state in ("qualified", "under_review", "planned", "co_design"):
+            assert client.post(f"/api/v1/ideas/{idea}/transitions", headers=operator,
+                               json={"to": state}).status_code == 200
+        assert client.post(f"/api/v1/ideas/{idea}/team", headers=operator,
+                           json={"max_members": 5}).status_code == 200
+    answers = _race(server.base, [_post(f"/api/v1/ideas/{idea}/team/members", who, {})
+                                  for who in fans])
+    assert sorted(a.status_code for a in answers) == [201] * 5 + [409] * (RACERS - 5)
+    assert {a.json()["error"] for a in answers if a.status_code == 409} == {"team_full"}
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        team = client.get(f"/api/v1/ideas/{idea}/team").json()
+    assert team["members"] == 5 and len(team["roster"]) == 5

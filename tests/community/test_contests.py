@@ -215,7 +215,7 @@ def test_contest_votes_never_pass_the_budget_or_count_twice(server: Server,
     assert all(a.status_code in (201, 409) for a in answers), [a.text for a in answers]
     assert sum(a.status_code == 201 for a in answers) == 2 * RACERS
     assert {a.json()["error"] for a in answers if a.status_code == 409} <= {
-        "votes_used", "already_voted", "conflict"}
+        "votes_used", "already_voted"}
     with store_of.read() as session:
         assert set(session.scalars(select(ContestBallot.used)
                                    .where(ContestBallot.contest_id == cid))) == {2}
@@ -229,30 +229,6 @@ def test_contest_votes_never_pass_the_budget_or_count_twice(server: Server,
                                       .where(ContestEntry.contest_id == cid)).all())
     assert counted == rows == 2 * RACERS
     assert {e: stored[e] for e in per_entry} == per_entry
-
-
-def test_a_team_cap_holds_under_concurrent_joins(server: Server, store_of: Store) -> None:
-    operator = _accounts(store_of, server.base, "top", 1, role="operator")[0]
-    fans = _accounts(store_of, server.base, "joiner", RACERS)
-    with httpx.Client(base_url=server.base, timeout=60) as client:
-        board = client.post("/api/v1/spaces", headers=operator, json={
-            "name": "共创", "kind": "innovation", "join_policy": "open"}).json()["id"]
-        for who in fans:
-            assert client.post(f"/api/v1/spaces/{board}/join", headers=who).status_code == 200
-        idea = client.post("/api/v1/ideas", headers=operator, json={
-            "space_id": board, "title": "创意", "body": "…"}).json()["id"]
-        for state in ("qualified", "under_review", "planned", "co_design"):
-            assert client.post(f"/api/v1/ideas/{idea}/transitions", headers=operator,
-                               json={"to": state}).status_code == 200
-        assert client.post(f"/api/v1/ideas/{idea}/team", headers=operator,
-                           json={"max_members": 5}).status_code == 200
-    answers = _race(server.base, [_post(f"/api/v1/ideas/{idea}/team/members", who, {})
-                                  for who in fans])
-    assert sorted(a.status_code for a in answers) == [201] * 5 + [409] * (RACERS - 5)
-    assert {a.json()["error"] for a in answers if a.status_code == 409} == {"team_full"}
-    with httpx.Client(base_url=server.base, timeout=60) as client:
-        team = client.get(f"/api/v1/ideas/{idea}/team").json()
-    assert team["members"] == 5 and len(team["roster"]) == 5
 
 
 @pytest.mark.parametrize("body", [{"title": "x", "shortlist_size": 0},

@@ -3,20 +3,16 @@ the approval queue, flags, decisions, and new accounts' rate limit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import orjson
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from shequn.api.app import create_app
 from shequn.community.models import Account, OutboxEvent, SpaceMember, utcnow
 from shequn.community.sensitivewords import current_filter
 from shequn.community.store import Store
-from shequn.settings import Settings
 from tests.community.helpers import member, sign_up, space, staff, token
 
 
@@ -242,14 +238,6 @@ def test_the_filter_is_built_once_per_list_not_per_request(store: Store) -> None
     with store.read() as session:
         first = current_filter(session)
         assert current_filter(session) is first and len(first) >= 5
-
-
-@pytest.fixture
-def strict_client(community_settings: Settings) -> Iterator[TestClient]:
-    settings = community_settings.model_copy(
-        update={"community_new_account_posts_per_hour": 3})
-    with TestClient(create_app(settings, background_seconds=None)) as test_client:
-        yield test_client
 
 
 def test_new_accounts_are_rate_limited_with_retry_after(strict_client: TestClient) -> None:

@@ -23,6 +23,8 @@ from shequn.events.keys import normalise_key
 # designer) that staff add to co-design ideas; it is neither a member nor staff.
 ROLES = ("member", "partner", "agent", "analyst", "operator", "admin")
 STAFF_ROLES = frozenset({"agent", "analyst", "operator", "admin"})
+# The staff who run the community: spaces, campaigns, contests, meetups, word lists.
+RUNS_COMMUNITY = frozenset({"admin", "operator"})
 ACCOUNT_KEYS = ("phone", "email", "wechat_openid", "wechat_unionid", "member_no")
 MIN_PASSWORD = 8
 TOKEN_LIFETIME = timedelta(days=30)
@@ -34,6 +36,15 @@ IMPORT_BATCH = 500
 # argon2id at the cost RFC 9106 recommends where memory is limited (64 MiB, 3 passes).
 HASH_PARAMETERS = RFC_9106_LOW_MEMORY
 _hasher = PasswordHasher.from_parameters(HASH_PARAMETERS)
+
+
+def runs_for_team(actor: Account, team_id: int | None) -> bool:
+    """An admin runs everything; an operator only what belongs to their own team (an
+    operator without a team, or a thing without one, is no match)."""
+    if actor.role == "admin":
+        return True
+    return actor.role == "operator" and actor.team_id is not None and \
+        team_id == actor.team_id
 
 
 @dataclass(frozen=True)

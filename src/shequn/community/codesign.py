@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from shequn.community import follows, outbox
-from shequn.community.accounts import NewAccount, create_account
+from shequn.community.accounts import RUNS_COMMUNITY, NewAccount, create_account
 from shequn.community.errors import Refused
 from shequn.community.models import (
     Account,
@@ -26,7 +26,7 @@ from shequn.community.models import (
     Transition,
     utcnow,
 )
-from shequn.community.spaces import STAFF_WHO_RUN_SPACES, get_space, may_manage, require_member
+from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import CODESIGN_TEAM, check_move
 from shequn.community.store import insert_or_ignore
 
@@ -40,7 +40,7 @@ DISBANDS_AT = frozenset({"launched", "declined", "archived"})
 def register_partner(session: Session, actor: Account, new: NewAccount, organisation: str,
                      partner_type: str) -> tuple[Account, Partner]:
     """Staff add an outside partner: an account of role ``partner`` with its organisation."""
-    if actor.role not in STAFF_WHO_RUN_SPACES:
+    if actor.role not in RUNS_COMMUNITY:
         raise Refused("not_allowed")
     if partner_type not in PARTNER_TYPES:
         raise ValueError(f"unknown partner type {partner_type!r}")

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shequn.community import notifications, outbox
+from shequn.community.accounts import runs_for_team
 from shequn.community.errors import Refused
 from shequn.community.models import (
     Account,
@@ -32,7 +33,7 @@ from shequn.community.models import (
     Transition,
 )
 from shequn.community.screening import words_in
-from shequn.community.spaces import get_space, require_member
+from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import CONTEST, check_move
 from shequn.community.store import add_once, insert_or_ignore, spend_one
 
@@ -56,12 +57,6 @@ def campaign(contest_id: int) -> str:
     return f"contest-{contest_id}"
 
 
-def _may_run(actor: Account, contest: Contest | None = None) -> bool:
-    if actor.role == "admin":
-        return True
-    return actor.role == "operator" and (contest is None or contest.team_id == actor.team_id)
-
-
 def get_contest(session: Session, contest_id: int, for_update: bool = False,
                 shared: bool = False) -> Contest:
     """``shared``: entries, scores and votes lock the contest for share, so none lands
@@ -76,14 +71,20 @@ def get_contest(session: Session, contest_id: int, for_update: bool = False,
 
 
 def create_contest(session: Session, actor: Account, new: NewContest) -> Contest:
-    if not _may_run(actor):
+    """A contest of the actor's team; in a space, only by those who manage the space,
+    and then it belongs to the space's team."""
+    if not runs_for_team(actor, actor.team_id):
         raise Refused("not_allowed")
+    team_id = actor.team_id
     if new.space_id is not None:
-        get_space(session, new.space_id)
+        space = get_space(session, new.space_id)
+        if not may_manage(session, actor, space):
+            raise Refused("not_allowed")
+        team_id = space.team_id or team_id
     contest = Contest(title=new.title, body=new.body, shortlist_size=new.shortlist_size,
                       judge_weight=new.judge_weight, votes_per_member=new.votes_per_member,
                       record_unit=new.record_unit, higher_record_wins=new.higher_record_wins,
-                      space_id=new.space_id, team_id=actor.team_id, created_by=actor.id)
+                      space_id=new.space_id, team_id=team_id, created_by=actor.id)
     session.add(contest)
     session.flush()
     return contest
@@ -92,7 +93,7 @@ def create_contest(session: Session, actor: Account, new: NewContest) -> Contest
 def add_judge(session: Session, actor: Account, contest_id: int, account_id: int) -> Contest:
     """Name a judge (a staff or a member account), before the voting starts."""
     contest = get_contest(session, contest_id)
-    if not _may_run(actor, contest):
+    if not runs_for_team(actor, contest.team_id):
         raise Refused("not_allowed")
     if contest.state not in ("call_open", "reviewing"):
         raise Refused("not_open", what="contest review")
@@ -276,12 +277,14 @@ def _publish(session: Session, contest: Contest, actor: Account) -> None:
 def transition(session: Session, actor: Account, contest_id: int, to_state: str) -> Contest:
     """A staff move; ``shortlisted`` computes the shortlist, ``results`` publishes it."""
     contest = get_contest(session, contest_id, for_update=True)
-    if not _may_run(actor, contest):
+    if not runs_for_team(actor, contest.team_id):
         raise Refused("not_allowed")
     check_move(CONTEST, contest.state, to_state)
     session.add(Transition(machine="contest", object_id=contest.id, from_state=contest.state,
                            to_state=to_state, by_id=actor.id))
     contest.state = to_state
+    outbox.record(session, "contest_phase", actor, campaign_id=campaign(contest.id),
+                  status=to_state)
     if to_state == "shortlisted":
         _shortlist(session, contest)
     elif to_state == "results":

@@ -91,9 +91,10 @@ REASONS: dict[str, tuple[str, str, str]] = {
                        "该创意已有预售（{presale_id}）。"),
     "sensitive_words": ("invalid", "Your text contains words this community does not "
                         "accept: {words}.", "您的内容包含本社区不允许的词语：{words}。"),
-    "rate_limited": ("too_many", "New accounts may post {limit} times an hour; try again in "
-                     "{retry_after} seconds.",
-                     "新账号每小时最多发帖{limit}次，请在{retry_after}秒后再试。"),
+    "rate_limited": ("too_many", "New accounts may post (posts, replies, ideas and "
+                     "suggestions) {limit} times an hour; try again in {retry_after} seconds.",
+                     "新账号每小时最多发布（帖子、回复、创意和建议）{limit}次，"
+                     "请在{retry_after}秒后再试。"),
     "already_flagged": ("conflict", "You already flagged this post.", "您已经举报过这条帖子。"),
     "word_listed": ("conflict", "That word is on the list already.", "该词语已在列表中。"),
     "empty_word": ("invalid", "Nothing is left of that word without its spaces and "

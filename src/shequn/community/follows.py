@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from shequn.community import notifications
+from shequn.community import notifications, outbox
 from shequn.community.errors import Refused
 from shequn.community.models import (
     Account,
@@ -85,6 +85,8 @@ def follower_count(session: Session, subject_type: str, subject_id: int) -> int:
 def follow(session: Session, actor: Account, subject_type: str, subject_id: int) -> Following:
     subject_id = _subject(session, actor, subject_type, subject_id)
     added = add_followers(session, [actor.id], subject_type, subject_id)
+    if added:
+        outbox.record(session, "follow", actor, target_id=f"{subject_type}:{subject_id}")
     if added and subject_type == "account":
         notifications.notify(session, [subject_id], "new_follower", "account", actor.id,
                              actor=actor)
@@ -95,9 +97,11 @@ def follow(session: Session, actor: Account, subject_type: str, subject_id: int)
 def unfollow(session: Session, actor: Account, subject_type: str,
              subject_id: int) -> Following:
     subject_id = _subject(session, actor, subject_type, subject_id)
-    session.execute(delete(Follow).where(Follow.account_id == actor.id,
-                                         Follow.subject_type == subject_type,
-                                         Follow.subject_id == subject_id))
+    removed = session.execute(delete(Follow).where(Follow.account_id == actor.id,
+                                                   Follow.subject_type == subject_type,
+                                                   Follow.subject_id == subject_id))
+    if removed.rowcount:  # type: ignore[attr-defined]
+        outbox.record(session, "unfollow", actor, target_id=f"{subject_type}:{subject_id}")
     return Following(subject_type, subject_id, False,
                      follower_count(session, subject_type, subject_id))
 

@@ -12,10 +12,15 @@ from __future__ import annotations
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import codesign, follows, outbox, search
+from shequn.community import codesign, follows, outbox, rewards, search
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
-from shequn.community.screening import words_in
+from shequn.community.screening import (
+    DEFAULT_RULES,
+    ModerationRules,
+    screen_contribution,
+    words_in,
+)
 from shequn.community.spaces import (
     get_space,
     may_manage,
@@ -57,25 +62,35 @@ def get_visible_idea(session: Session, viewer: Account | None, idea_id: int) -> 
 
 
 def propose(session: Session, actor: Account, space_id: int, title: str, body: str,
-            draft: bool = False) -> Idea:
-    """A new idea; a blocking word refuses it, a holding one hides it until a manager
-    opens it (hidden → open)."""
+            draft: bool = False, rules: ModerationRules = DEFAULT_RULES) -> Idea:
+    """A new idea, screened as a post is: a new account writing too fast or a blocking
+    word refuses it, a holding one hides it until a manager opens it (hidden → open).
+    Its event and points come when it is first shown: at once, or when a draft or a
+    held idea opens."""
     space = get_space(session, space_id)
     require_member(session, actor, space)
-    held = bool(words_in(session, title, body).held)
+    held = bool(screen_contribution(session, actor, rules, title, body))
     idea = Idea(space_id=space.id, author_id=actor.id, title=title, body=body,
                 state="draft" if draft else "open")
     session.add(idea)
     session.flush()
     follows.add_followers(session, [actor.id], "idea", idea.id)
     if held and not draft:
-        session.add(Transition(machine="idea", object_id=idea.id, from_state="open",
-                               to_state="hidden", by_id=None))
-        idea.state = "hidden"
+        _record_move(session, idea, "open", "hidden", None)
     search.index_idea(session, idea)
-    outbox.record(session, "idea", actor, idea_id=str(idea.id), space=str(space.id),
-                  text=f"{title}\n{body}")
+    if idea.state == "open":
+        _published(session, idea)
     return idea
+
+
+def _published(session: Session, idea: Idea) -> None:
+    """The idea's event and its author's points, once in its life (an idea hidden and
+    opened again is not new)."""
+    author = session.get(Account, idea.author_id)
+    if author is not None and rewards.award_once(session, author.id, "idea",
+                                                 f"idea:{idea.id}"):
+        outbox.record(session, "idea", author, award=False, idea_id=str(idea.id),
+                      space=str(idea.space_id), text=f"{idea.title}\n{idea.body}")
 
 
 def support(session: Session, actor: Account, idea_id: int) -> Idea:
@@ -156,6 +171,11 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
     elif idea.state in HOLDS_VOTES and to_state not in HOLDS_VOTES:
         _return_votes(session, idea)
     moved = _record_move(session, idea, idea.state, to_state, actor)
+    if moved.from_state == "draft" and to_state == "open" and \
+            words_in(session, idea.title, idea.body).held:  # as it would have been proposed
+        moved = _record_move(session, idea, "open", "hidden", None)
+    elif to_state == "open":
+        _published(session, idea)
     if to_state == "duplicate":
         follows.idea_merged(session, actor, idea, original)
     else:
@@ -172,6 +192,10 @@ def _record_move(session: Session, idea: Idea, from_state: str, to_state: str,
     session.add(moved)
     session.flush()
     idea.state = to_state
+    author = session.get(Account, idea.author_id)
+    if author is not None:
+        outbox.record(session, "idea_state", author, idea_id=str(idea.id), status=to_state,
+                      space=str(idea.space_id))
     return moved
 
 

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shequn.community import notifications, presales
+from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea
 from shequn.community.models import Account, Idea, IdeaSupport, Presale
 from shequn.community.payments import PaymentProvider
+from shequn.community.spaces import get_space, may_manage
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,18 @@ class NewTier:
 def open_presale(session: Session, actor: Account, idea_id: int, goal_fen: int,
                  deadline: datetime, tiers: Sequence[NewTier], payments: PaymentProvider,
                  all_or_nothing: bool = True, live: bool = True) -> Presale:
-    """The idea's pre-sale (one per idea), made by an operator in one transaction."""
+    """The idea's pre-sale (one per idea), made in one transaction by staff who manage the
+    idea's space; the campaign belongs to the space's team."""
     idea = get_idea(session, idea_id, for_update=True)  # a second request waits, then sees it
+    space = get_space(session, idea.space_id)
+    if actor.role not in RUNS_COMMUNITY or not may_manage(session, actor, space):
+        raise Refused("not_allowed")
     existing = session.scalar(select(Presale.id).where(Presale.idea_id == idea.id))
     if existing is not None:
         raise Refused("presale_exists", presale_id=existing)
     presale = presales.create_presale(session, actor, idea.title, goal_fen, deadline,
-                                      all_or_nothing, idea.id)
+                                      all_or_nothing, idea.id,
+                                      team_id=space.team_id or actor.team_id)
     for tier in tiers:
         presales.add_tier(session, actor, presale.id, tier.name, tier.price_fen, tier.stock,
                           tier.delivery_date)

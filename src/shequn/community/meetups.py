@@ -8,15 +8,14 @@ import hmac
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox
+from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Meetup, Registration, utcnow
 from shequn.community.spaces import get_space, may_manage
-
-RUNS_MEETUPS = frozenset({"admin", "operator"})
+from shequn.community.store import add_once
 
 
 def get_meetup(session: Session, meetup_id: int) -> Meetup:
@@ -28,7 +27,7 @@ def get_meetup(session: Session, meetup_id: int) -> Meetup:
 
 def create(session: Session, actor: Account, title: str, starts_at: datetime, capacity: int,
            space_id: int | None = None, location: str | None = None) -> Meetup:
-    allowed = actor.role in RUNS_MEETUPS
+    allowed = actor.role in RUNS_COMMUNITY
     if space_id is not None:
         allowed = allowed or may_manage(session, actor, get_space(session, space_id))
     if not allowed:
@@ -47,12 +46,9 @@ def register(session: Session, actor: Account, meetup_id: int) -> Registration:
                            .where(Meetup.id == meetup.id, Meetup.registered < Meetup.capacity)
                            .values(registered=Meetup.registered + 1))
     status = "registered" if seat.rowcount == 1 else "waiting"  # type: ignore[attr-defined]
-    try:
-        with session.begin_nested():
-            row = Registration(meetup_id=meetup.id, account_id=actor.id, status=status)
-            session.add(row)
-    except IntegrityError:
-        raise Refused("already_registered") from None
+    row = Registration(meetup_id=meetup.id, account_id=actor.id, status=status)
+    if not add_once(session, row):
+        raise Refused("already_registered")
     outbox.record(session, "meetup_registration", actor, meetup_id=str(meetup.id),
                   space=str(meetup.space_id) if meetup.space_id else None, status=status)
     return row
@@ -80,7 +76,7 @@ def check_in(session: Session, actor: Account, meetup_id: int, code: str,
              secret: bytes) -> Registration:
     """Staff at the door validate a member's code; attendance is recorded once."""
     meetup = get_meetup(session, meetup_id)
-    staff = actor.role in RUNS_MEETUPS or (
+    staff = actor.role in RUNS_COMMUNITY or (
         meetup.space_id is not None and may_manage(session, actor,
                                                    get_space(session, meetup.space_id)))
     if not staff:

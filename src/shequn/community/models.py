@@ -288,13 +288,18 @@ class OutboxEvent(Base):
 
 
 class PointsEntry(Base):
-    """Points earned by one action; levels sum them over a rolling window."""
+    """Points earned by one action; levels sum them over a rolling window. ``subject``
+    names what an action earns only once for (a space joined, an idea published): the
+    unique key keeps a second award out, however it races."""
 
     __tablename__ = "points"
+    __table_args__ = (UniqueConstraint("account_id", "action", "subject",
+                                       name="uq_points_once"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 

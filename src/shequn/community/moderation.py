@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shequn.community import notifications, outbox, posts
@@ -23,6 +22,7 @@ from shequn.community.models import Account, ModerationDecision, Post, PostFlag,
 from shequn.community.screening import DEFAULT_RULES, ModerationRules
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import POST, check_move
+from shequn.community.store import add_once
 
 FLAG_REASONS = ("spam", "abuse", "ads", "other")
 DECISIONS = {"approve": "visible", "reject": "rejected"}
@@ -54,12 +54,9 @@ def flag(session: Session, actor: Account, post_id: int, reason: str, note: str 
     require_member(session, actor, space)
     if post.author_id == actor.id:
         raise Refused("not_allowed")
-    try:
-        with session.begin_nested():
-            session.add(PostFlag(post_id=post.id, account_id=actor.id, reason=reason,
-                                 note=note))
-    except IntegrityError:
-        raise Refused("already_flagged") from None
+    if not add_once(session, PostFlag(post_id=post.id, account_id=actor.id, reason=reason,
+                                      note=note)):
+        raise Refused("already_flagged")
     session.execute(update(Post).where(Post.id == post.id).values(flags=Post.flags + 1))
     hidden = session.execute(update(Post).where(Post.id == post.id, Post.state == "visible",
                                                 Post.flags >= rules.flag_threshold)

@@ -25,13 +25,16 @@ from shequn.community.models import Account, OutboxEvent, utcnow
 SOURCE = "community"
 
 
-def record(session: Session, event_type: str, account: Account, **properties: Any) -> None:
-    """Append one event for ``account``'s action to the outbox (no commit of its own)."""
+def record(session: Session, event_type: str, account: Account, *,
+           award: bool = True, **properties: Any) -> None:
+    """Append one event for ``account``'s action to the outbox (no commit of its own),
+    with the points it earns (``award`` False: the caller awards them, e.g. once)."""
     event = {"event_id": f"community-{uuid.uuid4().hex}", "type": event_type,
              "ts": utcnow().isoformat(), "source": SOURCE, **identity_keys(account),
              **{k: v for k, v in properties.items() if v is not None}}
     session.add(OutboxEvent(event=orjson.dumps(event).decode()))
-    rewards.award(session, account.id, event_type)
+    if award:
+        rewards.award(session, account.id, event_type)
 
 
 def pending(session: Session, limit: int) -> list[OutboxEvent]:

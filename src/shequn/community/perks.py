@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox, rewards
+from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Perk, PerkClaim, Space, SpaceMember
-from shequn.community.spaces import STAFF_WHO_RUN_SPACES, get_space, may_manage
+from shequn.community.spaces import get_space, may_manage
+from shequn.community.store import add_once
 
 LEVEL_NAMES = tuple(level.name for level in rewards.LEVELS)
 
@@ -33,7 +34,7 @@ class NewPerk:
 
 def create_perk(session: Session, actor: Account, new: NewPerk) -> Perk:
     """Staff declare a perk; one that needs a space is declared by those who run it."""
-    if actor.role not in STAFF_WHO_RUN_SPACES:
+    if actor.role not in RUNS_COMMUNITY:
         raise Refused("not_allowed")
     if new.min_level is not None and new.min_level not in LEVEL_NAMES:
         raise Refused("not_found", what="level")
@@ -107,11 +108,8 @@ def claim(session: Session, actor: Account, perk_id: int) -> Perk:
         raise Refused("perk_locked")
     if session.get(PerkClaim, (perk.id, actor.id)) is not None:
         raise Refused("already_claimed")
-    try:
-        with session.begin_nested():
-            session.add(PerkClaim(perk_id=perk.id, account_id=actor.id))
-    except IntegrityError:  # the same member claiming at the same moment
-        raise Refused("already_claimed") from None
+    if not add_once(session, PerkClaim(perk_id=perk.id, account_id=actor.id)):
+        raise Refused("already_claimed")  # the same member claiming at the same moment
     taken = session.execute(
         update(Perk).where(Perk.id == perk.id,
                            (Perk.stock.is_(None)) | (Perk.claimed < Perk.stock))

@@ -14,13 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox
+from shequn.community.accounts import runs_for_team
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea
 from shequn.community.models import Account, Pledge, Presale, Tier, Transition, utcnow
 from shequn.community.payments import PaymentProvider
 from shequn.community.states import PLEDGE, PRESALE, check_move
-
-RUNS_CAMPAIGNS = frozenset({"admin", "operator"})
 
 
 def _yuan(fen: int) -> float:
@@ -35,22 +34,18 @@ def get_presale(session: Session, presale_id: int, for_update: bool = False) -> 
     return presale
 
 
-def _may_run(actor: Account, presale: Presale | None = None) -> bool:
-    if actor.role == "admin":
-        return True
-    return actor.role == "operator" and (presale is None or presale.team_id == actor.team_id)
-
-
 def create_presale(session: Session, actor: Account, title: str, goal_fen: int,
                    deadline: datetime, all_or_nothing: bool = True,
-                   idea_id: int | None = None) -> Presale:
-    if not _may_run(actor):
+                   idea_id: int | None = None, team_id: int | None = None) -> Presale:
+    """``team_id``: the team the campaign belongs to (the actor's unless named)."""
+    team_id = actor.team_id if team_id is None else team_id
+    if not runs_for_team(actor, team_id):
         raise Refused("not_allowed")
     if idea_id is not None and get_idea(session, idea_id).state != "launched":
         raise Refused("not_open", what="launched idea")
     presale = Presale(title=title, goal_fen=goal_fen, deadline=deadline,
                       all_or_nothing=all_or_nothing, idea_id=idea_id,
-                      team_id=actor.team_id, created_by=actor.id)
+                      team_id=team_id, created_by=actor.id)
     session.add(presale)
     session.flush()
     return presale
@@ -59,7 +54,7 @@ def create_presale(session: Session, actor: Account, title: str, goal_fen: int,
 def add_tier(session: Session, actor: Account, presale_id: int, name: str, price_fen: int,
              stock: int, delivery_date: str | None = None) -> Tier:
     presale = get_presale(session, presale_id)
-    if not _may_run(actor, presale):
+    if not runs_for_team(actor, presale.team_id):
         raise Refused("not_allowed")
     if presale.state not in ("draft", "in_review", "rejected"):
         raise Refused("not_open", what="draft pre-sale")
@@ -79,29 +74,39 @@ def _move(session: Session, presale: Presale, to_state: str, actor: Account | No
 
 def pledge(session: Session, actor: Account, presale_id: int, tier_id: int, quantity: int,
            payments: PaymentProvider) -> Pledge:
+    """Charge a pledge while the campaign is live. The campaign's total grows first, by
+    an update that holds only while it is live and before its deadline: that update is
+    the lock, so a settlement (or a staff move) either waits for this pledge and then
+    counts or refunds it, or has already closed the campaign and this pledge is refused
+    before anything is charged."""
     presale = get_presale(session, presale_id)
-    if presale.state != "live" or presale.deadline <= utcnow():
-        raise Refused("not_open", what="pre-sale")
     tier = session.get(Tier, tier_id)
     if tier is None or tier.presale_id != presale.id:
         raise Refused("not_found", what="tier")
+    amount = tier.price_fen * quantity
+    counted = session.execute(update(Presale)
+                              .where(Presale.id == presale.id, Presale.state == "live",
+                                     Presale.deadline > utcnow())
+                              .values(pledged_fen=Presale.pledged_fen + amount))
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refused("not_open", what="pre-sale")
     taken = session.execute(update(Tier)
                             .where(Tier.id == tier.id, Tier.sold + quantity <= Tier.stock)
                             .values(sold=Tier.sold + quantity))
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(tier)
         raise Refused("sold_out", left=max(tier.stock - tier.sold, 0))
-    amount = tier.price_fen * quantity
     charge = payments.charge(actor.id, amount, f"presale {presale.id} tier {tier.id}")
     row = Pledge(presale_id=presale.id, tier_id=tier.id, account_id=actor.id,
                  quantity=quantity, amount_fen=amount, payment_ref=charge.reference,
                  state="collected" if charge.ok else "errored")
     session.add(row)
     if charge.ok:
-        session.execute(update(Presale).where(Presale.id == presale.id)
-                        .values(pledged_fen=Presale.pledged_fen + amount))
         outbox.record(session, "pledge", actor, campaign_id=str(presale.id),
                       tier_id=str(tier.id), amount=_yuan(amount))
+    else:  # nothing was collected: the total goes back
+        session.execute(update(Presale).where(Presale.id == presale.id)
+                        .values(pledged_fen=Presale.pledged_fen - amount))
     session.flush()
     return row
 
@@ -128,7 +133,7 @@ def transition(session: Session, actor: Account, presale_id: int, to_state: str,
                payments: PaymentProvider) -> Presale:
     """A staff move; ``failed`` refunds every collected pledge."""
     presale = get_presale(session, presale_id, for_update=True)
-    if not _may_run(actor, presale):
+    if not runs_for_team(actor, presale.team_id):
         raise Refused("not_allowed")
     check_move(PRESALE, presale.state, to_state)
     if to_state == "waiting_funds" and presale.pledged_fen < presale.goal_fen and \

@@ -1,4 +1,5 @@
-"""How often a new account may post: at most so many posts and replies in any hour,
+"""How often a new account may write: at most so many posts, replies, ideas and
+suggestions together in any hour,
 counted in the store (so every server process and worker counts the same), over a
 sliding hour rather than clock hours (no double burst across an hour's turn).
 
@@ -13,12 +14,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from shequn.community.accounts import STAFF_ROLES
 from shequn.community.errors import Refused
-from shequn.community.models import Account, Post, utcnow
+from shequn.community.models import Account, Idea, Post, Suggestion, utcnow
 
 WINDOW = timedelta(hours=1)
 
@@ -35,19 +36,21 @@ def is_new(account: Account, rate: PostRate, now: datetime) -> bool:
 
 
 def check_post_rate(session: Session, actor: Account, rate: PostRate) -> None:
-    """Refuse (``rate_limited``, with the seconds to wait) a new account's post or reply
-    beyond ``rate.per_hour`` in the last hour."""
+    """Refuse (``rate_limited``, with the seconds to wait) a new account's post, reply,
+    idea or suggestion beyond ``rate.per_hour`` of them in the last hour."""
     now = utcnow()
     if not is_new(actor, rate, now):
         return
     session.execute(select(Account.id).where(Account.id == actor.id).with_for_update())
-    recent = (Post.author_id == actor.id, Post.created_at > now - WINDOW)
-    count = session.scalar(select(func.count()).select_from(Post).where(*recent)) or 0
+    since = now - WINDOW
+    recent = union_all(*(select(kind.created_at.label("at"))
+                         .where(kind.author_id == actor.id, kind.created_at > since)
+                         for kind in (Post, Idea, Suggestion))).subquery()
+    count = session.scalar(select(func.count()).select_from(recent)) or 0
     if count < rate.per_hour:
         return
-    # Room comes back when enough of the last hour's posts have aged out of it.
-    freeing = session.scalar(select(Post.created_at).where(*recent)
-                             .order_by(Post.created_at).offset(count - rate.per_hour)
-                             .limit(1))
+    # Room comes back when enough of the last hour's writings have aged out of it.
+    freeing = session.scalar(select(recent.c.at).order_by(recent.c.at)
+                             .offset(count - rate.per_hour).limit(1))
     wait = (freeing + WINDOW - now).total_seconds() if freeing else WINDOW.total_seconds()
     raise Refused("rate_limited", limit=rate.per_hour, retry_after=max(1, math.ceil(wait)))

@@ -72,6 +72,8 @@ def unreact(session: Session, actor: Account, post_id: int, kind: str) -> dict[s
                         .where(ReactionCount.post_id == post.id, ReactionCount.kind == kind,
                                ReactionCount.count > 0)
                         .values(count=ReactionCount.count - 1))
+        outbox.record(session, "unlike", actor, target_id=f"post:{post.id}",
+                      space=str(post.space_id))
     return counts(session, [post.id])[post.id]
 
 

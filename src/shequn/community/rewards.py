@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shequn.community.models import Idea, PointsEntry, Registration, utcnow
+from shequn.community.store import insert_or_ignore
 
 POINTS: dict[str, int] = {
     "post": 5, "comment": 2, "share": 2, "invite": 3, "idea": 10, "vote": 1, "pledge": 20,
@@ -59,6 +60,15 @@ def award(session: Session, account_id: int, event_type: str) -> None:
     points = POINTS.get(event_type, 0)
     if points:
         session.add(PointsEntry(account_id=account_id, action=event_type, points=points))
+
+
+def award_once(session: Session, account_id: int, event_type: str, subject: str) -> bool:
+    """The points of ``event_type`` for ``subject``, unless this account had them
+    already (False then): one row per account, action and subject, even when two
+    requests race."""
+    return insert_or_ignore(session, PointsEntry.__table__, {
+        "account_id": account_id, "action": event_type, "subject": subject,
+        "points": POINTS.get(event_type, 0), "at": utcnow()}) == 1
 
 
 def level_for(points: int) -> Level:

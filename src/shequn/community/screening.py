@@ -63,6 +63,14 @@ def _policy_holds(session: Session, actor: Account, space: Space,
     return "new_member" if _is_new_member(session, actor, space, rules) else None
 
 
+def screen_contribution(session: Session, actor: Account, rules: ModerationRules,
+                        *texts: str | None) -> tuple[str, ...]:
+    """Refuse an idea or a suggestion as a post would be (a new account writing too fast,
+    a blocking word); the holding words in it."""
+    check_post_rate(session, actor, rules.rate)
+    return words_in(session, *texts).held
+
+
 def screen(session: Session, actor: Account, space: Space, rules: ModerationRules,
            *texts: str | None) -> str | None:
     """Refuse a post, or say why it must wait for a moderator (None: publish it)."""

@@ -17,11 +17,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox
+from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, SensitiveWord
 from shequn.community.wordfilter import Word, WordFilter, listed_form
-
-EDITORS = frozenset({"admin", "operator"})
 
 _lock = threading.Lock()
 _built: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], WordFilter]] = \
@@ -44,7 +43,7 @@ def current_filter(session: Session) -> WordFilter:
 
 
 def _require_editor(actor: Account) -> None:
-    if actor.role not in EDITORS:
+    if actor.role not in RUNS_COMMUNITY:
         raise Refused("not_allowed")
 
 

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import Select, or_, select, true
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import outbox, rewards
+from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Space, SpaceMember, utcnow
 
 KINDS = ("product", "club", "complaint", "innovation", "qa", "general")
 JOIN_POLICIES = ("open", "invite", "approval", "closed")
 MANAGERS = frozenset({"owner", "moderator"})
-STAFF_WHO_RUN_SPACES = frozenset({"admin", "operator"})
 
 
 def get_space(session: Session, space_id: int) -> Space:
@@ -44,7 +44,7 @@ def may_manage(session: Session, actor: Account, space: Space) -> bool:
 
 def create_space(session: Session, actor: Account, name: str, kind: str, join_policy: str,
                  description: str | None = None) -> Space:
-    if actor.role not in STAFF_WHO_RUN_SPACES:
+    if actor.role not in RUNS_COMMUNITY:
         raise Refused("not_allowed")
     space = Space(name=name, kind=kind, join_policy=join_policy, description=description,
                   team_id=actor.team_id, created_by=actor.id)
@@ -67,9 +67,16 @@ def _admit(session: Session, space: Space, account: Account, status: str,
     membership.status, membership.invited_by = status, invited_by
     membership.role, membership.joined_at, membership.left_at = "member", utcnow(), None
     if status == "active":
-        outbox.record(session, "space_join", account, space=str(space.id),
-                      channel="invite" if invited_by else "community")
+        _joined(session, space, account, "invite" if invited_by else "community")
     return membership
+
+
+def _joined(session: Session, space: Space, account: Account, channel: str) -> None:
+    """Every join is an event; its points come once per space (leaving and joining again
+    earns nothing)."""
+    outbox.record(session, "space_join", account, award=False, space=str(space.id),
+                  channel=channel)
+    rewards.award_once(session, account.id, "space_join", f"space:{space.id}")
 
 
 def join(session: Session, actor: Account, space_id: int) -> SpaceMember:
@@ -105,7 +112,7 @@ def approve(session: Session, actor: Account, space_id: int, account_id: int) ->
     if membership is None or membership.status != "pending" or account is None:
         raise Refused("not_found", what="request")
     membership.status = "active"
-    outbox.record(session, "space_join", account, space=str(space.id), channel="approval")
+    _joined(session, space, account, "approval")
     return membership
 
 
@@ -121,11 +128,16 @@ def ban(session: Session, actor: Account, space_id: int, account_id: int) -> Non
     space = get_space(session, space_id)
     if not may_manage(session, actor, space):
         raise Refused("not_allowed")
+    banned = session.get(Account, account_id)
+    if banned is None:
+        raise Refused("not_found", what="account")
     membership = session.get(SpaceMember, (space_id, account_id))
     if membership is None:
         membership = SpaceMember(space_id=space_id, account_id=account_id)
         session.add(membership)
-    membership.status = "banned"
+    if membership.status != "banned":
+        membership.status = "banned"
+        outbox.record(session, "space_ban", banned, space=str(space_id))
 
 
 def may_see(session: Session, account: Account | None, space: Space) -> bool:

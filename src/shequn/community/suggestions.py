@@ -17,7 +17,7 @@ from shequn.community.codesign import in_team
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea, get_visible_idea
 from shequn.community.models import Account, Suggestion, Transition, utcnow
-from shequn.community.screening import words_in
+from shequn.community.screening import DEFAULT_RULES, ModerationRules, screen_contribution
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import SUGGESTION, check_move
 
@@ -27,8 +27,10 @@ TAKES_SUGGESTIONS = frozenset({"open", "qualified", "under_review", "planned", "
 
 
 def suggest(session: Session, actor: Account, idea_id: int, body: str,
-            kind: str | None = None) -> Suggestion:
-    """A member of the idea's space, or anyone on its co-design team (partners too)."""
+            kind: str | None = None, rules: ModerationRules = DEFAULT_RULES) -> Suggestion:
+    """A member of the idea's space, or anyone on its co-design team (partners too),
+    screened as a post is; a suggestion has no queue to wait in, so a word that would
+    hold a post refuses it too."""
     idea = get_idea(session, idea_id)
     if idea.state not in TAKES_SUGGESTIONS:
         raise Refused("not_open", what="idea")
@@ -36,7 +38,9 @@ def suggest(session: Session, actor: Account, idea_id: int, body: str,
         raise ValueError(f"unknown suggestion kind {kind!r}")
     if not in_team(session, idea.id, actor.id):
         require_member(session, actor, get_space(session, idea.space_id))
-    words_in(session, body)  # a blocking word refuses it (there is no queue to hold it in)
+    held = screen_contribution(session, actor, rules, body)
+    if held:
+        raise Refused("sensitive_words", words="、".join(held))
     row = Suggestion(idea_id=idea.id, author_id=actor.id, kind=kind, body=body)
     session.add(row)
     session.flush()

@@ -155,6 +155,13 @@ _TYPES = (
               required=("post_id",), optional=("comment_id", "space", "text")),
     EventType("like", "A member likes a post, comment or content.",
               required=("target_id",), optional=("space",)),
+    EventType("unlike", "A member takes back a reaction to a post.",
+              required=("target_id",), optional=("space",)),
+    EventType("follow", "A member follows a thread, an idea, a space or another member "
+              "(target: `post:<id>`, `idea:<id>`, `space:<id>`, `account:<id>`).",
+              required=("target_id",)),
+    EventType("unfollow", "A member stops following a thread, an idea, a space or another "
+              "member.", required=("target_id",)),
     EventType("post_edit", "A member, or a moderator, edits a post or reply (the text is "
               "the new version; every earlier one is kept in the community).",
               required=("post_id",), optional=("space", "text")),
@@ -172,8 +179,13 @@ _TYPES = (
               "admitted).", optional=("space", "channel")),
     EventType("space_leave", "A member leaves a community space.",
               optional=("space", "reason")),
+    EventType("space_ban", "A space's manager bans a member from it (recorded for the "
+              "member banned).", optional=("space",)),
     EventType("idea", "A member proposes an idea for a product or service.",
               required=("idea_id",), optional=("space", "topic", "text")),
+    EventType("idea_state", "A member's idea moves to another state (status: the state it "
+              "reached), by its author, the space's managers or its supports; recorded for "
+              "the idea's author.", required=("idea_id", "status"), optional=("space",)),
     EventType("pledge_refund", "A pledge to a pre-sale is refunded (a failed campaign, "
               "or a refund asked for).", required=("campaign_id", "amount"),
               optional=("tier_id", "reason")),
@@ -198,6 +210,8 @@ _TYPES = (
               optional=("target_id", "text", "value")),
     EventType("contest_score", "A judge scores a contest entry from 0 to 100.",
               required=("campaign_id", "target_id", "value")),
+    EventType("contest_phase", "Staff move a contest to its next phase (status: the phase "
+              "reached; recorded for who moved it).", required=("campaign_id", "status")),
     EventType("contest_vote", "A member votes for a contest entry.",
               required=("campaign_id", "target_id")),
     EventType("contest_shortlist", "A member's contest entry is shortlisted (its value: "

@@ -99,7 +99,8 @@ def leave_team(idea_id: ObjectId, account_id: ObjectId, actor: CurrentAccount,
 def suggest(idea_id: ObjectId, body: SuggestionCreate, actor: CurrentAccount,
             services: ServicesDep) -> SuggestionPublic:
     with services.store.write() as session:
-        row = suggestions.suggest(session, actor, idea_id, body.body, body.kind)
+        row = suggestions.suggest(session, actor, idea_id, body.body, body.kind,
+                                  services.rules)
         return SuggestionPublic.model_validate(row, from_attributes=True)
 
 

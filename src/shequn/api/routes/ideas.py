@@ -21,7 +21,8 @@ router = APIRouter(tags=["ideas"])
 @router.post("/ideas", status_code=201, response_model=IdeaPublic)
 def propose(body: IdeaCreate, actor: CurrentAccount, services: ServicesDep) -> IdeaPublic:
     with services.store.write() as session:
-        idea = ideas.propose(session, actor, body.space_id, body.title, body.body, body.draft)
+        idea = ideas.propose(session, actor, body.space_id, body.title, body.body, body.draft,
+                             services.rules)
         return IdeaPublic.model_validate(idea, from_attributes=True)
 
 

@@ -192,6 +192,25 @@ def test_a_tie_on_the_shortlist_goes_to_the_better_record(client: TestClient,
     assert [(e["title"], e["rank"]) for e in listed] == [("low", None), ("high", 1)]
 
 
+def test_a_judge_named_after_entering_cannot_score_their_own_entry(
+        client: TestClient, app_store: Store) -> None:
+    operator = staff(app_store, client, "judge-op")
+    cid = _contest(client, operator)["id"]
+    first, other = member(client, "first"), member(client, "other")
+    entries = [client.post(f"/api/v1/contests/{cid}/entries", headers=who, json={
+        "title": name, "body": "叠了"}).json()["id"] for who, name in ((first, "一"),
+                                                                      (other, "二"))]
+    first_id = client.get("/api/v1/me", headers=first).json()["id"]
+    assert client.post(f"/api/v1/contests/{cid}/judges", headers=operator,
+                       json={"account_id": first_id}).status_code == 200
+    assert _to(client, operator, cid, "reviewing").status_code == 200
+    own = client.post(f"/api/v1/contest-entries/{entries[0]}/scores", headers=first,
+                      json={"score": 100})
+    assert own.status_code == 403 and own.json()["error"] == "not_allowed"
+    assert client.post(f"/api/v1/contest-entries/{entries[1]}/scores", headers=first,
+                       json={"score": 60}).status_code == 200
+
+
 RACERS = 12
 
 

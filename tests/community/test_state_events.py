@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from shequn.community.models import OutboxEvent
+from shequn.community.models import OutboxEvent, Space
 from shequn.community.store import Store
 from tests.community.helpers import member, space, staff
 
@@ -65,3 +65,26 @@ def test_moves_bans_unreactions_and_follows_write_their_events(client: TestClien
         (str(board), f"community:{fan_id}")]
     assert client.post(f"/api/v1/spaces/{board}/members/999999/ban",
                        headers=operator).status_code == 404
+
+
+def test_a_merge_that_brings_the_original_to_its_threshold_qualifies_it(
+        client: TestClient, app_store: Store) -> None:
+    operator = staff(app_store, client, "merge-op")
+    board = space(client, operator, kind="innovation")
+    with app_store.write() as session:
+        session.execute(update(Space).where(Space.id == board).values(support_threshold=2))
+    fans = [member(client, f"fan{i}") for i in range(2)]
+    ideas = []
+    for i, who in enumerate(fans):
+        assert client.post(f"/api/v1/spaces/{board}/join", headers=who).status_code == 200
+        ideas.append(client.post("/api/v1/ideas", headers=who, json={
+            "space_id": board, "title": f"静音洗衣机{i}", "body": "夜里也能洗"}).json()["id"])
+        assert client.post(f"/api/v1/ideas/{ideas[-1]}/supports",
+                           headers=who).status_code == 201
+    merged = client.post(f"/api/v1/ideas/{ideas[1]}/transitions", headers=operator,
+                         json={"to": "duplicate", "into": ideas[0]})
+    assert merged.status_code == 200, merged.text
+    original = client.get(f"/api/v1/ideas/{ideas[0]}", headers=operator).json()
+    assert (original["supports"], original["state"]) == (2, "qualified")
+    assert (str(ideas[0]), "qualified") in [(e["idea_id"], e["status"])
+                                             for e in _events(app_store, "idea_state")]

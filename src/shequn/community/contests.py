@@ -154,6 +154,8 @@ def score(session: Session, actor: Account, entry_id: int, value: int) -> Contes
         raise Refused("not_open", what="contest review")
     if not _is_judge(session, contest.id, actor.id):
         raise Refused("not_judge")
+    if entry.author_id == actor.id:  # a judge named after entering does not judge themself
+        raise Refused("not_allowed")
     if not 0 <= value <= MAX_SCORE:
         raise ValueError(f"a score is from 0 to {MAX_SCORE}")
     row = session.get(ContestScore, (entry.id, actor.id))

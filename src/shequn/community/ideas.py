@@ -178,10 +178,20 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
         _published(session, idea)
     if to_state == "duplicate":
         follows.idea_merged(session, actor, idea, original)
+        _qualify_if_due(session, original)
     else:
         follows.idea_moved(session, actor, idea, moved)
     codesign.follow_idea(session, idea, actor)
     return idea
+
+
+def _qualify_if_due(session: Session, idea: Idea) -> None:
+    """An open idea whose supports reached its space's threshold (by a merge) qualifies,
+    as a support crossing it would have made it."""
+    threshold = get_space(session, idea.space_id).support_threshold
+    if idea.state == "open" and idea.supports >= threshold:
+        follows.idea_moved(session, None, idea,
+                           _record_move(session, idea, "open", "qualified", None))
 
 
 def _record_move(session: Session, idea: Idea, from_state: str, to_state: str,

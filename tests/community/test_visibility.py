@@ -178,6 +178,8 @@ def test_managers_see_held_posts_and_replies_in_lists_and_threads(
     assert board(fan) == [held_post, post] and replies(fan) == [held_reply["id"], under_held]
     assert board(other) == [post] and replies(other) == []
     _not_found(client.post(f"/api/v1/posts/{held_post}/follow", headers=other), "post")
+    _not_found(client.post(f"/api/v1/posts/{held_post}/reactions", headers=other,
+                           json={"kind": "like"}), "post")
     assert _ok(client.post(f"/api/v1/posts/{held_post}/follow", headers=operator))["following"]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shequn.community import outbox
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Post, Reaction, ReactionCount, utcnow
-from shequn.community.spaces import get_space, require_member
+from shequn.community.spaces import get_space, require_member, sees_unpublished
 from shequn.community.store import insert_or_ignore
 
 # name -> the emoji it is shown as; the API takes either.
@@ -38,7 +38,10 @@ def _post(session: Session, actor: Account, post_id: int) -> Post:
     post = session.get(Post, post_id)
     if post is None:
         raise Refused("not_found", what="post")
-    require_member(session, actor, get_space(session, post.space_id))
+    space = get_space(session, post.space_id)
+    require_member(session, actor, space)
+    if post.state != "visible" and not sees_unpublished(session, actor, space, post.author_id):
+        raise Refused("not_found", what="post")  # a held post is not there for others
     return post
 
 

@@ -132,7 +132,8 @@ def propose(space_id: ObjectId, visit: VisitDep) -> Response:
     title = text(visit, "title", visit.gettext("Idea"), TITLE_MAX)
     body = text(visit, "body", visit.gettext("What it would do"), BODY_MAX)
     with visit.web.store.write() as session:
-        idea_id = ideas.propose(session, account, space_id, title, body).id
+        idea_id = ideas.propose(session, account, space_id, title, body,
+                                rules=visit.web.rules).id
     if not visit.htmx:
         return redirect(visit, f"/spaces/{space_id}/ideas#idea-{idea_id}")
     with visit.web.store.read() as session:

@@ -214,8 +214,11 @@ def run_database(kind: str, clients: int, requests: int, seconds: float,
     if postgres is not None:
         postgres.create_database("bench")
         url = postgres.url("bench")
+    # the members are new accounts: the brand's limit on new accounts' posts would
+    # refuse most of the posting round (it is a setting; the benchmark measures posting)
     settings = Settings(home=work / "home", database_url=url, secret_key="bench",
-                        community_relay_seconds=0)
+                        community_relay_seconds=0,
+                        community_new_account_posts_per_hour=100_000)
     server = Server(settings, work / "server.log", workers=workers).start()
     try:
         world = _setup(server.base, settings, clients, len(ROUNDS) + 1)

@@ -38,7 +38,10 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self._reader is None or self._writer is None or self._writer.is_closing():
+        # a connection the server closed while the client paused (its keep-alive ran
+        # out) is opened anew, as a browser does
+        if (self._reader is None or self._writer is None or self._writer.is_closing()
+                or self._reader.at_eof()):
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         return self._reader, self._writer
 

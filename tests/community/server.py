@@ -31,7 +31,11 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 300) -> Server:
-        env = {**os.environ, "SHEQUN_HOME": str(self.settings.home),
+        # the settings given explicitly reach the server as its SHEQUN_* variables
+        chosen = {f"SHEQUN_{name.upper()}": str(getattr(self.settings, name))
+                  for name in self.settings.model_fields_set
+                  if getattr(self.settings, name) is not None}
+        env = {**os.environ, **chosen, "SHEQUN_HOME": str(self.settings.home),
                "SHEQUN_DATABASE_URL": self.settings.community_url,
                "SHEQUN_SECRET_KEY": self.settings.secret_key or "test-secret"}
         with self.log.open("wb") as log:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from shequn.community.accounts import NewAccount, create_account
+from shequn.community.spaces import create_space, may_manage, who_may_see
 from shequn.community.store import Store
 from tests.community.helpers import member, next_phone, space, staff
 
@@ -316,3 +318,16 @@ def test_a_banned_or_departed_author_may_no_longer_edit_their_posts(
                      json={"body": "已删除违规内容"}))
     revisions = _ok(client.get(f"/api/v1/posts/{posts['banned']}/revisions"))
     assert [r["body"] for r in revisions["revisions"]] == ["banned 的洗衣机心得"]
+
+
+def test_an_operator_without_a_team_is_no_staff_of_a_space_without_one(store: Store) -> None:
+    """"No team" never matches "no team": such an operator neither manages nor sees a
+    closed space an admin made, as may_manage says; the admin sees it."""
+    with store.write() as session:
+        admin = create_account(session, NewAccount("vis-admin", "correct horse", role="admin"))
+        loose = create_account(session, NewAccount("vis-loose", "correct horse",
+                                                   role="operator"))
+        closed = create_space(session, admin, "无团队的群", "general", "closed")
+        assert closed.team_id is None and loose.team_id is None
+        assert not may_manage(session, loose, closed)
+        assert who_may_see(session, closed, [admin.id, loose.id]) == {admin.id}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, or_, select, true
+from sqlalchemy import Select, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox, rewards
@@ -199,10 +199,11 @@ def who_may_see(session: Session, space: Space, account_ids: Iterable[int]) -> s
     if space.join_policy == "open":
         return wanted - banned
     members = {a for a, s in status.items() if s == "active"}
+    # as may_manage: a space's team's operators, never "no team" matching "no team"
+    team_staff = ((Account.role == "operator") & (Account.team_id == space.team_id)
+                  if space.team_id is not None else false())
     staff = select(Account.id).where(Account.id.in_(wanted - members - banned),
-                                     or_(Account.role == "admin",
-                                         (Account.role == "operator") &
-                                         (Account.team_id == space.team_id)))
+                                     or_(Account.role == "admin", team_staff))
     return members | set(session.scalars(staff))
 
 

@@ -76,7 +76,8 @@ def _summary(latencies: list[float], statuses: dict[str, int], elapsed: float,
 
 
 async def _fire(base: str, clients: int, requests: int, seconds: float, think_ms: float,
-                make: Callable[[int], Request]) -> dict[str, Any]:
+                make: Callable[[int], Request],
+                targets: dict[str, float] | None = None) -> dict[str, Any]:
     """``requests`` calls from ``clients`` concurrent clients, each pausing a random think
     time (exponential, mean ``think_ms``; 0 for none) after each answer; stops at
     ``seconds``. Latencies and statuses per operation."""
@@ -114,7 +115,8 @@ async def _fire(base: str, clients: int, requests: int, seconds: float, think_ms
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - began
-    return {operation: _summary(values, statuses[operation], elapsed, TARGET_MS[operation])
+    targets = TARGET_MS if targets is None else targets
+    return {operation: _summary(values, statuses[operation], elapsed, targets[operation])
             for operation, values in latencies.items()}
 
 

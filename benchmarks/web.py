@@ -80,6 +80,7 @@ def _copy_home(home: Path, into: Path) -> Path:
 
 def _summary(result: dict[str, Any], latencies_of: str) -> dict[str, Any]:
     figures = result[latencies_of]
+    figures.pop("target_p99_ms", None)  # pages are judged on p95
     figures["target_p95_ms"] = TARGET_P95_MS
     figures["met"] = figures["p95_ms"] <= TARGET_P95_MS
     return figures
@@ -115,13 +116,14 @@ def main() -> None:
                 "/console/members?q=" + quote(phones[i % len(phones)]), analyst, None),
         }
         # untimed: every server process compiles its templates and fills its caches
+        targets = dict.fromkeys(pages, float(TARGET_P95_MS))
         for make in pages.values():
             asyncio.run(_fire(server.base, args.clients, 4 * args.clients, args.seconds, 0,
-                              make))
+                              make, targets))
         results = {}
         for name, make in pages.items():
             fired = asyncio.run(_fire(server.base, args.clients, args.requests, args.seconds,
-                                      0, make))
+                                      0, make, targets))
             results[name] = _summary(fired, name)
             print(name, results[name], flush=True)
     finally:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from shequn.api.app import create_app
 from shequn.demo.generate import WorldSpec, generate
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.lake.ingest import ingest
 from shequn.pipeline.build import build
+from shequn.server.app import create_server
 from shequn.services.reads import snapshots_of
 from shequn.serving.store import store_of
 from shequn.settings import Settings
@@ -52,7 +52,7 @@ def web_settings(tmp_path: Path, built_home: Path, database_url: str) -> Setting
 
 @pytest.fixture
 def app_client(web_settings: Settings) -> Iterator[TestClient]:
-    app = create_app(web_settings, background_seconds=0)
+    app = create_server(web_settings, background_seconds=0)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
 

@@ -17,7 +17,7 @@ import playwright.sync_api as playwright
 import pytest
 import uvicorn
 
-from shequn.api.app import create_app
+from shequn.server.app import create_server
 from shequn.settings import Settings
 from tests.web.conftest import written_phone
 from tests.web.world import PASSWORD, World, make_world, username
@@ -32,7 +32,7 @@ class LiveServer:
     """The app under uvicorn in a thread, on a free loopback port."""
 
     def __init__(self, settings: Settings) -> None:
-        self.app = create_app(settings, background_seconds=0)
+        self.app = create_server(settings, background_seconds=0)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from shequn.api.app import create_app
 from shequn.community import ideas, posts, presales, spaces
 from shequn.community.accounts import ROLES, NewAccount, create_account
 from shequn.community.models import Account
 from shequn.community.payments import InProcessProvider
+from shequn.server.app import create_server
 from shequn.settings import Settings
 from shequn.web import sessions
 from shequn.web.roles import PAGES, console_start
@@ -242,7 +242,7 @@ def test_before_the_first_build_the_console_says_so(tmp_path: Path,
                                                     database_url: str) -> None:
     settings = Settings(home=tmp_path / "empty", database_url=database_url,
                         secret_key="web-test-secret")
-    with TestClient(create_app(settings, background_seconds=0),
+    with TestClient(create_server(settings, background_seconds=0),
                     base_url="http://127.0.0.1") as client:
         make_world(client.app.state.services.store)  # type: ignore[attr-defined]
         sign_in(client, "admin")
@@ -324,7 +324,7 @@ def test_posting_from_a_page_follows_the_servers_moderation_settings(
     """The pages post by the rules the settings ask for, as the API does: here new
     accounts may post once an hour."""
     strict = web_settings.model_copy(update={"community_new_account_posts_per_hour": 1})
-    with TestClient(create_app(strict, background_seconds=0),
+    with TestClient(create_server(strict, background_seconds=0),
                     base_url="http://127.0.0.1") as client:
         world = make_world(client.app.state.services.store)  # type: ignore[attr-defined]
         csrf = sign_in(client, "member")

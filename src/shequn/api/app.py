@@ -44,7 +44,6 @@ from shequn.services.community import (
     settle_presales,
 )
 from shequn.settings import Settings
-from shequn.web.app import create_web
 
 log = logging.getLogger("shequn.api")
 
@@ -108,11 +107,4 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
                    presales, rewards, perks, meetups, notifications, moderation):
         api.include_router(module.router)
     app.include_router(api)
-    # the members' site and the console: every path the API does not answer
-    app.mount("/", create_web(settings, services.store, services.payments, services.secret))
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """The factory ``shequn serve`` hands uvicorn: settings from SHEQUN_* variables."""
-    return create_app(Settings())

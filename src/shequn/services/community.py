@@ -153,7 +153,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"SHEQUN_{name.upper()}"] = str(value)
-    uvicorn.run("shequn.api.app:app_from_environment", factory=True, host=host, port=port,
+    uvicorn.run("shequn.server.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning", access_log=False,
                 # a worker first imports the command line again (its main module), many
                 # seconds on a busy machine: uvicorn's 5 s default killed and restarted

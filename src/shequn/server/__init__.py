@@ -1,0 +1,1 @@
+"""What `shequn serve` runs: the API and the web pages on one application."""

@@ -287,7 +287,8 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
     engine.steps.clear()
     read_version = open_lake(settings, engine, lake_version)
     as_of_ts = as_of_time(engine, as_of, settings.brand_timezone)
-    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    # milliseconds keep two builds of one second in order (listing and pruning sort by id)
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")[:-3] + "-" + uuid.uuid4().hex[:6]
     report = BuildReport(run_id, as_of_ts.isoformat(),
                          engine.scalar("SELECT count(*) FROM events WHERE ts <= $as_of",
                                        {"as_of": as_of_ts}))

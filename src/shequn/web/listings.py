@@ -3,7 +3,7 @@ bounded queries over indexed columns, never a whole table per request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
@@ -23,6 +23,7 @@ from shequn.community.models import (
     VoteBudget,
     utcnow,
 )
+from shequn.web.talk import Talk, talk_of
 
 SHOWN_IDEA_STATES = tuple(sorted(ideas.HOLDS_VOTES - {"hidden"} | {"launched"}))
 MAX_SPACES = 100
@@ -42,6 +43,14 @@ def spaces(session: Session, account_id: int) -> list[SpaceRow]:
     return [space_row(session, account_id, space) for space in rows]
 
 
+def active_spaces(session: Session, account_id: int) -> list[Space]:
+    """The spaces the account is an active member of (where it may post)."""
+    return list(session.scalars(select(Space).join(
+        SpaceMember, SpaceMember.space_id == Space.id).where(
+        SpaceMember.account_id == account_id, SpaceMember.status == "active")
+        .order_by(Space.id).limit(MAX_SPACES)))
+
+
 def space_row(session: Session, account_id: int, space: Space) -> SpaceRow:
     membership = session.get(SpaceMember, (space.id, account_id))
     members = session.scalar(select(func.count()).where(
@@ -54,6 +63,7 @@ class PostRow:
     post: Post
     author: str
     replies: int
+    talk: Talk = field(default_factory=Talk)
 
 
 def names(session: Session, account_ids: set[int]) -> dict[int, str]:
@@ -64,17 +74,23 @@ def names(session: Session, account_ids: set[int]) -> dict[int, str]:
             for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))}
 
 
-def with_authors(session: Session, rows: list[Post]) -> list[PostRow]:
+def with_authors(session: Session, rows: list[Post], viewer: Account | None = None
+                 ) -> list[PostRow]:
+    """The posts with their authors' names and reply counts; with a viewer, also their
+    reactions, mentions and re-shared originals (as the viewer may see them)."""
     ids = [p.id for p in rows]
     counts = dict(session.execute(select(Post.parent_id, func.count()).where(
         Post.parent_id.in_(ids)).group_by(Post.parent_id)).all()) if ids else {}
     who = names(session, {p.author_id for p in rows})
-    return [PostRow(p, who.get(p.author_id, "?"), counts.get(p.id, 0)) for p in rows]
+    talks = talk_of(session, rows, viewer) if viewer is not None else {}
+    return [PostRow(p, who.get(p.author_id, "?"), counts.get(p.id, 0),
+                    talks.get(p.id, Talk())) for p in rows]
 
 
 def board(session: Session, space_id: int, limit: int, offset: int,
           viewer: Account) -> list[PostRow]:
-    return with_authors(session, posts.posts_in(session, space_id, limit, offset, viewer))
+    return with_authors(session, posts.posts_in(session, space_id, limit, offset, viewer),
+                        viewer)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shequn import __version__
 from shequn.services.reads import category_name
-from shequn.web import i18n, sessions
+from shequn.web import i18n, sessions, talk
 from shequn.web.roles import console_start, may
 from shequn.web.visits import Visit
 
@@ -60,7 +60,9 @@ def environment(lang: str) -> jinja2.Environment:
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(version=__version__, lang=lang, html_lang=i18n.HTML_LANG[lang],
                        languages=i18n.LANGUAGES, may=may, console_start=console_start,
-                       category_name=category_name, local_time=local_time)
+                       category_name=category_name, local_time=local_time,
+                       mention_parts=talk.mention_parts, waited=talk.waited,
+                       span_parts=talk.span_parts, reaction_kinds=talk.REACTION_EMOJI)
     env.filters["yuan"] = lambda fen: f"{fen / 100:,.2f}"
     return env
 

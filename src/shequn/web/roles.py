@@ -20,6 +20,7 @@ PAGES: dict[str, frozenset[str]] = {
     "site.support": EVERYONE,
     "site.pledge": EVERYONE,
     "site.propose": EVERYONE,
+    "site.react": EVERYONE,
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

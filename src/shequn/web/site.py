@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from shequn.community import ideas, idempotency, posts, presales, search, spaces
 from shequn.community.errors import Refused
 from shequn.community.models import Idea
-from shequn.web import listings
+from shequn.web import listings, talk
 from shequn.web.forms import BODY_MAX, TITLE_MAX, ObjectId, number, text
 from shequn.web.render import page, redirect
 from shequn.web.visits import Visit, VisitDep
@@ -52,8 +52,10 @@ def board(space_id: ObjectId, visit: VisitDep, offset: Offset = 0) -> Response:
     with visit.web.store.read() as session:
         row = listings.space_row(session, account.id, spaces.get_space(session, space_id))
         rows = listings.board(session, space_id, PAGE_SIZE + 1, offset, account)
+        answers = talk.answer_summary(session, space_id) \
+            if row.space.kind in posts.ANSWERED_KINDS else None
     return page(visit, "site/board.html", row=row, posts=rows[:PAGE_SIZE], offset=offset,
-                more=len(rows) > PAGE_SIZE, page_size=PAGE_SIZE)
+                more=len(rows) > PAGE_SIZE, page_size=PAGE_SIZE, answers=answers)
 
 
 @router.post("/spaces/{space_id}/posts")
@@ -74,12 +76,14 @@ def thread(post_id: ObjectId, visit: VisitDep, offset: Offset = 0) -> Response:
         found = posts.thread(session, post_id, PAGE_SIZE * 5, offset, account)
         if found.post.parent_id is not None:  # a reply is shown in its thread
             return redirect(visit, f"/posts/{found.post.parent_id}#post-{post_id}")
-        (head,) = listings.with_authors(session, [found.post])
-        replies = listings.with_authors(session, found.replies)
+        (head,) = listings.with_authors(session, [found.post], account)
+        replies = listings.with_authors(session, found.replies, account)
         row = listings.space_row(session, account.id,
                                  spaces.get_space(session, found.post.space_id))
+        share_to = listings.active_spaces(session, account.id)
     return page(visit, "site/thread.html", head=head, replies=replies, row=row,
-                count=found.reply_count, offset=offset, page_size=PAGE_SIZE * 5)
+                count=found.reply_count, offset=offset, page_size=PAGE_SIZE * 5,
+                share_to=share_to)
 
 
 @router.post("/posts/{post_id}/replies")
@@ -98,7 +102,8 @@ def _written(visit: Visit, post_id: int, to: str, fragment: str) -> Response:
     if not visit.htmx:
         return redirect(visit, to)
     with visit.web.store.read() as session:
-        (row,) = listings.with_authors(session, [posts.get_post(session, post_id)])
+        (row,) = listings.with_authors(session, [posts.get_post(session, post_id)],
+                                       visit.account)
     return page(visit, fragment, item=row)
 
 

@@ -17,6 +17,7 @@ ingests, which tells a recovering writer whether a staged ingest was committed.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import uuid
@@ -30,7 +31,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties
+from deltalake import CommitProperties, DeltaTable, Field, Transaction, WriterProperties
 from deltalake.transaction import AddAction, RemoveAction
 
 from shequn.events.schema import lake_schema
@@ -57,6 +58,11 @@ TABLE_CONFIG = {
 
 class LegacyLake(ValueError):
     """The lake is in the format before Delta (a manifest): it must be migrated."""
+
+
+class LakeSchemaError(ValueError):
+    """The table's columns disagree with the event contract in a way adding columns
+    cannot mend (a column of another type)."""
 
 
 class LakeVersionError(ValueError):
@@ -194,6 +200,19 @@ class Lake:
         return Summary(self.version(), sum(f.rows for f in files), len(files),
                        len({f.partition for f in files}), self.ingests())
 
+    def contract_file(self) -> Path:
+        """An empty Parquet file of today's event contract, for readers that union it
+        with files older fields were written in."""
+        schema = lake_schema()
+        digest = hashlib.sha256(schema.to_string().encode()).hexdigest()[:12]
+        path = self.root / "_contract" / f"events-{digest}.parquet"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{uuid.uuid4().hex}.partial")
+            pq.write_table(schema.empty_table(), partial)
+            os.replace(partial, path)
+        return path
+
     # -- writing (the caller holds the writer lock) -----------------------------------
 
     def _table_for_writing(self) -> DeltaTable:
@@ -202,6 +221,7 @@ class Lake:
             table = DeltaTable.create(str(self.events_dir), table_schema(),
                                       partition_by=[PARTITION], configuration=TABLE_CONFIG,
                                       name="events")
+        _evolve(table)
         return table
 
     def commit(self, files: list[DataFile], ingest_number: int | None,
@@ -287,6 +307,30 @@ class Lake:
     @staticmethod
     def drop_staging(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _evolve(table: DeltaTable) -> None:
+    """Bring a table written under an older event contract up to today's: the fields the
+    contract has since gained are added as columns (null in the older files), so rows
+    written now keep them. A field whose type changed is refused by name."""
+    have = table.schema().to_arrow()
+    wanted = table_schema()
+    changed = [f"{f.name} ({have.field(f.name).type} in the lake, {f.type} now)"
+               for f in wanted if f.name in have.names and have.field(f.name).type != f.type
+               and not _same_type(have.field(f.name).type, f.type)]
+    if changed:
+        raise LakeSchemaError("the lake's columns differ from the event contract: "
+                              + ", ".join(changed) + "; convert the lake first")
+    missing = [Field.from_arrow(f) for f in wanted if f.name not in have.names]
+    if missing:
+        table.alter.add_columns(missing, commit_properties=CommitProperties(
+            custom_metadata={"shequn": "schema: " + ", ".join(f.name for f in missing)}))
+
+
+def _same_type(lake: pa.DataType, contract: pa.DataType) -> bool:
+    """Delta stores strings and binaries as their large Arrow forms: the same column."""
+    large = {pa.string(): pa.large_string(), pa.binary(): pa.large_binary()}
+    return large.get(contract, contract) == large.get(lake, lake)
 
 
 def _add_action(root: Path, f: DataFile) -> AddAction:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shequn.engines.base import Engine
+from shequn.events.schema import lake_schema
 from shequn.identity.resolve import IdentityResult, resolve
 from shequn.identity.splits import load_splits
 from shequn.lake.store import Lake
@@ -155,6 +156,9 @@ def open_lake(settings: Settings, engine: Engine, version: int | None = None) ->
     if not files:
         raise EmptyLake("the lake is empty: ingest some events first (`shequn ingest`)")
     engine.view_parquet("events", files)
+    if set(lake_schema().names) - set(engine.columns("events")):
+        # files written under an older event contract only: its later fields read as null
+        engine.view_parquet("events", [*files, str(lake.contract_file())])
     reference_views(engine, lake)
     assert table_version is not None
     return table_version

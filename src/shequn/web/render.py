@@ -14,6 +14,7 @@ import jinja2
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shequn import __version__
+from shequn.community.notifications import unread_count
 from shequn.services.reads import category_name
 from shequn.web import i18n, sessions, talk
 from shequn.web.roles import console_start, may
@@ -74,8 +75,18 @@ def _lang_urls(visit: Visit) -> dict[str, str]:
             for code in i18n.LANGUAGES}
 
 
+def _unread(visit: Visit) -> int:
+    """The signed-in account's unread notifications (asked only by a whole page's
+    header, never by a fragment)."""
+    if visit.account is None:
+        return 0
+    with visit.web.store.read() as session:
+        return unread_count(session, visit.account.id)
+
+
 def _context(visit: Visit, values: dict[str, Any]) -> dict[str, Any]:
     return {"visit": visit, "account": visit.account, "csrf": visit.csrf,
+            "unread": lambda: _unread(visit),
             "path": visit.request.url.path, "csrf_field": sessions.CSRF_FIELD,
             "lang_urls": _lang_urls(visit), **values}
 

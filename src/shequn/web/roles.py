@@ -21,6 +21,7 @@ PAGES: dict[str, frozenset[str]] = {
     "site.pledge": EVERYONE,
     "site.propose": EVERYONE,
     "site.react": EVERYONE,
+    "site.claim": EVERYONE,
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

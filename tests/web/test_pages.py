@@ -104,7 +104,8 @@ def test_actions_are_checked_by_role() -> None:
     # community's rules then decide: join first, budgets, states)
     actions = {name for name in PAGES if name.startswith("site.")}
     assert actions == {"site.join", "site.post", "site.reply", "site.support", "site.pledge",
-                       "site.propose", "site.react", "site.claim"}
+                       "site.propose", "site.react", "site.claim",
+                       "site.codesign", "site.suggest"}
     assert all(PAGES[a] == frozenset(ROLES) for a in actions)
 
 

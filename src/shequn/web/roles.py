@@ -22,6 +22,8 @@ PAGES: dict[str, frozenset[str]] = {
     "site.propose": EVERYONE,
     "site.react": EVERYONE,
     "site.claim": EVERYONE,
+    "site.codesign": EVERYONE,
+    "site.suggest": EVERYONE,
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

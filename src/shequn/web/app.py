@@ -17,7 +17,7 @@ from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
 from shequn.services.community import moderation_rules
 from shequn.settings import Settings
-from shequn.web import console, login, segments, site, site_ideas, site_me, site_talk
+from shequn.web import console, login, segments, site, site_ideas, site_me, site_meetups, site_talk
 from shequn.web.forms import InvalidForm
 from shequn.web.render import finish, page
 from shequn.web.services import WebServices
@@ -31,7 +31,7 @@ def create_web(settings: Settings, store: Store, payments: PaymentProvider,
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = WebServices(settings, store, payments, secret, moderation_rules(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, site, site_talk, site_me, site_ideas, console, segments):
+    for module in (login, site, site_talk, site_me, site_ideas, site_meetups, console, segments):
         app.include_router(module.router)
     _install_errors(app)
     return app

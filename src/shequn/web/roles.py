@@ -24,6 +24,7 @@ PAGES: dict[str, frozenset[str]] = {
     "site.claim": EVERYONE,
     "site.codesign": EVERYONE,
     "site.suggest": EVERYONE,
+    "site.register": EVERYONE,
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

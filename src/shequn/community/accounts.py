@@ -218,3 +218,24 @@ def import_members(session: Session, members: list[KnownMember]) -> dict[str, in
                 Account.username.in_(names[start:start + IMPORT_BATCH]),
                 Account.password_hash == UNUSABLE_PASSWORD))}
     return made
+
+
+def set_role(session: Session, actor: Account, account_id: int, role: str,
+             team: str | None) -> Account:
+    """An admin changes an account's role and team (a team named for the first time is
+    made). The last admin cannot stop being one, so someone can always run the staff."""
+    if actor.role != "admin":
+        raise Refused("not_allowed")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+    account = session.scalar(select(Account).where(Account.id == account_id)
+                             .with_for_update())
+    if account is None:
+        raise Refused("not_found", what="account")
+    if account.role == "admin" and role != "admin":
+        admins = session.scalars(select(Account.id).where(Account.role == "admin")
+                                 .with_for_update())
+        if len(list(admins)) <= 1:
+            raise Refused("not_allowed")
+    account.role, account.team_id = role, _team(session, team)
+    return account

@@ -581,3 +581,20 @@ class SearchTerm(Base):
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     object_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tf: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    """A staff action: who, when, what, on which object, and the values before and after
+    where they matter (a policy, a role, a state). Written in the action's transaction."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor_at", "actor_id", "at"),
+                      Index("ix_audit_log_action_at", "action", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    object_kind: Mapped[str] = mapped_column(String(24))
+    object_id: Mapped[int] = mapped_column(Integer)
+    before: Mapped[str | None] = mapped_column(Text)  # JSON
+    after: Mapped[str | None] = mapped_column(Text)  # JSON

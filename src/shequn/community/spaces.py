@@ -220,3 +220,55 @@ def require_member(session: Session, actor: Account, space: Space) -> None:
 def members_of(session: Session, space_id: int, limit: int, offset: int) -> list[SpaceMember]:
     return list(session.scalars(select(SpaceMember).where(SpaceMember.space_id == space_id)
                                 .order_by(SpaceMember.joined_at).limit(limit).offset(offset)))
+
+
+def managed_space_ids(viewer: Account) -> Select[Any]:
+    """The ids of the spaces :func:`may_manage` lets the viewer run, as one query: all
+    for an admin, an operator's team's, and those the viewer owns or moderates."""
+    own = select(SpaceMember.space_id).where(SpaceMember.account_id == viewer.id,
+                                             SpaceMember.status == "active",
+                                             SpaceMember.role.in_(MANAGERS))
+    if viewer.role == "admin":
+        return select(Space.id)
+    if viewer.role == "operator" and viewer.team_id is not None:
+        return select(Space.id).where(or_(Space.team_id == viewer.team_id, Space.id.in_(own)))
+    return select(Space.id).where(Space.id.in_(own))
+
+
+def _managed(session: Session, actor: Account, space_id: int) -> Space:
+    space = get_space(session, space_id)
+    if not may_manage(session, actor, space):
+        raise Refused("not_allowed")
+    return space
+
+
+def set_join_policy(session: Session, actor: Account, space_id: int, policy: str) -> Space:
+    """Who may join the space from now on (members already in stay)."""
+    if policy not in JOIN_POLICIES:
+        raise ValueError(f"unknown join policy {policy!r}")
+    space = _managed(session, actor, space_id)
+    space.join_policy = policy
+    return space
+
+
+def appoint(session: Session, actor: Account, space_id: int, account_id: int,
+            role: str) -> SpaceMember:
+    """Make an account an owner, a moderator or a plain member of the space (admitted
+    first if not in it). The last owner cannot be made something else."""
+    if role not in (*MANAGERS, "member"):
+        raise ValueError(f"unknown space role {role!r}")
+    space = _managed(session, actor, space_id)
+    account = session.get(Account, account_id)
+    if account is None:
+        raise Refused("not_found", what="account")
+    membership = session.get(SpaceMember, (space.id, account.id))
+    if membership is None or membership.status != "active":
+        membership = _admit(session, space, account, "active", actor.id)
+    if membership.role == "owner" and role != "owner":
+        owners = session.scalars(select(SpaceMember.account_id).where(
+            SpaceMember.space_id == space.id, SpaceMember.role == "owner",
+            SpaceMember.status == "active").with_for_update())
+        if len(list(owners)) <= 1:
+            raise Refused("not_allowed")
+    membership.role = role
+    return membership

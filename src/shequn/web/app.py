@@ -17,7 +17,17 @@ from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
 from shequn.services.community import moderation_rules
 from shequn.settings import Settings
-from shequn.web import console, login, segments, site, site_ideas, site_me, site_meetups, site_talk
+from shequn.web import (
+    console,
+    console_pages,
+    login,
+    segments,
+    site,
+    site_ideas,
+    site_me,
+    site_meetups,
+    site_talk,
+)
 from shequn.web.forms import InvalidForm
 from shequn.web.render import finish, page
 from shequn.web.services import WebServices
@@ -33,6 +43,8 @@ def create_web(settings: Settings, store: Store, payments: PaymentProvider,
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (login, site, site_talk, site_me, site_ideas, site_meetups, console, segments):
         app.include_router(module.router)
+    for router in console_pages.ROUTERS:
+        app.include_router(router)
     _install_errors(app)
     return app
 

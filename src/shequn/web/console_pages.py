@@ -1,0 +1,11 @@
+"""The console's routers beyond the overview, Member 360° and segments, in one list
+the web application includes: community operations and staff."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from shequn.web import console_community, console_ideas, console_staff
+
+ROUTERS: tuple[APIRouter, ...] = (console_community.router, console_ideas.router,
+                                  console_staff.router)

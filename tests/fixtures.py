@@ -11,7 +11,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from shequn.engines.duckdb import DuckDBEngine
+from shequn.events.schema import lake_schema
 from shequn.lake.ingest import ingest
 from shequn.lake.store import Lake
 from shequn.pipeline.read import member_view
@@ -95,3 +98,19 @@ def view(settings: Settings, who: str) -> dict[str, Any]:
         return member_view(snapshots_of(settings), reader, who)
     finally:
         reader.close()
+
+
+# Identity tests resolve rows of keys straight from a table, as of a day after them all.
+RESOLVE_AS_OF = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+def identity_events(rows: list[Row]) -> pa.Table:
+    """Rows of identity keys (and any lake column) as lake events: identify events a
+    minute apart from 2024-01-01, ids ``e0``, ``e1``... in the order given."""
+    n = len(rows)
+    base = {"event_id": [f"e{i}" for i in range(n)], "seq": list(range(n)),
+            "type": ["identify"] * n,
+            "ts": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i)
+                   for i in range(n)]}
+    cols = {f.name: base.get(f.name, [r.get(f.name) for r in rows]) for f in lake_schema()}
+    return pa.Table.from_pydict(cols, schema=lake_schema())

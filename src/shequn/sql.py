@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
 
 from shequn.events.types import IDENTITY_KEYS
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a stage: the table it writes, its query as written (DuckDB SQL with
+    ``$name`` parameters and the shared functions below), the parameters, and whether
+    the table is scratch (only later steps of the stage read it: the engine drops it
+    after its last reader). Engines run a stage's steps (``engines.base.StepEngine``)."""
+
+    table: str
+    query: str
+    params: Mapping[str, Any] | None = None
+    scratch: bool = False
 
 
 def retarget(sql: str, tables: dict[str, str]) -> str:
@@ -67,29 +84,6 @@ def utc_day(ts: exp.Expression) -> exp.Expression:
         this=micros, expression=exp.Literal.number(MICROS_PER_DAY))), "BIGINT")
 
 
-def expand_utc_day(sql: str) -> str:
-    """Queries write ``utc_day(ts)``; this spells it out for the engines."""
-    return _expand(sql, "utc_day", utc_day)
-
-
-def _expand(sql: str, name: str, spell: Callable[..., exp.Expr]) -> str:
-    """Every call of the made-up function ``name`` in ``sql`` replaced by what ``spell``
-    builds from its arguments."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(lambda n: spell(*n.expressions)
-                          if isinstance(n, exp.Anonymous) and n.name.lower() == name else n)
-    return tree.sql(dialect="duckdb")
-
-
-def expand_stable_hash(sql: str) -> str:
-    """Queries write ``stable_hash(a, b)``, ``stable_digest(a, b)`` or
-    ``digest_number(d)``; this spells them out for the engines."""
-    for name, spell in (("stable_hash", stable_hash), ("stable_digest", stable_digest),
-                        ("digest_number", digest_number)):
-        sql = _expand(sql, name, spell)
-    return sql
-
-
 def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:
     """Both rows carry the same identity keys, a key absent from one absent from the
     other (null-safe equality, which every engine can hash-join on)."""
@@ -97,11 +91,6 @@ def same_identity(left: exp.Expression, right: exp.Expression) -> exp.Condition:
         exp.NullSafeEQ(this=exp.column(key, table=left.name),
                        expression=exp.column(key, table=right.name))
         for key in IDENTITY_KEYS])
-
-
-def expand_same_identity(sql: str) -> str:
-    """Queries write ``same_identity(e, m)`` (two table aliases); this spells it out."""
-    return _expand(sql, "same_identity", lambda a, b: exp.paren(same_identity(a, b)))
 
 
 def named_by_member_id(sql: str) -> str:
@@ -116,3 +105,32 @@ def named_by_member_id(sql: str) -> str:
     query = (exp.select(exp.column("member_id", table="m"), rest).from_(keyed)
              .join(exp.to_table("members").as_("m"), using=["member_key"]))
     return query.sql(dialect="duckdb")
+
+
+# The functions queries may write that no engine has: each spelt out by its builder.
+SHARED_FUNCTIONS: dict[str, Callable[..., exp.Expr]] = {
+    "same_identity": lambda a, b: exp.paren(same_identity(a, b)),
+    "utc_day": utc_day,
+    "stable_hash": stable_hash,
+    "stable_digest": stable_digest,
+    "digest_number": digest_number,
+}
+_CALLS = re.compile(r"\b(" + "|".join(SHARED_FUNCTIONS) + r")\s*\(", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def expand_shared(sql: str) -> str:
+    """Every shared function a query writes (``same_identity(e, m)``, ``utc_day(ts)``,
+    ``stable_hash(a, b)``...) spelt out, in one parse of the query; a query that writes
+    none comes back as it is. The engines call it on every query they are given."""
+    if not _CALLS.search(sql):
+        return sql
+
+    def spell(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.lower() in SHARED_FUNCTIONS:
+            # arguments first: ``digest_number(stable_digest(a))`` spells out both
+            args = [arg.transform(spell) for arg in node.expressions]
+            return SHARED_FUNCTIONS[node.name.lower()](*args)
+        return node
+
+    return sqlglot.parse_one(sql, read="duckdb").transform(spell).sql(dialect="duckdb")

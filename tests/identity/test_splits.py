@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,10 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from shequn.cli.app import app
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.identity.resolve import resolve
 from shequn.identity.splits import load_splits, parse_key
-from tests.identity.test_resolve import AS_OF, events
+from tests.fixtures import RESOLVE_AS_OF as AS_OF
+from tests.fixtures import identity_events as events
 from tests.lake.helpers import write_rows
 
 T = "2024-01-01T08:00:00+08:00"
@@ -80,14 +82,14 @@ def _split_table(*pairs: tuple[str, str]) -> pa.Table:
         ("type_a", "value_a", "type_b", "value_b"))})
 
 
-def _member_of(engine: DuckDBEngine) -> dict[str, str]:
+def _member_of(engine: Engine) -> dict[str, str]:
     return {r["key_value"]: r["member_id"] for r in engine.query(
         "SELECT key_value, member_id FROM identity_map WHERE key_type = 'customer_id'"
     ).to_pylist()}
 
 
 def test_the_probabilistic_pass_honours_a_split_and_the_report_lists_what_it_cannot(
-        ) -> None:
+        engine_factory: Callable[[], Engine]) -> None:
     card = {"name": "陈静怡", "address": "光明路8号302室", "city": "杭州",
             "birth_date": dt.date(1980, 3, 4)}
     town = [{"customer_id": f"p{i}", "name": f"{'王李张刘陈'[i % 5]}{'伟芳娜敏静丽'[i % 6]}{i}",
@@ -98,13 +100,14 @@ def test_the_probabilistic_pass_honours_a_split_and_the_report_lists_what_it_can
             {"customer_id": "c3", **card},  # a third card alike to both
             {"customer_id": "d1", "phone": "+8613900000101"},
             {"customer_id": "d2", "phone": "+8613900000101"}]  # joined by one phone
-    before = DuckDBEngine()
+    before = engine_factory()
     before.view_arrow("events", events(rows))
     resolve(before, AS_OF, 3, match_weight=12.0)
     member = _member_of(before)
+    before.close()
     assert member["c1"] == member["c2"] == member["c3"]  # the probabilistic pass links them
 
-    engine = DuckDBEngine()
+    engine = engine_factory()
     engine.view_arrow("events", events(rows))
     result = resolve(engine, AS_OF, 3, match_weight=12.0,
                      splits=_split_table(("customer_id:c1", "customer_id:c2"),

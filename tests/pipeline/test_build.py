@@ -140,3 +140,11 @@ def test_the_run_record_carries_the_consoles_overview(
     assert set(overview["portrait"]) == {"lifecycle", "age_band"}
     assert 0 < sum(overview["portrait"]["lifecycle"].values()) <= members
     assert snapshots_of(settings).record()["overview"] == overview
+
+
+def test_every_published_table_carries_the_schema_version(built: Settings) -> None:
+    run = snapshots_of(built).current()
+    versions = {path.stem: (pq.read_schema(path).metadata or {}).get(b"schema_version")
+                for path in run.glob("*.parquet")}
+    assert set(versions) == set(build_module.PUBLISHED)
+    assert set(versions.values()) == {b"1"}

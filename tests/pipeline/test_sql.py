@@ -6,7 +6,7 @@ import hashlib
 
 from shequn.engines.base import Engine
 from shequn.engines.spark import to_spark
-from shequn.sql import expand_stable_hash, named_by_member_id
+from shequn.sql import expand_shared, named_by_member_id
 
 ROWS = [("m1", "tv"), ("会员", "洗衣机"), ("m1", "washer")]
 
@@ -17,7 +17,7 @@ def _md5_digits(text: str) -> int:
 
 def test_stable_hash_and_digest_number_are_the_md5s_first_hex_digits(engine: Engine
                                                                       ) -> None:
-    sql = expand_stable_hash("""
+    sql = expand_shared("""
         SELECT a, b, stable_hash(a, b) AS pair, stable_hash(a) AS single,
                digest_number(md5(concat_ws('|', a, b))) AS from_digest
         FROM (VALUES ('m1', 'tv'), ('会员', '洗衣机'), ('m1', 'washer')) t(a, b)
@@ -44,9 +44,7 @@ def test_named_by_member_id_puts_the_id_in_place_of_the_key(engine: Engine) -> N
 def test_utc_day_is_the_day_a_date_cast_gives(engine: Engine) -> None:
     """Days since 1970-01-01 in UTC, also before 1970 and a microsecond either side of
     midnight; and what a Spark query reads."""
-    from shequn.sql import expand_utc_day
-
-    sql = expand_utc_day("""
+    sql = expand_shared("""
         SELECT ts, utc_day(ts) AS day,
                date_diff('day', DATE '1970-01-01', CAST(ts AS DATE)) AS by_cast
         FROM (VALUES (TIMESTAMPTZ '2016-03-01 10:00:00+08:00'),
@@ -58,3 +56,14 @@ def test_utc_day_is_the_day_a_date_cast_gives(engine: Engine) -> None:
     assert [r["day"] for r in rows] == [r["by_cast"] for r in rows]
     assert rows[0]["day"] == 16861 and rows[1]["day"] == 16860 and rows[3]["day"] == -1
     assert "UNIX_MICROS" in to_spark(sql, {})
+
+
+def test_the_engines_spell_out_the_shared_functions_themselves(engine: Engine) -> None:
+    """A query as written, nested calls included, runs as the spelt-out one does; a
+    query that writes none is left as it is."""
+    written = ("SELECT digest_number(stable_digest(a, b)) AS n, stable_hash(a, b) AS h "
+               "FROM (VALUES ('会员', '洗衣机')) t(a, b)")
+    assert engine.query(written).to_pylist() == [{"n": _md5_digits("会员|洗衣机"),
+                                                  "h": _md5_digits("会员|洗衣机")}]
+    plain = "SELECT 1 AS  x"
+    assert expand_shared(plain) is plain

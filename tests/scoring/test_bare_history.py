@@ -4,6 +4,7 @@ ingest → build → export, on CDNOW as it ships inside the ``lifetimes`` packa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 import pyarrow.csv as pacsv
 import pytest
 
+from shequn.engines.base import Engine
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.lake.ingest import ingest
 from shequn.pipeline.backtest import backtest
@@ -36,13 +38,19 @@ def _write_history(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def built(tmp_path_factory: pytest.TempPathFactory, engine_factory: Callable[[], Engine]
+          ) -> dict[str, Any]:
+    """The history built once per engine (the lake and the snapshot are DuckDB's)."""
     home = tmp_path_factory.mktemp("cdnow")
     settings = Settings(home=home / "home", demand_horizon_days=HORIZON)
     orders = home / "orders.csv"
     _write_history(orders)
     ingested = ingest([orders], settings, DuckDBEngine(), source="orders")
-    report = build(settings, DuckDBEngine(), as_of=AS_OF)
+    engine = engine_factory()
+    try:
+        report = build(settings, engine, as_of=AS_OF)
+    finally:
+        engine.close()
     snapshots = Snapshots(settings.home / "snapshots")
     tables = {}
     for table in ("scores", "identity_map", "appliances"):
@@ -104,8 +112,8 @@ def test_no_replacement_rule_fires_without_appliance_evidence(built: dict[str, A
     assert (auc(label[held], scores["score"][held]) or 0) > 0.5
 
 
-def test_backtest_works_on_a_bare_history(built: dict[str, Any]) -> None:
-    report = backtest(built["settings"], DuckDBEngine())
+def test_backtest_works_on_a_bare_history(built: dict[str, Any], engine: Engine) -> None:
+    report = backtest(built["settings"], engine)
     overall = report["overall"]
     assert overall["buyers"] > 300
     assert overall["headline"]["auc"] >= overall["bgnbd"]["auc"] > 0.6

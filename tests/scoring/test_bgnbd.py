@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
 
+from shequn.engines.base import Engine
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.lake.ingest import ingest
 from shequn.pipeline.build import build
@@ -61,7 +62,8 @@ def test_bad_histories_are_refused() -> None:
         BetaGeometricNBD().fit([], [], [])
 
 
-def test_cdnow_as_a_bare_purchase_history_goes_through_the_product(tmp_path: Path) -> None:
+def test_cdnow_as_a_bare_purchase_history_goes_through_the_product(
+        tmp_path: Path, engine: Engine, duckdb_engine: DuckDBEngine) -> None:
     """No catalogue, no portrait: a customer id, a date and an amount. It ingests, builds,
     and the build's BG/NBD is Fader, Hardie & Lee's."""
     lines = ["type,ts,customer_id,amount"] + [
@@ -70,8 +72,7 @@ def test_cdnow_as_a_bare_purchase_history_goes_through_the_product(tmp_path: Pat
     source = tmp_path / "cdnow.csv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     settings = Settings(home=tmp_path / "home")
-    engine = DuckDBEngine()
-    ingest([source], settings, engine)
+    ingest([source], settings, duckdb_engine)  # the lake is DuckDB's; the build the engine's
     report = build(settings, engine, dt.date.fromisoformat(cdnow.CALIBRATION_END))
     repeat = report.models["repeat"]
     _assert_published(repeat["r"], repeat["alpha"], repeat["a"], repeat["b"],

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from shequn.engines.base import Engine
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.lake.ingest import ingest
 from shequn.lake.store import Lake
@@ -48,7 +50,9 @@ def _history() -> list[dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], Snapshots]:
+def built(tmp_path_factory: pytest.TempPathFactory, engine_factory: Callable[[], Engine]
+          ) -> tuple[dict[str, object], Snapshots]:
+    """The history built once per engine (the lake and the snapshot are DuckDB's)."""
     home = tmp_path_factory.mktemp("kinds")
     settings = Settings(home=home / "home")
     ingest([write_rows(home / "in.csv", _history())], settings, DuckDBEngine())
@@ -56,7 +60,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], 
     products.write_text("product_id,category,kind\nSOFA-1,sofa,Durable\nSOFA-2,sofa,\n",
                         encoding="utf-8")
     load_reference(Lake(settings.lake_dir), "products", products, settings.quarantine_dir)
-    report = build(settings, DuckDBEngine(), dt.date(2023, 12, 20))
+    engine = engine_factory()
+    try:
+        report = build(settings, engine, dt.date(2023, 12, 20))
+    finally:
+        engine.close()
     return report.to_dict(), Snapshots(settings.home / "snapshots")
 
 
@@ -73,9 +81,9 @@ def test_each_category_s_kind_and_its_evidence_are_in_the_build_report(
 
 
 def test_replacement_rules_fire_only_on_durables_and_habits_only_on_consumables(
-        built: tuple[dict[str, object], Snapshots]) -> None:
+        built: tuple[dict[str, object], Snapshots], duckdb_engine: DuckDBEngine) -> None:
     _, snapshots = built
-    engine = DuckDBEngine()
+    engine = duckdb_engine  # the snapshot's reader
     fired: dict[str, set[str]] = {}
     lapsed = set()  # members whose coffee is not within its re-buy cycle
     for m in range(30):

@@ -4,10 +4,11 @@ and the hashed sample of members each one takes."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.base import Engine
 from shequn.pipeline.build import as_of_time, open_lake, resolve_identity
 from shequn.profile import queries as pq_
 from shequn.scoring.learn import BUYERS, feature_snapshot, train_demand_model
@@ -15,18 +16,21 @@ from shequn.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def resolved(demo_lake: tuple[Settings, dt.date]) -> tuple[DuckDBEngine, dt.datetime]:
+def resolved(demo_lake: tuple[Settings, dt.date], engine_factory: Callable[[], Engine]
+             ) -> Iterator[tuple[Engine, dt.datetime]]:
+    """The demo world resolved once per engine, its member events beside it."""
     settings, as_of = demo_lake
-    engine = DuckDBEngine()
+    engine = engine_factory()
     open_lake(settings, engine)
     at = as_of_time(engine, as_of, settings.brand_timezone)
     resolve_identity(engine, at, settings)
     engine.materialise(pq_.MEMBER_EVENTS, {"as_of": at}, "member_events")
-    return engine, at
+    yield engine, at
+    engine.close()
 
 
 def test_a_small_brand_keeps_every_member_and_a_big_one_a_hashed_sample(
-        demo_lake: tuple[Settings, dt.date], resolved: tuple[DuckDBEngine, dt.datetime]
+        demo_lake: tuple[Settings, dt.date], resolved: tuple[Engine, dt.datetime]
 ) -> None:
     settings, _ = demo_lake
     engine, at = resolved
@@ -49,7 +53,7 @@ def test_a_small_brand_keeps_every_member_and_a_big_one_a_hashed_sample(
 
 
 def test_the_demo_s_appliances_are_durable_by_their_evidence(
-        demo_lake: tuple[Settings, dt.date], resolved: tuple[DuckDBEngine, dt.datetime]
+        demo_lake: tuple[Settings, dt.date], resolved: tuple[Engine, dt.datetime]
 ) -> None:
     settings, _ = demo_lake
     engine, at = resolved

@@ -15,8 +15,8 @@ snapshots_app = typer.Typer(help="The kept builds; roll CURRENT back or forward.
 
 @snapshots_app.callback(invoke_without_command=True)
 def snapshots_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """List the kept builds: run id, as-of, lake version, members, created, and which
-    one is CURRENT."""
+    """List the kept builds: run id, as-of, lake version, members, created, schema
+    version, and which one is CURRENT."""
     if ctx.invoked_subcommand is not None:
         return
     runs = snapshot_runs(settings_of(ctx))
@@ -24,10 +24,10 @@ def snapshots_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         output.emit_json({"snapshots": runs})
         return
     output.table("Snapshots (* = CURRENT)", ["run", "as of", "lake", "members", "created",
-                                             ""],
+                                             "schema", ""],
                  [(r["run_id"], str(r["as_of"])[:10], "-" if r["lake_version"] is None
                    else r["lake_version"], r["members"],
-                   str(r["created"] or "-")[:16].replace("T", " "),
+                   str(r["created"] or "-")[:16].replace("T", " "), r["schema_version"],
                    "*" if r["current"] else "") for r in runs])
     if not runs:
         output.out.print("no snapshots yet: run `shequn build`")

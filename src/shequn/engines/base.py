@@ -1,5 +1,6 @@
 """What a stage may ask of an engine; :class:`~.duckdb.DuckDBEngine` and
-:class:`~.spark.SparkEngine` both provide it, so every stage is written once."""
+:class:`~.spark.SparkEngine` both provide it, so every stage is written once. Both
+derive from :class:`StepEngine`, which runs a stage's declared steps (:mod:`.steps`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
+
+from shequn.engines.steps import StepFailed, drops_after
+from shequn.sql import Step, expand_shared
 
 
 class StepTimes:
@@ -32,6 +36,36 @@ class StepTimes:
         self.seconds.clear()
 
 
+class StepEngine:
+    """What every engine does alike: the shared SQL functions spelt out before a query
+    runs, and a stage's steps run in order, each timed (``steps``), a failure named by
+    its table and its query as written, scratch tables dropped after their last reader."""
+
+    steps: StepTimes
+
+    @staticmethod
+    def prepared(sql: str) -> str:
+        """The query as the engine runs it: its shared functions spelt out (one pass)."""
+        return expand_shared(sql)
+
+    def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
+        raise NotImplementedError
+
+    def drop(self, name: str) -> None:
+        raise NotImplementedError
+
+    def run(self, steps: Sequence[Step]) -> None:
+        """Run a stage's steps; what a scratch table needs is known before the first."""
+        drops = drops_after(steps)
+        for step, dropped in zip(steps, drops, strict=True):
+            try:
+                self.materialise(step.query, step.params, step.table)
+            except Exception as err:
+                raise StepFailed(step, err) from err
+            for table in dropped:
+                self.drop(table)
+
+
 class Engine(Protocol):
     name: str
     steps: StepTimes  # every materialise is timed here
@@ -49,6 +83,8 @@ class Engine(Protocol):
 
     def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None: ...
 
+    def run(self, steps: Sequence[Step]) -> None: ...
+
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any: ...
 
     def rename(self, old: str, new: str) -> None: ...
@@ -61,7 +97,8 @@ class Engine(Protocol):
 
     def table(self, name: str) -> pa.Table: ...
 
-    def write_table(self, name: str, path: Path) -> int: ...
+    def write_table(self, name: str, path: Path,
+                    metadata: Mapping[str, str] | None = None) -> int: ...
 
     def drop(self, name: str) -> None: ...
 

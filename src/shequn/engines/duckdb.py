@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot.expressions as exp
 
-from shequn.engines.base import StepTimes
+from shequn.engines.base import StepEngine, StepTimes
 
 
-class DuckDBEngine:
+class DuckDBEngine(StepEngine):
     """A DuckDB connection with the few operations the product asks of it."""
 
     name = "duckdb"
@@ -100,32 +100,32 @@ class DuckDBEngine:
             for name, table in (tables or {}).items():
                 self._con.register(name, table)
             try:
-                return self._con.execute(sql, params or []).to_arrow_table()
+                return self._con.execute(self.prepared(sql), params or []).to_arrow_table()
             finally:
                 for name in tables or {}:
                     self._con.unregister(name)
 
     def relation(self, sql: str, params: Mapping[str, Any] | None = None
                  ) -> duckdb.DuckDBPyRelation:
-        return self._con.sql(sql, params=params)
+        return self._con.sql(self.prepared(sql), params=params)
 
     def stream(self, sql: str, params: Mapping[str, Any] | None = None,
                rows: int = 250_000) -> Iterator[pa.RecordBatch]:
         """A query's result in batches of at most ``rows``, never all in memory."""
         # executed, not built as a relation: a relation with parameters would hold the
         # whole result first. Run no other query on the engine until the batches end.
-        yield from self._con.execute(sql, params or {}).to_arrow_reader(rows)
+        yield from self._con.execute(self.prepared(sql), params or {}).to_arrow_reader(rows)
 
     def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
         """Run a query into a table ``name`` (replacing any of that name). One CREATE
         TABLE AS statement: a relation built with parameters would first hold the whole
         result in memory, outside the memory limit (24 GB for 10M members' keys)."""
         with self._lock, self.steps.step(name):
-            self._con.execute(_create_as_sql(name) + sql, params or {})
+            self._con.execute(_create_as_sql(name) + self.prepared(sql), params or {})
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         with self._lock:
-            row = self._con.execute(sql, params or {}).fetchone()
+            row = self._con.execute(self.prepared(sql), params or {}).fetchone()
         return row[0] if row else None
 
     def rename(self, old: str, new: str) -> None:
@@ -154,11 +154,12 @@ class DuckDBEngine:
         with self._lock:
             return self._con.table(name).to_arrow_table()
 
-    def write_table(self, name: str, path: Path) -> int:
-        """Write table ``name`` to one Parquet file; returns its row count."""
+    def write_table(self, name: str, path: Path,
+                    metadata: Mapping[str, str] | None = None) -> int:
+        """Write table ``name`` to one Parquet file, with ``metadata`` in its key-value
+        metadata; returns its row count."""
         with self._lock:
-            rel = self._con.table(name)
-            rel.write_parquet(str(path), compression="zstd")
+            self._con.execute(_copy_sql(name, path, metadata or {}))
             return int(self._con.table(name).count("*").fetchone()[0])  # type: ignore[index]
 
     def drop(self, name: str) -> None:
@@ -243,6 +244,21 @@ def _create_as_sql(table: str) -> str:
     text follows."""
     name = exp.to_identifier(table, quoted=True).sql(dialect="duckdb")
     return "CREATE OR REPLACE TABLE " + name + " AS "
+
+
+def _copy_sql(table: str, path: Path, metadata: Mapping[str, str]) -> str:
+    """``COPY "table" TO 'path' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {...})``,
+    built by SQLGlot."""
+    params = [exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("parquet")),
+              exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("zstd"))]
+    if metadata:
+        params.append(exp.CopyParameter(this=exp.var("KV_METADATA"), expression=exp.Struct(
+            expressions=[exp.PropertyEQ(this=exp.to_identifier(key, quoted=True),
+                                        expression=exp.Literal.string(value))
+                         for key, value in metadata.items()])))
+    copy = exp.Copy(this=exp.to_table(table, quoted=True), kind=False,
+                    files=[exp.Literal.string(str(path))], params=params)
+    return copy.sql(dialect="duckdb")
 
 
 def _drop_sql(table: str, kind: str = "TABLE") -> str:

@@ -2,9 +2,10 @@
 
 Stages keep writing DuckDB SQL; :func:`to_spark` binds the ``$name`` parameters as
 literals and has SQLGlot write Spark SQL, with the few differences between the two
-engines declared below as data. Materialised tables are written as Parquet under the
-engine's work folder and read back as temporary views, so a long build never carries
-a growing lineage.
+engines declared below as data: :data:`SPARK_RULES` (pattern → replacement) and
+:data:`UNTRANSLATABLE` (what no rule can translate, refused by name before running).
+Materialised tables are written as Parquet under the engine's work folder and read
+back as temporary views, so a long build never carries a growing lineage.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import datetime as dt
 import itertools
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,7 +24,7 @@ import pyarrow.parquet as pq
 import sqlglot
 import sqlglot.expressions as exp
 
-from shequn.engines.base import StepTimes
+from shequn.engines.base import StepEngine, StepTimes
 
 # DuckDB functions that Spark knows by another name (same arguments, same meaning).
 FUNCTION_NAMES = {"LIST_POSITION": "ARRAY_POSITION", "LIST_HAS_ANY": "ARRAYS_OVERLAP",
@@ -76,30 +78,98 @@ def _ordered_list(node: exp.ArrayAgg) -> exp.Expression:
     return exp.Anonymous(this="TRANSFORM", expressions=[ordered_list, lam])
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One difference between the engines: a DuckDB construct (``matches``) and how
+    Spark writes it (``replace``)."""
+
+    name: str
+    matches: Callable[[exp.Expression], bool]
+    replace: Callable[[exp.Expression], exp.Expression]
+
+
+def _renamed(duckdb_name: str, spark_name: str) -> Rule:
+    return Rule(f"{duckdb_name.lower()} is Spark's {spark_name.lower()}",
+                lambda n: isinstance(n, exp.Anonymous) and n.name.upper() == duckdb_name,
+                lambda n: exp.Anonymous(this=spark_name, expressions=n.expressions))
+
+
+def _elapsed_units(node: exp.Expression) -> exp.Expression:
+    unit, start, end = node.expressions
+    return exp.Anonymous(this="TIMESTAMPDIFF", expressions=[exp.var(unit.name.upper()),
+                                                             start, end])
+
+
+# The engines' differences, in one place: every node of a query that a rule matches is
+# replaced by what the rule builds (the first rule that matches wins).
+SPARK_RULES: tuple[Rule, ...] = (
+    Rule("list(v ORDER BY k): collect_list keeps no order",
+         lambda n: isinstance(n, exp.ArrayAgg) and isinstance(n.this, exp.Order),
+         lambda n: _ordered_list(n)),  # type: ignore[arg-type]
+    Rule("a decimal literal: DuckDB computes in doubles, Spark in decimals",
+         lambda n: isinstance(n, exp.Literal) and not n.is_string and "." in n.this,
+         lambda n: exp.cast(n.copy(), "DOUBLE")),
+    Rule("date_sub(unit, start, end): DuckDB's whole units elapsed",
+         lambda n: (isinstance(n, exp.Anonymous) and n.name.upper() == "DATE_SUB"
+                    and len(n.expressions) == 3),
+         _elapsed_units),
+    Rule("to_days(n): an interval of n days",
+         lambda n: isinstance(n, exp.ToDays),
+         lambda n: exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[n.this])),
+    Rule("a && b: the arrays overlap",
+         lambda n: isinstance(n, exp.ArrayOverlaps),
+         lambda n: exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[n.this, n.expression])),
+    *(_renamed(duckdb_name, spark_name) for duckdb_name, spark_name in FUNCTION_NAMES.items()),
+)
+
+# DuckDB functions no rule can give Spark: a query that calls one is refused before it
+# runs, by the function's name and what to write instead.
+UNTRANSLATABLE: dict[str, str] = {
+    "HASH": "each engine hashes differently: write stable_hash (shequn.sql)",
+    "MD5_NUMBER": "Spark has no such function: write digest_number (shequn.sql)",
+    "JAROWINKLER_SIMILARITY": "DuckDB's counts bytes, not characters: use the engine's "
+                              "text_distance names",
+    "DAMERAU_LEVENSHTEIN": "Spark has no such function",
+    "JACCARD": "Spark has no such function",
+    "REGEXP_FULL_MATCH": "Spark has no such function: write regexp_matches anchored "
+                         "with ^ and $",
+    "LIST_REDUCE": "Spark's aggregate takes its arguments in another order",
+    "READ_PARQUET": "Spark reads files through views: register them with view_parquet",
+}
+
+
+class Untranslatable(ValueError):
+    """A query calls a DuckDB function Spark has no counterpart for."""
+
+
+def _function_name(node: exp.Expr) -> str:
+    if isinstance(node, exp.Anonymous):
+        return node.name.upper()
+    if isinstance(node, exp.Func):
+        return node.sql_name()
+    return ""
+
+
+def refuse_untranslatable(tree: exp.Expr) -> None:
+    refused = sorted({name for node in tree.walk()
+                      if (name := _function_name(node)) in UNTRANSLATABLE})
+    if refused:
+        raise Untranslatable("; ".join(f"{name.lower()}: {UNTRANSLATABLE[name]}"
+                                       for name in refused))
+
+
 def _translate(node: exp.Expression) -> exp.Expression:
-    """One DuckDB construct as Spark writes it (the engines' differences, in one place)."""
-    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
-        return _ordered_list(node)
-    if isinstance(node, exp.Literal) and not node.is_string and "." in node.this:
-        return exp.cast(node.copy(), "DOUBLE")  # DuckDB computes in doubles, Spark in decimals
-    if (isinstance(node, exp.Anonymous) and node.name.upper() == "DATE_SUB"
-            and len(node.expressions) == 3):  # DuckDB's whole units elapsed
-        unit, start, end = node.expressions
-        return exp.Anonymous(this="TIMESTAMPDIFF", expressions=[exp.var(unit.name.upper()),
-                                                                 start, end])
-    if isinstance(node, exp.ToDays):  # an interval of n days
-        return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[node.this])
-    if isinstance(node, exp.ArrayOverlaps):
-        return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
-    if isinstance(node, exp.Anonymous) and node.name.upper() in FUNCTION_NAMES:
-        return exp.Anonymous(this=FUNCTION_NAMES[node.name.upper()],
-                             expressions=node.expressions)
+    for rule in SPARK_RULES:
+        if rule.matches(node):
+            return rule.replace(node)
     return node
 
 
 def to_spark(sql: str, params: Mapping[str, Any] | None = None) -> str:
-    """DuckDB SQL with ``$name`` parameters → one Spark SQL statement."""
+    """DuckDB SQL with ``$name`` parameters → one Spark SQL statement; a query calling
+    a function in :data:`UNTRANSLATABLE` is refused (:class:`Untranslatable`)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
+    refuse_untranslatable(tree)
     tree = tree.transform(lambda n: _bind(n, params or {})).transform(_translate)
     return tree.sql(dialect="spark")
 
@@ -125,7 +195,7 @@ def spark_session(master: str = "local[2]") -> Any:
     return session
 
 
-class SparkEngine:
+class SparkEngine(StepEngine):
     """A local (or cluster) Spark session with the operations the build asks for."""
 
     name = "spark"
@@ -154,7 +224,7 @@ class SparkEngine:
         shutil.rmtree(self._work, ignore_errors=True)
 
     def _df(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self._spark.sql(to_spark(sql, params))
+        return self._spark.sql(to_spark(self.prepared(sql), params))
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None,
               tables: Mapping[str, pa.Table] | None = None) -> pa.Table:
@@ -200,8 +270,12 @@ class SparkEngine:
     def table(self, name: str) -> pa.Table:
         return self._spark.table(name).toArrow()
 
-    def write_table(self, name: str, path: Path) -> int:
+    def write_table(self, name: str, path: Path,
+                    metadata: Mapping[str, str] | None = None) -> int:
         table = self.table(name)
+        if metadata:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                                   **metadata})
         pq.write_table(table, path, compression="zstd")
         return table.num_rows
 

@@ -16,16 +16,16 @@ from sqlglot import exp
 
 from shequn.engines.base import Engine
 from shequn.events.types import IDENTITY_KEYS
-from shequn.sql import expand_same_identity
 
 END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
-# $truth: Parquet files with (event_id, person_id); records are the identify events up to
-# $as_of (the time identity was resolved for: later events are not its business).
-CONTINGENCY = expand_same_identity("""
+# truth_events: (event_id, person_id), a view over the truth's files; records are the
+# identify events up to $as_of (the time identity was resolved for: later events are not
+# its business).
+CONTINGENCY = """
 WITH records AS (
     SELECT m.member_id AS predicted, t.person_id AS truth
-    FROM read_parquet($truth) t
+    FROM truth_events t
     JOIN events e USING (event_id)
     JOIN signature_members m ON same_identity(e, m)
     WHERE e.type = 'identify' AND e.ts <= $as_of
@@ -38,7 +38,7 @@ SELECT
     (SELECT sum(n * (n - 1) / 2) FROM
         (SELECT count(*) AS n FROM records GROUP BY truth)) AS true_pairs,
     (SELECT count(*) FROM records) AS records
-""")
+"""
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,11 @@ class PairScore:
 
 def score_against_truth(engine: Engine, truth_files: list[str],
                         as_of: dt.datetime = END_OF_TIME) -> PairScore:
-    row = engine.query(CONTINGENCY, {"truth": truth_files, "as_of": as_of}).to_pylist()[0]
+    engine.view_parquet("truth_events", truth_files)  # files as a view, as every engine reads them
+    try:
+        row = engine.query(CONTINGENCY, {"as_of": as_of}).to_pylist()[0]
+    finally:
+        engine.drop("truth_events")
     return PairScore(int(row["records"]), int(row["true_pairs"] or 0),
                      int(row["predicted_pairs"] or 0), int(row["true_positive"] or 0))
 

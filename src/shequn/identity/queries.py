@@ -7,15 +7,19 @@ than on events: ``signatures`` → ``signature_keys`` (one row per signature and
 same event, with the evidence) → ``key_labels`` (connected components, see
 ``shequn.graph.components``) → ``members``, ``identity_map`` and
 ``signature_members``. An event finds its member by its keys: ``events e JOIN
-signature_members m ON same_identity(e, m)`` (see ``shequn.sql.expand_same_identity``).
+signature_members m ON same_identity(e, m)`` (spelt out by the engines: see
+``shequn.sql.expand_shared``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 import sqlglot
 import sqlglot.expressions as exp
 
-from shequn.sql import expand_same_identity
+from shequn.sql import Step
 
 # Keys that name one person; a value seen with too many of them is shared, not personal.
 PERSON_KEYS = ("phone", "email", "member_no", "wechat_unionid", "customer_id")
@@ -189,9 +193,9 @@ JOIN node_members m ON m.node = a.anchor
 """
 
 # Each resolved event's member (an event none of whose keys is usable has none).
-EVENT_MEMBERS = expand_same_identity("""
+EVENT_MEMBERS = """
 SELECT e.seq, m.member_id FROM events e JOIN signature_members m ON same_identity(e, m)
-""")
+"""
 
 # Why two keys belong to one member: the edge and the event that showed it.
 MERGE_REASONS = """
@@ -214,7 +218,7 @@ LEFT JOIN (SELECT seq, event_id, type FROM events
 # name is also split in two, compared apart: written with spaces, its last word is the
 # surname (``Wei Li``: li); written in Chinese characters without spaces, its first
 # character (李伟: 李); one word alone is taken as the surname.
-LINK_RECORDS = expand_same_identity("""
+LINK_RECORDS = """
 SELECT unique_id, replace(spoken, ' ', '') AS name,
     CASE WHEN contains(spoken, ' ') THEN regexp_replace(spoken, ' [^ ]+$', '')
          WHEN regexp_matches(spoken, '^[\u4e00-\u9fff]') AND length(spoken) > 1
@@ -240,7 +244,7 @@ FROM (
     WHERE e.ts <= $as_of AND e.name IS NOT NULL AND trim(e.name) <> ''
     GROUP BY l.label
 )
-""")
+"""
 
 # The exclusive keys (one value per person) each component holds.
 LABEL_EXCLUSIVE = """
@@ -295,3 +299,36 @@ JOIN node_members m ON m.node = e.a
 # at 10M members).
 ALL_REASONS = exp.union(sqlglot.parse_one(MERGE_REASONS, read="duckdb"),
                         "SELECT * FROM probable_reasons", distinct=False).sql(dialect="duckdb")
+
+
+def signature_steps(as_of: dt.datetime, cap: int, blocked_values: Sequence[str],
+                    exclusive_keys: Sequence[str]) -> list[Step]:
+    """The key signatures up to ``as_of``, their keys, and the values that join nobody."""
+    return [Step("signatures", SIGNATURES, {"as_of": as_of}),
+            Step("signature_keys", SIGNATURE_KEYS),
+            Step("blocked_keys", BLOCKED_KEYS, {
+                "person_keys": list(PERSON_KEYS), "cap": cap,
+                "blocked_values": list(blocked_values), "device_keys": list(DEVICE_KEYS),
+                "exclusive_keys": list(exclusive_keys)})]
+
+
+def key_graph_steps() -> list[Step]:
+    """The keys not blocked as nodes, each signature's anchor, the edges between keys
+    seen together."""
+    return [Step("usable_keys", USABLE_KEYS, scratch=True),
+            Step("key_nodes", KEY_NODES, {"priority": list(KEY_PRIORITY)}),
+            Step("signature_nodes", SIGNATURE_NODES),
+            Step("signature_anchors", SIGNATURE_ANCHORS),
+            Step("key_edges", KEY_EDGES)]
+
+
+def member_steps(probable_links: bool) -> list[Step]:
+    """Members from the key labels, what names them, and why their keys were merged
+    (the probable links' reasons too when the probabilistic pass linked any)."""
+    members = [Step("members", MEMBERS), Step("node_members", NODE_MEMBERS),
+               Step("identity_map", IDENTITY_MAP),
+               Step("signature_members", SIGNATURE_MEMBERS)]
+    if not probable_links:
+        return [*members, Step("merge_reasons", MERGE_REASONS)]
+    return [*members, Step("probable_reasons", PROBABLE_REASONS, scratch=True),
+            Step("merge_reasons", ALL_REASONS)]

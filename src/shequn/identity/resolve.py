@@ -74,13 +74,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     then links components whose weak keys give at least that many bits of evidence
     (:data:`DEFAULT_MATCH_WEIGHT` when not given; its seconds go to
     ``timings["identity_probabilistic"]``)."""
-    engine.materialise(q.SIGNATURES, {"as_of": as_of}, "signatures")
-    engine.materialise(q.SIGNATURE_KEYS, None, "signature_keys")
-    engine.materialise(q.BLOCKED_KEYS, {"person_keys": list(q.PERSON_KEYS), "cap": cap,
-                                        "blocked_values": list(blocked_values),
-                                        "device_keys": list(q.DEVICE_KEYS),
-                                        "exclusive_keys": list(EXCLUSIVE_KEYS)},
-                       "blocked_keys")
+    engine.run(q.signature_steps(as_of, cap, blocked_values, EXCLUSIVE_KEYS))
     split = splits is not None and splits.num_rows > 0
     _key_graph(engine, splits if split else None)
     if _block_devices_joining_people_apart(engine, max_rounds):
@@ -99,17 +93,9 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             timings["identity_probabilistic"] = round(time.perf_counter() - started, 3)
             timings.update((f"identity_probabilistic_{part}", seconds)
                            for part, seconds in probable.seconds.items())
-    engine.materialise(q.MEMBERS, None, "members")
-    engine.materialise(q.NODE_MEMBERS, None, "node_members")
-    engine.materialise(q.IDENTITY_MAP, None, "identity_map")
-    engine.materialise(q.SIGNATURE_MEMBERS, None, "signature_members")
+    engine.run(q.member_steps(bool(probable.links)))
     if probable.links:
-        engine.materialise(q.PROBABLE_REASONS, None, "probable_reasons")
-        engine.materialise(q.ALL_REASONS, None, "merge_reasons")
-        engine.drop("probable_reasons")
-        engine.drop("link_edges")
-    else:
-        engine.materialise(q.MERGE_REASONS, None, "merge_reasons")
+        engine.drop("link_edges")  # the probable reasons were its last reader
     # counted on the small tables: every event up to as_of is in one signature, and
     # every member is one row of members
     events = engine.scalar("SELECT coalesce(sum(events), 0) FROM signatures")
@@ -132,12 +118,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
 def _key_graph(engine: Engine, splits: pa.Table | None) -> None:
     """The keys not blocked as nodes, each signature's anchor, and the edges between
     keys seen together (less those of operators' splits)."""
-    engine.materialise(q.USABLE_KEYS, None, "usable_keys")
-    engine.materialise(q.KEY_NODES, {"priority": list(q.KEY_PRIORITY)}, "key_nodes")
-    engine.materialise(q.SIGNATURE_NODES, None, "signature_nodes")
-    engine.drop("usable_keys")
-    engine.materialise(q.SIGNATURE_ANCHORS, None, "signature_anchors")
-    engine.materialise(q.KEY_EDGES, None, "key_edges")
+    engine.run(q.key_graph_steps())
     if splits is not None:  # operators' splits (identity/splits.py)
         drop_split_edges(engine, splits)
 

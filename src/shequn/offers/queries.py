@@ -19,18 +19,20 @@ no product in the catalogue (a bare purchase history) is offered as the category
 
 from __future__ import annotations
 
-from shequn.sql import expand_same_identity
+import datetime as dt
+
+from shequn.sql import Step
 
 INTEREST_SHARE = 0.2  # share of a member's reading that counts as an interest
 
 # Contacts in the frequency-cap window: how many times each member was reached lately.
-CONTACTS = expand_same_identity("""
+CONTACTS = """
 SELECT m.member_id, count(*) AS contacts, max(e.ts) AS last_contact
 FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.type = 'coupon_issued' AND e.ts <= $as_of
   AND e.ts > $as_of - to_days(CAST($cap_days AS INTEGER))
 GROUP BY m.member_id
-""")
+"""
 
 OFFERS = """
 WITH wanting AS (
@@ -84,7 +86,7 @@ QUALIFY row_number() OVER (PARTITION BY member_id, category
                            ORDER BY tier_fit + interest_fit DESC, price, product_id) = 1
 """
 
-# Members with demand the cap or eligibility held back, for the build report.
+# Members with demand the cap or eligibility held back, for the build report (one row).
 HELD_BACK = """
 SELECT count(DISTINCT s.member_id) FILTER (WHERE c.contacts >= $cap_contacts) AS capped,
        count(DISTINCT s.member_id) FILTER (WHERE NOT coalesce(p.consent_marketing, true))
@@ -92,3 +94,16 @@ SELECT count(DISTINCT s.member_id) FILTER (WHERE c.contacts >= $cap_contacts) AS
 FROM scores s JOIN profiles p USING (member_id) LEFT JOIN contacts c USING (member_id)
 WHERE s.probability >= $probability OR s.score >= $threshold
 """
+
+
+def offer_steps(as_of: dt.datetime, *, threshold: float, probability: float,
+                cap_days: int, cap_contacts: int, recent_days: int, max_offers: int
+                ) -> list[Step]:
+    """The offers stage: the contacts in the cap's window (scratch), the offers, and
+    the members the cap or consent held back (``offers_held_back``, one row)."""
+    demand = {"threshold": threshold, "probability": probability,
+              "cap_contacts": cap_contacts}
+    return [Step("contacts", CONTACTS, {"as_of": as_of, "cap_days": cap_days}, scratch=True),
+            Step("offers", OFFERS, {**demand, "as_of": as_of, "recent_days": recent_days,
+                                    "max_offers": max_offers, "interest": INTEREST_SHARE}),
+            Step("offers_held_back", HELD_BACK, demand)]

@@ -24,7 +24,7 @@ from shequn.identity.resolve import IdentityResult, resolve
 from shequn.identity.splits import load_splits
 from shequn.lake.store import Lake
 from shequn.offers import queries as oq
-from shequn.pipeline.snapshot import Snapshots
+from shequn.pipeline.snapshot import SCHEMA_VERSION, VERSION_KEY, Snapshots
 from shequn.profile import queries as pq_
 from shequn.reference.tables import REFERENCE_TABLES
 from shequn.scoring import queries as sq
@@ -134,17 +134,7 @@ def resolve_identity(engine: Engine, as_of: dt.datetime, settings: Settings,
 
 
 def _profile(engine: Engine, as_of: dt.datetime) -> None:
-    params = {"as_of": as_of}
-    engine.materialise(pq_.MEMBER_EVENTS, params, "member_events")
-    engine.materialise(pq_.PORTRAIT, params, "portrait")
-    engine.materialise(pq_.ACTIVITY, params, "activity")
-    engine.materialise(pq_.SOURCES, None, "sources")
-    engine.materialise(pq_.INTERESTS, None, "interests")
-    engine.materialise(pq_.INTEREST_LISTS, None, "interest_lists")
-    engine.materialise(pq_.IDENTITY_COUNTS, None, "identity_counts")
-    engine.materialise(pq_.HOUSEHOLDS, None, "households")
-    engine.materialise(pq_.MEMBER_SPACES, None, "member_spaces")
-    engine.materialise(pq_.PROFILES, params, "profiles")
+    engine.run(pq_.profile_steps(as_of))
 
 
 def open_lake(settings: Settings, engine: Engine, version: int | None = None) -> int:
@@ -222,16 +212,13 @@ def _learned(engine: Engine, as_of: dt.datetime, settings: Settings, work: Path,
 
 
 def tag_tables(engine: Engine, spec: TagFile) -> dict[str, dict[str, str]]:
-    """``member_tags``, ``segment_flags``, ``tags``, ``segments`` and ``audiences`` from
-    the table ``traits``; returns the tags and segments skipped for want of data."""
+    """``tags``, ``segments`` and ``audiences`` (through the scratch ``member_tags`` and
+    ``segment_flags``) from the table ``traits``; returns the tags and segments skipped
+    for want of data."""
     traits = engine.columns("traits")
     filled = engine.query(tc.filled_sql(spec, traits)).to_pylist()[0]
     skipped = tc.tags_without_data(spec, traits, filled)
-    engine.materialise(tc.member_tags_sql(spec, traits, skipped), None, "member_tags")
-    engine.materialise(tc.segment_flags_sql(spec, traits), None, "segment_flags")
-    engine.materialise(tc.tags_long_sql(spec), None, "tags")
-    engine.materialise(tc.segments_long_sql(spec), None, "segments")
-    engine.materialise(tc.audiences_sql(spec, traits), None, "audiences")
+    engine.run(tc.tag_steps(spec, traits, skipped))
     return {"tags": skipped, "segments": tc.segments_without_data(spec, skipped)}
 
 
@@ -246,23 +233,19 @@ def _tags(engine: Engine, spec: TagFile, report: BuildReport) -> None:
 
 def _offers(engine: Engine, as_of: dt.datetime, settings: Settings,
             report: BuildReport) -> None:
-    engine.materialise(oq.CONTACTS, {"as_of": as_of, "cap_days": settings.offer_cap_days},
-                       "contacts")
-    demand = {"threshold": settings.offer_score_threshold,
-              "probability": settings.offer_probability_threshold,
-              "cap_contacts": settings.offer_cap_contacts}
-    engine.materialise(oq.OFFERS, {**demand, "as_of": as_of,
-                                   "recent_days": settings.offer_recent_purchase_days,
-                                   "max_offers": settings.offer_max_per_member,
-                                   "interest": oq.INTEREST_SHARE}, "offers")
-    held = engine.query(oq.HELD_BACK, demand).to_pylist()[0]
+    engine.run(oq.offer_steps(
+        as_of, threshold=settings.offer_score_threshold,
+        probability=settings.offer_probability_threshold, cap_days=settings.offer_cap_days,
+        cap_contacts=settings.offer_cap_contacts,
+        recent_days=settings.offer_recent_purchase_days,
+        max_offers=settings.offer_max_per_member))
+    held = engine.table("offers_held_back").to_pylist()[0]
     report.offers = {"offers": engine.scalar("SELECT count(*) FROM offers"),
                      "members": engine.scalar("SELECT count(DISTINCT member_id) FROM offers"),
                      "capped_members": held["capped"] or 0,
                      "no_consent_members": held["no_consent"] or 0,
                      "by_category": {r["category"]: r["n"] for r in engine.query(
                          OFFERS_BY_CATEGORY).to_pylist()}}
-    engine.drop("contacts")
 
 
 def _overview(engine: Engine, as_of: dt.datetime, settings: Settings,
@@ -323,7 +306,8 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
 
     def publish() -> None:
         for table in PUBLISHED:
-            report.tables[table] = engine.write_table(table, work / f"{table}.parquet")
+            report.tables[table] = engine.write_table(table, work / f"{table}.parquet",
+                                                      {VERSION_KEY: str(SCHEMA_VERSION)})
 
     stage("publish", publish)
     stage("serving", lambda: write_serving_store(work, run_id, report.as_of, settings))

@@ -5,6 +5,10 @@ replaces the ``CURRENT`` pointer atomically. A failed or killed build never touc
 ``CURRENT``, so readers keep the previous snapshot; its partial directory is removed
 by the next build.
 
+Each run says the version of its layout (``schema_version`` in run.json, and in each
+published Parquet file's metadata): readers check it when they open a run, read the
+versions listed in :data:`READABLE` and refuse any other by name.
+
 A build of no members is not published unless asked (``allow_empty``): an empty
 snapshot made CURRENT would silently blank every reader. ``use`` points CURRENT at any
 kept run, to roll back or forward.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +27,41 @@ import orjson
 from shequn.lake.manifest import write_atomic
 
 POINTER = "CURRENT"
+# The layout of run.json and of the published tables; raise it when either changes in a
+# way an older reader would misread, and say in READABLE what this one still reads.
+SCHEMA_VERSION = 1
+VERSION_KEY = "schema_version"  # in run.json, and in each published file's metadata
+READABLE = {
+    0: "built before runs carried a version; its tables are those of version 1",
+    1: "run.json and tables as published today",
+}
 
 
 class NoSnapshot(LookupError):
     pass
+
+
+class SnapshotVersion(NoSnapshot):
+    """A run whose layout this shequn does not read (newer, or no longer read)."""
+
+
+def schema_version(record: dict[str, Any]) -> int:
+    """A run's layout version, from its record (0: written before runs carried one)."""
+    return int(record.get(VERSION_KEY) or 0)
+
+
+def check_readable(run: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """The record of a run this shequn reads; a run of another layout refused by name."""
+    version = schema_version(record)
+    if version > SCHEMA_VERSION:
+        raise SnapshotVersion(
+            f"run {run.name} has schema version {version}, newer than this shequn reads "
+            f"({SCHEMA_VERSION}): upgrade shequn, or `shequn snapshots use` an older run")
+    if version not in READABLE:
+        raise SnapshotVersion(
+            f"run {run.name} has schema version {version}, which this shequn no longer "
+            "reads: build again (`shequn build`)")
+    return record
 
 
 class EmptySnapshot(ValueError):
@@ -57,6 +93,7 @@ class Snapshots:
                 f"the build of {str(record.get('as_of', ''))[:10] or 'the lake'} has no "
                 "members (no event up to the as-of date?); not published, CURRENT is "
                 "unchanged. Pass --allow-empty to publish it anyway")
+        record = {**record, VERSION_KEY: SCHEMA_VERSION}
         (work / "run.json").write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
         final = work.with_suffix("")
         work.rename(final)
@@ -65,10 +102,13 @@ class Snapshots:
         return final
 
     def current(self) -> Path:
+        """The CURRENT run, once its layout is known to be one this shequn reads."""
         pointer = self.root / POINTER
         if not pointer.exists():
             raise NoSnapshot("nothing built yet: run `shequn build` first")
-        return self.root / pointer.read_text().strip()
+        run = self.root / pointer.read_text().strip()
+        _readable(run / "run.json")
+        return run
 
     def runs(self) -> list[dict[str, Any]]:
         """Every kept run, oldest first: its id, as-of, lake version, members, created,
@@ -81,6 +121,7 @@ class Snapshots:
             out.append({"run_id": run.name, "as_of": rec.get("as_of"),
                         "lake_version": rec.get("lake_version"),
                         "members": members_of(rec), "created": _created(run.name),
+                        "schema_version": schema_version(rec),
                         "current": run.name == current})
         return out
 
@@ -90,6 +131,7 @@ class Snapshots:
         if run_id in ("", ".", "..") or "/" in run_id or not (run / "run.json").is_file():
             known = ", ".join(r["run_id"] for r in self.runs()) or "none"
             raise NoSnapshot(f"no run '{run_id}'; kept runs: {known}")
+        _readable(run / "run.json")
         write_atomic(self.root / POINTER, run.name.encode())
         return run
 
@@ -115,6 +157,22 @@ class Snapshots:
         for old in runs[:-self.keep]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def _readable(record: Path) -> None:
+    """Check a run's version; read once per version of its run.json (readers open the
+    current run on every request)."""
+    try:
+        stat = record.stat()
+    except FileNotFoundError:
+        return  # a run being replaced: its tables' own absence is reported by name
+    _check_file(str(record), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _check_file(path: str, _mtime: int, _size: int) -> None:
+    run = Path(path)
+    check_readable(run.parent, orjson.loads(run.read_bytes()))
 
 
 def _created(run_id: str) -> str | None:

@@ -8,20 +8,22 @@ every event group by the integer ``member_key`` and name the member afterwards.
 
 from __future__ import annotations
 
-from shequn.sql import expand_same_identity, expand_utc_day, named_by_member_id
+import datetime as dt
+
+from shequn.sql import Step, named_by_member_id
 
 # Events with their member, up to the as-of time: only the columns the aggregates
 # below read. It is the build's largest table (every event of every member), so the
 # portrait columns, stated by `identify` events only, are not carried here.
-MEMBER_EVENTS = expand_same_identity("""
+MEMBER_EVENTS = """
 SELECT m.member_key, e.ts, e.type, e.source, e.amount, e.category, e.product_id,
        e.serial, e.topic, e.content_id, e.space
 FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.ts <= $as_of
-""")
+"""
 
 # Portrait facts: for each field the latest value any source stated, and which source.
-PORTRAIT = expand_same_identity("""
+PORTRAIT = """
 SELECT m.member_id,
     arg_max(name, ts) FILTER (WHERE name IS NOT NULL) AS name,
     arg_max(gender, ts) FILTER (WHERE gender IS NOT NULL) AS gender,
@@ -40,7 +42,7 @@ SELECT m.member_id,
 FROM events e JOIN signature_members m ON same_identity(e, m)
 WHERE e.type = 'identify' AND e.ts <= $as_of
 GROUP BY m.member_id
-""")
+"""
 
 ACTIVITY = named_by_member_id("""
 SELECT member_key,
@@ -104,7 +106,7 @@ FROM counts
 # Appliances owned: the latest purchase of each category, with its age and the repairs
 # since it was bought (by serial when the repair names one, else by category). Bounded by
 # $as_of so that it also gives what a member owned at a past date (training snapshots).
-APPLIANCES = named_by_member_id(expand_utc_day("""
+APPLIANCES = named_by_member_id("""
 WITH bought AS (
     SELECT e.member_key, coalesce(e.category, p.category) AS category,
            arg_max(e.product_id, e.ts) AS product_id, arg_max(e.serial, e.ts) AS serial,
@@ -130,7 +132,7 @@ SELECT b.member_key, b.category, b.product_id, b.serial, b.bought_at, b.bought_t
        coalesce(f.repairs, 0) AS repairs, coalesce(f.repairs_12m, 0) AS repairs_12m,
        f.last_repair
 FROM bought b LEFT JOIN fixed f USING (member_key, category)
-"""))
+""")
 
 # How many identities each member has; the identities themselves stay in identity_map
 # (a list of them per member was an aggregate DuckDB cannot spill, and 44M entries at
@@ -189,7 +191,7 @@ UNION ALL
 SELECT member_id, household_id, 'appliance' AS household_basis FROM attached
 """
 
-PROFILES = expand_utc_day("""
+PROFILES = """
 SELECT i.member_id,
        h.household_id, h.household_basis,
        i.identity_count,
@@ -208,4 +210,20 @@ LEFT JOIN activity a USING (member_id)
 LEFT JOIN sources src USING (member_id)
 LEFT JOIN member_spaces sp USING (member_id)
 LEFT JOIN ref_communities rc ON rc.community_id = p.residential_community_id
-""")
+"""
+
+
+def profile_steps(as_of: dt.datetime) -> list[Step]:
+    """The profile stage: the member events (the scores read them too), interests (the
+    offers do) and the profiles; the parts only the profiles read are scratch."""
+    at = {"as_of": as_of}
+    return [Step("member_events", MEMBER_EVENTS, at),
+            Step("portrait", PORTRAIT, at, scratch=True),
+            Step("activity", ACTIVITY, at, scratch=True),
+            Step("sources", SOURCES, scratch=True),
+            Step("interests", INTERESTS),
+            Step("interest_lists", INTEREST_LISTS, scratch=True),
+            Step("identity_counts", IDENTITY_COUNTS, scratch=True),
+            Step("households", HOUSEHOLDS, scratch=True),
+            Step("member_spaces", MEMBER_SPACES, scratch=True),
+            Step("profiles", PROFILES, at)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +25,7 @@ from shequn.scoring.headline import Choice, choose
 from shequn.scoring.model import FEATURES, DemandModel
 from shequn.scoring.rules import DEFAULT_RULES
 from shequn.settings import Settings
-from shequn.sql import HASH_DIGITS, expand_stable_hash, retarget
+from shequn.sql import HASH_DIGITS, Step, retarget
 
 SNAPSHOT_TABLES = ("appliances", "typical_life", "features", "member_history",
                    "model_features", "bought_after", "repeat_history", "repeat_purchases",
@@ -36,7 +36,7 @@ HASH_RANGE = 16 ** HASH_DIGITS  # digest_number's values: 0 ≤ n < HASH_RANGE
 
 # Whole members calibrate (holdout), every $stride-th member and category trains; both
 # drawn from MD5s that every engine computes alike, each computed once per row.
-SAMPLE = expand_stable_hash("""
+SAMPLE = """
 WITH digested AS (
     SELECT l.*, r.score AS rule_score, stable_digest(l.member_id) AS member_digest,
            stable_digest(l.member_id, l.category) AS row_digest
@@ -46,18 +46,18 @@ SELECT * EXCLUDE (member_digest, row_digest),
        digest_number(member_digest) % $buckets = 0 AS holdout
 FROM digested WHERE digest_number(row_digest) % $stride = 0
 ORDER BY member_id, category
-""")
+"""
 # The members that may have rows (a purchase), counted to size the training sample.
 BUYERS = "SELECT count(DISTINCT member_key) FROM member_events WHERE type = 'purchase'"
 # A training origin's events: those of a hashed sample of members, salted per origin so
 # that the origins together see more members (the same sample in every build).
-SAMPLED_EVENTS = expand_stable_hash("""
+SAMPLED_EVENTS = """
 SELECT * FROM member_events
 WHERE member_key IN (
     SELECT member_key FROM members
     WHERE digest_number(stable_digest('training', $origin, member_id)) < $below
 )
-""")
+"""
 # The rows the headline scores: the model's features beside the rules' score.
 TO_SCORE = """
 SELECT f.*, r.score AS rule_score
@@ -94,18 +94,17 @@ def feature_snapshot(engine: Engine, at: dt.datetime, suffix: str,
     brand = {"as_of": at, "whole_brand": whole_brand(engine, at)}
     life = {**brand, "default_life": settings.default_life_years, "min_gaps": MIN_GAPS,
             "rebuy_years": sq.REBUY_YEARS}
-    steps: list[tuple[str, dict[str, Any] | None, str]] = [
+    steps = [Step(names[table], retarget(sql, names), params) for sql, params, table in (
         (sq.OWNED, brand, "appliances"),
         (sq.TYPICAL_LIFE, life, "typical_life"),
         (sq.FEATURES, {"as_of": at}, "features"),
         (sq.MEMBER_HISTORY, {"as_of": at}, "member_history"),
         (sq.scores_sql(DEFAULT_RULES), None, "rule_scores"),
-    ]
-    for sql, params, table in steps:
-        engine.materialise(retarget(sql, names), params, names[table])
+    )]
     if not suffix:  # today's snapshot publishes the appliances among what was owned
-        engine.materialise(sq.APPLIANCES_OWNED, {"whole_brand": brand["whole_brand"]},
-                           "appliances")
+        steps.append(Step("appliances", sq.APPLIANCES_OWNED,
+                          {"whole_brand": brand["whole_brand"]}))
+    engine.run(steps)
     return names["features"]
 
 

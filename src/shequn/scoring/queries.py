@@ -16,7 +16,7 @@ import sqlglot.expressions as exp
 from shequn import conditions
 from shequn.profile.queries import APPLIANCES
 from shequn.scoring.rules import Rule
-from shequn.sql import expand_utc_day, named_by_member_id
+from shequn.sql import named_by_member_id
 
 # A brand whose purchases name no category at all is scored as one category of this name.
 WHOLE_BRAND = "all"
@@ -63,7 +63,7 @@ REBUY_YEARS = 1.0
 # rules never fire on records that are not appliances.
 # Every query here reads only events up to $as_of, so that it also describes a past date
 # exactly as it was then (the learned model trains on such snapshots).
-TYPICAL_LIFE = with_whole_brand(expand_utc_day("""
+TYPICAL_LIFE = with_whole_brand("""
 WITH days AS (  -- each purchase's day once (see utc_day)
     SELECT e.member_key, coalesce(e.category, p.category) AS category,
            utc_day(e.ts) AS day
@@ -112,7 +112,7 @@ SELECT category, repeat_purchases,
             WHEN kind = 'durable' THEN $default_life END AS typical_life,
        kind = 'durable' AS durable, kind, kind_basis
 FROM kinds
-"""))
+""")
 
 # Recent reading, device errors and repairs per member and category, in one scan.
 RECENT = named_by_member_id("""
@@ -178,7 +178,7 @@ def scores_sql(rules: Sequence[Rule]) -> str:
     return query.sql(dialect="duckdb")
 
 # What a member did overall up to $as_of: the member-level inputs of the learned model.
-MEMBER_HISTORY = named_by_member_id(expand_utc_day("""
+MEMBER_HISTORY = named_by_member_id("""
 SELECT member_key,
     count(*) FILTER (WHERE type = 'purchase') AS purchases_total,
     count(*) FILTER (WHERE type = 'purchase' AND ts > $as_of - INTERVAL 365 DAY)
@@ -194,7 +194,7 @@ SELECT member_key,
                      AND ts > $as_of - INTERVAL 90 DAY) AS scenes_90d
 FROM member_events WHERE ts <= $as_of
 GROUP BY member_key
-"""))
+""")
 
 # One row per member and owned category: the rules' features, what the member owned and
 # did, and the ratio of the appliance's age to its category's usual life.
@@ -225,7 +225,7 @@ FROM model_features m LEFT JOIN bought_after b USING (member_id, category)
 
 # Each member's repeat-purchase history for BG/NBD, in weeks: x = purchase days after the
 # first, t_x = first to last purchase, T = first purchase to $as_of.
-REPEAT_HISTORY = named_by_member_id(expand_utc_day("""
+REPEAT_HISTORY = named_by_member_id("""
 WITH days AS (
     SELECT DISTINCT member_key, utc_day(ts) AS day
     FROM member_events WHERE type = 'purchase' AND ts <= $as_of
@@ -234,7 +234,7 @@ SELECT member_key, count(*) - 1 AS x,
        (max(day) - min(day)) / 7.0 AS t_x,
        (utc_day($as_of) - min(day)) / 7.0 AS "T"
 FROM days GROUP BY member_key
-"""))
+""")
 
 REPEAT_DISTINCT = """
 SELECT x, t_x, "T", count(*) AS customers FROM repeat_history GROUP BY ALL

@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping, Sequence
 import sqlglot.expressions as exp
 
 from shequn import conditions
-from shequn.sql import stable_hash
+from shequn.sql import Step, stable_hash
 from shequn.tags.spec import Tag, TagFile
 
 HOLDOUT_BUCKETS = 10_000
@@ -211,3 +211,14 @@ def audiences_sql(spec: TagFile, traits: Sequence[str]) -> str:
         return ("SELECT NULL::VARCHAR AS audience, NULL::VARCHAR AS member_id, "
                 "NULL::VARCHAR AS group_name WHERE false")
     return _union_all(parts)
+
+
+def tag_steps(spec: TagFile, traits: Sequence[str], skipped: Collection[str] = ()
+              ) -> list[Step]:
+    """The tag stage after ``traits``: each member's tags and segment flags (scratch),
+    then the long tables of tags and segments and the audiences."""
+    return [Step("member_tags", member_tags_sql(spec, traits, skipped), scratch=True),
+            Step("segment_flags", segment_flags_sql(spec, traits), scratch=True),
+            Step("tags", tags_long_sql(spec)),
+            Step("segments", segments_long_sql(spec)),
+            Step("audiences", audiences_sql(spec, traits))]

@@ -105,7 +105,8 @@ def test_actions_are_checked_by_role() -> None:
     actions = {name for name in PAGES if name.startswith("site.")}
     assert actions == {"site.join", "site.post", "site.reply", "site.support", "site.pledge",
                        "site.propose", "site.react", "site.claim",
-                       "site.codesign", "site.suggest", "site.register"}
+                       "site.codesign", "site.suggest", "site.register",
+                       "site.grab", "site.enter", "site.vote"}
     assert all(PAGES[a] == frozenset(ROLES) for a in actions)
 
 

@@ -26,6 +26,7 @@ from shequn.web import (
     site_ideas,
     site_me,
     site_meetups,
+    site_play,
     site_talk,
 )
 from shequn.web.forms import InvalidForm
@@ -41,7 +42,8 @@ def create_web(settings: Settings, store: Store, payments: PaymentProvider,
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = WebServices(settings, store, payments, secret, moderation_rules(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, site, site_talk, site_me, site_ideas, site_meetups, console, segments):
+    for module in (login, site, site_talk, site_me, site_ideas, site_meetups, site_play,
+                   console, segments):
         app.include_router(module.router)
     for router in console_pages.ROUTERS:
         app.include_router(router)

@@ -31,6 +31,9 @@ PAGES: dict[str, frozenset[str]] = {
     "site.codesign": EVERYONE,
     "site.suggest": EVERYONE,
     "site.register": EVERYONE,
+    "site.grab": EVERYONE,
+    "site.enter": EVERYONE,
+    "site.vote": EVERYONE,
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

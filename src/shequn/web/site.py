@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from shequn.community import ideas, idempotency, posts, presales, search, spaces
 from shequn.community.errors import Refused
 from shequn.community.models import Idea
-from shequn.web import listings, talk
+from shequn.web import listings, play, talk
 from shequn.web.forms import BODY_MAX, TITLE_MAX, ObjectId, number, text
 from shequn.web.render import page, redirect
 from shequn.web.visits import Visit, VisitDep
@@ -54,8 +54,10 @@ def board(space_id: ObjectId, visit: VisitDep, offset: Offset = 0) -> Response:
         rows = listings.board(session, space_id, PAGE_SIZE + 1, offset, account)
         answers = talk.answer_summary(session, space_id) \
             if row.space.kind in posts.ANSWERED_KINDS else None
+        packets = play.packets_in(session, space_id, account.id)
     return page(visit, "site/board.html", row=row, posts=rows[:PAGE_SIZE], offset=offset,
-                more=len(rows) > PAGE_SIZE, page_size=PAGE_SIZE, answers=answers)
+                more=len(rows) > PAGE_SIZE, page_size=PAGE_SIZE, answers=answers,
+                packets=packets)
 
 
 @router.post("/spaces/{space_id}/posts")

@@ -172,9 +172,14 @@ class IdeaAdmin:
         return "duplicate" in IDEA.get(self.idea.state, frozenset())
 
 
+IDEA_EXITS = frozenset({"declined", "withdrawn", "archived", "hidden"})
+
+
 def idea_moves(state: str) -> list[str]:
-    """The moves the state machine allows from ``state``, but merging (its own form)."""
-    return sorted(IDEA.get(state, frozenset()) - {"duplicate"})
+    """The moves the state machine allows from ``state``, but merging (its own form):
+    forward first, then the ways out, each in the machine's order."""
+    return sorted(IDEA.get(state, frozenset()) - {"duplicate"},
+                  key=lambda to: (to in IDEA_EXITS, IDEA_STATES.index(to)))
 
 
 def ideas_of(session: Session, viewer: Account, space_id: int | None, state: str | None,

@@ -207,7 +207,7 @@ def _learned(engine: Engine, as_of: dt.datetime, settings: Settings, work: Path,
         if flagged:
             report.models["rules_worse_than_chance"] = {"categories": flagged}
     engine.view_parquet("demand", [str(out)])
-    engine.materialise(sq.SCORES, None, "scores")
+    engine.run(sq.SCORE_STEPS)
     out.unlink()
 
 

@@ -111,7 +111,7 @@ def feature_snapshot(engine: Engine, at: dt.datetime, suffix: str,
 def model_snapshot(engine: Engine, suffix: str) -> str:
     """``model_features<suffix>`` from a feature snapshot and its repeat predictions."""
     names = _names(suffix)
-    engine.materialise(retarget(sq.MODEL_FEATURES, names), None, names["model_features"])
+    engine.run([Step(names["model_features"], retarget(sq.MODEL_FEATURES, names))])
     return names["model_features"]
 
 
@@ -134,11 +134,11 @@ def labelled_snapshot(engine: Engine, at: dt.datetime, suffix: str,
     feature_snapshot(engine, at, suffix, settings, sampled)
     repeat_snapshot(engine, at, suffix, settings, sampled)
     model_snapshot(engine, suffix)
-    engine.materialise(retarget(sq.BOUGHT_AFTER, names), {"as_of": at,
-                                         "horizon_days": settings.demand_horizon_days,
-                                         "whole_brand": whole_brand(engine, at)},
-                       names["bought_after"])
-    engine.materialise(retarget(sq.LABELLED, names), None, f"labelled{suffix}")
+    engine.run([
+        Step(names["bought_after"], retarget(sq.BOUGHT_AFTER, names), {
+            "as_of": at, "horizon_days": settings.demand_horizon_days,
+            "whole_brand": whole_brand(engine, at)}),
+        Step(f"labelled{suffix}", retarget(sq.LABELLED, names))])
     return f"labelled{suffix}"
 
 

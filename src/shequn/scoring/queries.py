@@ -16,7 +16,7 @@ import sqlglot.expressions as exp
 from shequn import conditions
 from shequn.profile.queries import APPLIANCES
 from shequn.scoring.rules import Rule
-from shequn.sql import named_by_member_id
+from shequn.sql import Step, named_by_member_id
 
 # A brand whose purchases name no category at all is scored as one category of this name.
 WHOLE_BRAND = "all"
@@ -260,3 +260,6 @@ FROM rule_scores r
 LEFT JOIN demand d USING (member_id, category)
 LEFT JOIN repeat_purchases rp USING (member_id)
 """
+
+# The build's last scoring step, over today's snapshot and the streamed demand.
+SCORE_STEPS = (Step("scores", SCORES),)

@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,15 @@ def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:
     assert journey["co_designers"] >= 30 and journey["supports"] == 499
     assert journey["pre_bookings"] == 500
     assert community["official_answers"] >= 1 and community["spaces"] == 12
+    web = summary["web"]
+    assert web["serve"] == f"shequn --home {tmp_path / 'home'} serve"
+    assert (web["site"], web["console"]) == ("http://127.0.0.1:8000/",
+                                             "http://127.0.0.1:8000/console")
+    opens = {x["role"]: x["opens"] for x in web["logins"]}
+    assert set(opens) == {"admin", "operator", "analyst", "agent", "member", "partner"}
+    assert opens["member"] == "http://127.0.0.1:8000/"
+    assert opens["analyst"] == "http://127.0.0.1:8000/console"
+    community["logins"] = web["logins"]
     _the_api_shows_the_demo_community(tmp_path / "home", community)
 
 
@@ -99,8 +109,8 @@ def _the_api_shows_the_demo_community(home: Path, community: dict[str, Any]) -> 
         token = sign_in("ms-chen", logins["ms-chen"]).json()["access_token"]
         chen = {"Authorization": f"Bearer {token}", "Accept-Language": "zh"}
         assert sign_in("m1", "shequn-demo").json()["error"] == "bad_credentials"
-        for name in ("demo-operator", "demo-partner"):
-            assert sign_in(name, logins[name]).status_code == 200
+        for name in logins:  # every role's log-in works
+            assert sign_in(name, logins[name]).status_code == 200, name
         idea = client.get(f"/api/v1/ideas/{community['journey']['idea_id']}",
                           headers=chen).json()
         assert idea["title"].startswith("天铂") and idea["supports"] == 499
@@ -111,7 +121,23 @@ def _the_api_shows_the_demo_community(home: Path, community: dict[str, Any]) -> 
         assert len(perks["available"]) + len(perks["locked"]) == community["perks"]
     world = World(home / "demo-world",
                   json.loads((home / "demo-world" / "truth" / "world.json").read_text()))
-    assert fill_community(settings, world, seed=1).already
+    again = fill_community(settings, world, seed=1)
+    assert again.already and {x["username"] for x in again.logins} == set(logins)
+
+
+def test_the_demo_ends_with_the_web_addresses_and_a_log_in_per_role(tmp_path: Path) -> None:
+    from shequn.cli import output
+    from shequn.cli.app import demo_web, print_web
+    from shequn.services.demo_community import CommunityDemo, _logins
+
+    community = CommunityDemo(0, 0, 0, 0, 0, 0, 0, 0, None, 0, 0.0, _logins(), already=True)
+    with output.out.capture() as captured:
+        print_web(demo_web(tmp_path / "demo-home", community))
+    text = captured.get()
+    assert f"shequn --home {tmp_path / 'demo-home'} serve" in text
+    assert "http://127.0.0.1:8000/ " in text and "http://127.0.0.1:8000/console" in text
+    for role in ("admin", "operator", "analyst", "agent", "member", "partner"):
+        assert re.search(rf"{role}\s.*shequn-demo", text), role
 
 
 def test_directory_ingest_loads_reference_tables(tmp_path: Path) -> None:

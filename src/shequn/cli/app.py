@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -14,7 +14,14 @@ from rich.text import Text
 from shequn import __version__
 from shequn.cli import output
 from shequn.cli.common import JsonOpt, parse_day, settings_of, stage_progress, ticks
-from shequn.cli.community import outbox_app, serve_cmd, space_app, user_app
+from shequn.cli.community import (
+    SERVE_HOST,
+    SERVE_PORT,
+    outbox_app,
+    serve_cmd,
+    space_app,
+    user_app,
+)
 from shequn.cli.explain import explain_empty
 from shequn.cli.group import ShequnGroup
 from shequn.cli.identity import identity_app
@@ -332,8 +339,9 @@ def demo(
     with ticks(not as_json) as bars:
         result = run_demo(settings, members, seed, DemoProgress(
             bars.members("generating members"), bars.files(), bars.stages("building")))
+    web = demo_web(settings.home, result.community)
     if as_json:
-        output.emit_json(result.to_dict())
+        output.emit_json({**result.to_dict(), "web": web})
         return
     world, chen = result.world, result.world.ms_chen
     output.out.rule("[bold]shequn demo")
@@ -347,6 +355,29 @@ def demo(
     output.out.print(f"Ms. Chen (陈女士) of the SCRM story: member_no {chen['member_no']}, "
                      f"phone {chen['phone']}")
     render_member(result.ms_chen)
+    print_web(web)
+
+
+def demo_web(home: Path, community: CommunityDemo) -> dict[str, Any]:
+    """Where the demo is seen in a browser once ``shequn serve`` runs on its home, and a
+    log-in for each role with the page it opens."""
+    base = f"http://{SERVE_HOST}:{SERVE_PORT}"
+    site_roles = {"member", "partner"}  # staff open the console (it leads each to its page)
+    return {"serve": f"shequn --home {home} serve", "site": f"{base}/",
+            "console": f"{base}/console",
+            "logins": [{**x, "opens": base + ("/" if x["role"] in site_roles else "/console")}
+                       for x in community.logins]}
+
+
+def print_web(web: dict[str, Any]) -> None:
+    output.out.rule("[bold]The web")
+    output.out.print(f"Run [bold]{web['serve']}[/bold], then open the members' site at "
+                     f"{web['site']} and the console at {web['console']}", soft_wrap=True)
+    output.table("Demo log-ins, one per role (the form at /login; for the API, "
+                 "POST /api/v1/auth/token)",
+                 ["role", "username", "password", "opens"],
+                 [(x["role"], x["username"], x["password"], x["opens"])
+                  for x in web["logins"]])
 
 
 def _print_community(community: CommunityDemo) -> None:
@@ -368,9 +399,6 @@ def _print_community(community: CommunityDemo) -> None:
             f"{j.co_designers} co-designers, {j.supports:,} supporters, {j.state}; "
             f"pre-sale {j.presale_id} ({j.presale_state}): {j.pre_bookings:,} pre-bookings, "
             f"{j.pledged_fen / 100:,.2f} yuan")
-    output.table("Demo log-ins (`shequn serve`, then POST /api/v1/auth/token)",
-                 ["username", "password", "role"],
-                 [(x["username"], x["password"], x["role"]) for x in community.logins])
 
 
 def _print_models(built: BuildReport) -> None:

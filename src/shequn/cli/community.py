@@ -19,10 +19,14 @@ outbox_app = typer.Typer(no_args_is_help=True, help="The community's events on t
                          "the lake.")
 
 
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8000
+
+
 def serve_cmd(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = SERVE_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = SERVE_PORT,
     relay_seconds: Annotated[float | None, typer.Option(min=0,
         help="Seconds between relays of the outbox into the lake (0: only by "
         "`shequn outbox flush`); default: the setting community_relay_seconds.")] = None,

@@ -39,7 +39,8 @@ from shequn.settings import Settings
 
 DEMO_PASSWORD = "shequn-demo"  # the demo's few log-ins; printed by `shequn demo`
 TEAM = "社区运营"
-STAFF = (("demo-admin", "admin"), ("demo-operator", "operator"), ("demo-agent", "agent"))
+STAFF = (("demo-admin", "admin"), ("demo-operator", "operator"), ("demo-analyst", "analyst"),
+         ("demo-agent", "agent"))
 CHEN = "ms-chen"
 PARTNER = "demo-partner"  # the outside partner on the Tianbo team
 HISTORY = dt.timedelta(days=120)  # the community's story ends on the world's as-of day
@@ -303,13 +304,30 @@ def fill_community(settings: Settings, world: World, seed: int) -> CommunityDemo
     store = open_store(settings)
     try:
         with store.read() as session:
-            if session.scalar(select(Account.id).where(Account.username == STAFF[0][0])):
-                return CommunityDemo(0, 0, 0, 0, 0, 0, 0, 0, None, 0,
-                                     round(time.perf_counter() - started, 1), _logins(),
-                                     already=True)
+            already = session.scalar(select(Account.id).where(
+                Account.username == STAFF[0][0])) is not None
+        if already:
+            with store.write() as session:
+                _missing_staff(session)  # a role added since that demo gets its log-in too
+            return CommunityDemo(0, 0, 0, 0, 0, 0, 0, 0, None, 0,
+                                 round(time.perf_counter() - started, 1), _logins(),
+                                 already=True)
         return _fill(settings, store, world, seed, started)
     finally:
         store.close()
+
+
+def _staff(name: str, role: str) -> NewAccount:
+    return NewAccount(username=name, password=DEMO_PASSWORD, role=role,
+                      team=None if role == "admin" else TEAM)
+
+
+def _missing_staff(session: Session) -> None:
+    have = set(session.scalars(select(Account.username).where(
+        Account.username.in_([name for name, _ in STAFF]))))
+    for name, role in STAFF:
+        if name not in have:
+            create_account(session, _staff(name, role))
 
 
 def _fill(settings: Settings, store: Store, world: World, seed: int,
@@ -317,9 +335,7 @@ def _fill(settings: Settings, store: Store, world: World, seed: int,
     rng = np.random.default_rng([seed, 17])
     tally = _Tally()
     with store.write() as session:
-        staff = {name: create_account(session, NewAccount(
-            username=name, password=DEMO_PASSWORD, role=role,
-            team=None if role == "admin" else TEAM)) for name, role in STAFF}
+        staff = {name: create_account(session, _staff(name, role)) for name, role in STAFF}
         made = import_members(session, _known_members(world))
         set_password(session, made[CHEN], DEMO_PASSWORD)
         people = _load(session, sorted(made.values()))

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shequn.community import posts
+from shequn.community import posts, search, spaces
 from shequn.community.models import (
     Account,
     Idea,
@@ -33,10 +33,16 @@ def posts_of(session: Session, author_id: int, viewer: Account, limit: int = SHO
     return [p for p in rows if posts.sees(session, viewer, p)][:limit]
 
 
-def ideas_of(session: Session, author_id: int, limit: int = SHOWN) -> list[Idea]:
-    return list(session.scalars(select(Idea).where(Idea.author_id == author_id,
-                                                   Idea.state != "hidden")
-                                .order_by(Idea.created_at.desc(), Idea.id.desc())
+def ideas_of(session: Session, author_id: int, viewer: Account, limit: int = SHOWN
+             ) -> list[Idea]:
+    """The author's latest ideas: on her own page her drafts too; on another's page
+    only the published ones of spaces the viewer may see (a closed space's ideas do
+    not show outside it)."""
+    query = select(Idea).where(Idea.author_id == author_id, Idea.state != "hidden")
+    if viewer.id != author_id:
+        query = query.where(Idea.state.not_in(search.HIDDEN_IDEAS),
+                            Idea.space_id.in_(spaces.visible_space_ids(viewer)))
+    return list(session.scalars(query.order_by(Idea.created_at.desc(), Idea.id.desc())
                                 .limit(limit)))
 
 

@@ -51,7 +51,7 @@ def me(visit: VisitDep) -> Response:
         standing = rewards.standing(session, account.id)
         perk_rows = perks.perks_for(session, account, PERKS_SHOWN, 0)
         values: dict[str, Any] = {"posts": mine.posts_of(session, account.id, account),
-                  "ideas": mine.ideas_of(session, account.id),
+                  "ideas": mine.ideas_of(session, account.id, account),
                   "pledges": mine.pledges_of(session, account.id),
                   "meetups": mine.meetups_of(session, account.id)}
     return page(visit, "site/me.html", person=account, standing=standing, perks=perk_rows,
@@ -69,7 +69,7 @@ def member(account_id: ObjectId, visit: VisitDep) -> Response:
             raise Refused("not_found", what="member")
         standing = rewards.standing(session, account_id)
         values: dict[str, Any] = {"posts": mine.posts_of(session, account_id, account),
-                  "ideas": mine.ideas_of(session, account_id)}
+                  "ideas": mine.ideas_of(session, account_id, account)}
     return page(visit, "site/me.html", person=person, standing=standing, own=False,
                 levels=rewards.LEVELS, **values)
 

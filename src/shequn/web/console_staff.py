@@ -37,6 +37,9 @@ PASSWORD_MAX = 200
 Search = Annotated[str, Query(max_length=64)]
 TeamFilter = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 Day = Annotated[str, Query(max_length=10)]
+# The days the audit log may be filtered by: any day the log can hold, with room for a
+# whole day either side in any zone (date.min or date.max would overflow).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
 
 
 @router.get("")
@@ -104,10 +107,15 @@ def _day(visit: Visit, name: str, label: str, value: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidForm(name, visit.gettext(
             "%(field)s is a date written as 2026-12-31.", field=label)) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidForm(name, visit.gettext(
+            "%(field)s is a day from %(first)s to %(last)s.", field=label,
+            first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+    return day
 
 
 @router.get("/audit")

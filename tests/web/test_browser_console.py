@@ -5,6 +5,7 @@ language. Screenshots are kept as the other browser tests keep theirs."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -12,7 +13,7 @@ import playwright.sync_api as playwright
 import pytest
 from sqlalchemy import select
 
-from shequn.community import moderation, posts
+from shequn.community import meetups, moderation, posts
 from shequn.community.models import Account, Post
 from shequn.settings import Settings
 from tests.web.test_browser import (  # noqa: F401  (fixtures)
@@ -102,15 +103,57 @@ def test_an_operator_answers_a_complaint_by_keyboard(live: Live, browser: object
     tab.close()
 
 
+def _meetup(server: LiveServer, settings: Settings) -> tuple[int, str]:
+    """A meetup the operator runs, the member registered: its id and her check-in code."""
+    store = server.app.state.services.store
+    with store.write() as session:
+        operator = session.scalar(select(Account).where(
+            Account.username == username("operator")))
+        member = session.scalar(select(Account).where(Account.username == username("member")))
+        made = meetups.create(session, operator, "洗衣机用户见面会",
+                              datetime.now(UTC) + timedelta(days=3), 30, location="上海徐汇店")
+        meetups.register(session, member, made.id)
+        code = meetups.checkin_code((settings.secret_key or "").encode(), made.id, member.id)
+        return int(made.id), code
+
+
+def test_an_operator_checks_a_member_in_at_the_door_in_a_browser(
+        live: Live, browser: object, tmp_path: Path) -> None:  # noqa: F811
+    expect = playwright.expect
+    server, _, settings = live
+    _, code = _meetup(server, settings)
+    tab = Tab(browser, server.base, tmp_path / "shots")
+    page = tab.page
+    tab.sign_in("operator", "zh")
+    tab.go("/console/community/meetups")
+    page.get_by_role("link", name="洗衣机用户见面会").click()
+    expect(page.locator("h1")).to_have_text("洗衣机用户见面会")
+    expect(page.locator("#code")).to_be_focused()  # ready for the scanner
+    page.keyboard.type("1.2.forged")
+    page.keyboard.press("Enter")
+    expect(page.locator("#flash")).to_have_text("该签到码对本次活动无效。")
+    page.fill("#code", code)
+    page.keyboard.press("Enter")
+    expect(page.locator("#flash")).to_have_text("签到成功。")
+    expect(page.locator("#checked")).to_have_text("林小梅 已签到。")
+    expect(page.locator("#code")).to_have_value("")  # emptied for the next one
+    tab.shot("console-meetup-checkin-zh")
+    tab.close()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_console_pages_have_no_serious_accessibility_violations(
         live: Live, browser: object, lang: str) -> None:  # noqa: F811
-    server, world, _ = live
+    server, world, settings = live
     _held_post(server, world)
+    meetup_id, _ = _meetup(server, settings)
     found: dict[str, list[str]] = {}
     for role, paths in (
             ("operator", ["/console/community", "/console/community/moderation",
-                          "/console/community/answers", "/console/community/ideas"]),
+                          "/console/community/answers", "/console/community/ideas",
+                          "/console/community/presales", "/console/community/meetups",
+                          f"/console/community/meetups/{meetup_id}",
+                          "/console/community/rewards"]),
             ("admin", ["/console/staff", "/console/staff/audit"])):
         context = browser.new_context(bypass_csp=True, locale="zh-CN")  # type: ignore[attr-defined]
         context.route("**/*", lambda route: route.continue_()

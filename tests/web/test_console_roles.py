@@ -4,6 +4,8 @@ or, for an htmx action, the refusal in words; and every console route is in the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -57,6 +59,28 @@ def _routes(world: World) -> list[tuple[str, str, str, str]]:
          f"/console/community/ideas/{idea}/team", "console.ideas.move"),
         ("POST", "/console/community/ideas/{idea_id}/partners",
          f"/console/community/ideas/{idea}/partners", "console.ideas.move"),
+        ("GET", "/console/community/presales", "/console/community/presales",
+         "console.presales"),
+        ("POST", "/console/community/presales", "/console/community/presales",
+         "console.presales.edit"),
+        ("POST", "/console/community/presales/{presale_id}/tiers",
+         f"/console/community/presales/{world.presale}/tiers", "console.presales.edit"),
+        ("POST", "/console/community/presales/{presale_id}/move",
+         f"/console/community/presales/{world.presale}/move", "console.presales.edit"),
+        ("POST", "/console/community/presales/{presale_id}/settle",
+         f"/console/community/presales/{world.presale}/settle", "console.presales.edit"),
+        ("GET", "/console/community/meetups", "/console/community/meetups",
+         "console.meetups"),
+        ("POST", "/console/community/meetups", "/console/community/meetups",
+         "console.meetups.edit"),
+        ("GET", "/console/community/meetups/{meetup_id}", "/console/community/meetups/1",
+         "console.meetups"),
+        ("POST", "/console/community/meetups/{meetup_id}/checkin",
+         "/console/community/meetups/1/checkin", "console.meetups.checkin"),
+        ("GET", "/console/community/rewards", "/console/community/rewards",
+         "console.rewards"),
+        ("POST", "/console/community/rewards/packets", "/console/community/rewards/packets",
+         "console.rewards.send"),
         ("GET", "/console/staff", "/console/staff", "console.staff"),
         ("POST", "/console/staff/users", "/console/staff/users", "console.staff.edit"),
         ("POST", "/console/staff/users/{account_id}", "/console/staff/users/1",
@@ -82,8 +106,10 @@ def test_every_role_gets_a_403_for_every_console_page_it_may_not_see(
     for method, _, url, name in _routes(world):
         if method == "GET":
             answer = app_client.get(url, follow_redirects=False)
-            if role in PAGES[name]:  # the export of an audience that does not exist: 422
-                assert answer.status_code == (422 if url.endswith(".csv") else 200), (role, url)
+            if role in PAGES[name]:  # an audience, a meetup that does not exist: 422, 404
+                expected = {".csv": 422, "s/1": 404}.get(url[-4:] if url.endswith(".csv")
+                                                         else url[-3:], 200)
+                assert answer.status_code == expected, (role, url)
             else:
                 assert answer.status_code == 403, (role, url)
                 assert "您的角色无权访问" in answer.text and "<h1>" in answer.text, (role, url)
@@ -124,3 +150,13 @@ def test_the_console_nav_shows_only_what_the_role_may_open(app_client: TestClien
             assert f'href="{link}' in nav, (role, link)
         for link in hidden:
             assert f'href="{link}' not in nav, (role, link)
+
+
+def test_the_role_table_in_the_docs_is_the_one_checked() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "web.md").read_text()
+    table = docs.split("## Roles", 1)[1].split("\n\n", 3)[2]
+    written = {}
+    for line in table.splitlines()[2:]:
+        name, roles = (cell.strip() for cell in line.strip("|").split("|"))
+        written[name.strip("`")] = frozenset(r.strip() for r in roles.split(","))
+    assert written == PAGES

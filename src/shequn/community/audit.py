@@ -18,7 +18,9 @@ from shequn.community.models import Account, AuditEntry, utcnow
 ACTIONS = ("space_created", "space_policy", "space_moderation", "space_role",
            "post_approved", "post_rejected", "flags_dismissed", "idea_approved",
            "official_answer", "idea_moved", "idea_merged", "team_formed", "team_member",
-           "user_added", "user_role", "user_team")
+           "user_added", "user_role", "user_team", "presale_created", "presale_tier",
+           "presale_moved", "presale_settled", "meetup_created", "checked_in",
+           "red_packet_sent")
 
 
 def record(session: Session, actor: Account, action: str, object_kind: str, object_id: int,

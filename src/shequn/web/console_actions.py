@@ -36,7 +36,14 @@ def done_messages(visit: Visit) -> dict[str, str]:
             "policy": t("The space's policies are saved."),
             "role": t("The role in the space is saved."),
             "user": t("The user is added."),
-            "user_role": t("The user's role and team are saved.")}
+            "user_role": t("The user's role and team are saved."),
+            "presale": t("The pre-sale is created as a draft."),
+            "tier": t("The tier is added."),
+            "presale_moved": t("The pre-sale is moved."),
+            "settled": t("The pre-sale is settled."),
+            "meetup": t("The meetup is created."),
+            "checked_in": t("Checked in."),
+            "packet": t("The red packet is sent.")}
 
 
 def done_message(visit: Visit, done: str) -> str | None:

@@ -48,6 +48,13 @@ PAGES: dict[str, frozenset[str]] = {
     "console.answers.write": ANSWERS,  # the official answer to a complaint or question
     "console.ideas": RUNS,
     "console.ideas.move": RUNS,  # states, merging duplicates, co-design teams
+    "console.presales": RUNS,
+    "console.presales.edit": RUNS,  # create with tiers, move, settle
+    "console.meetups": RUNS,
+    "console.meetups.edit": RUNS,  # create a meetup
+    "console.meetups.checkin": RUNS,  # the door's check-in
+    "console.rewards": RUNS,
+    "console.rewards.send": RUNS,  # a red packet to a space
     # staff, teams and audit
     "console.staff": ADMINS,
     "console.staff.edit": ADMINS,  # add a user, change a role, assign a team

@@ -14,13 +14,21 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   }
 });
 
+// a new action's answer replaces the last one's message: cleared when it is asked, so a
+// message the answer brings (a refusal, or what was done) stays
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var flash = document.getElementById("flash");
+  if (flash && event.detail.requestConfig && event.detail.requestConfig.verb !== "get") {
+    flash.textContent = "";
+  }
+});
+
 document.addEventListener("htmx:afterRequest", function (event) {
   var form = event.detail.elt;
-  if (event.detail.successful && form.tagName === "FORM" && form.hasAttribute("data-reset")) {
+  var done = event.detail.xhr && event.detail.xhr.status < 300;  // a refusal keeps the form
+  if (done && form.tagName === "FORM" && form.hasAttribute("data-reset")) {
     form.reset();
     form.querySelectorAll("[data-clear]").forEach(function (el) { el.textContent = ""; });
-    var flash = document.getElementById("flash");
-    if (flash) { flash.textContent = ""; }
   }
 });
 

@@ -78,6 +78,14 @@ def test_a_presale_is_created_given_a_tier_and_moved(app_client: TestClient,
         "title": "x", "goal": "一万", "deadline": deadline, "tier_name": "a",
         "tier_price": "1", "tier_stock": "1"})
     assert money.status_code == 422 and "目标金额须为以元计的金额" in money.text
+    for day in ("0001-01-01", "9999-12-31"):
+        edge = app_client.post("/console/community/presales", headers=headers, data={
+            "title": "x", "goal": "1", "deadline": day, "tier_name": "a",
+            "tier_price": "1", "tier_stock": "1"})
+        assert edge.status_code == 422, day
+        meetup = app_client.post("/console/community/meetups", headers=headers, data={
+            "title": "x", "starts_at": f"{day}T00:00", "capacity": "1"})
+        assert meetup.status_code == 422, day
     assert _actions(app_client) == ["presale_created", "presale_tier", "presale_moved"]
 
 

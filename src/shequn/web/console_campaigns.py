@@ -29,6 +29,7 @@ from shequn.web.console_actions import (
     done_message,
 )
 from shequn.web.console_community import choice
+from shequn.web.console_staff import FIRST_DAY, LAST_DAY
 from shequn.web.forms import InvalidForm, ObjectId, number, text
 from shequn.web.listings import names
 from shequn.web.render import page
@@ -54,12 +55,21 @@ def _zone(visit: Visit) -> ZoneInfo:
     return ZoneInfo(visit.account.timezone if visit.account else "Asia/Shanghai")
 
 
+def _in_range(visit: Visit, name: str, label: str, day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:  # the calendar's ends overflow in another zone
+        raise InvalidForm(name, visit.gettext(
+            "%(field)s is a day from %(first)s to %(last)s.", field=label,
+            first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+
+
 def _day(visit: Visit, name: str, label: str) -> date:
     try:
-        return date.fromisoformat(visit.field(name))
+        day = date.fromisoformat(visit.field(name))
     except ValueError:
         raise InvalidForm(name, visit.gettext(
             "%(field)s is a date written as 2026-12-31.", field=label)) from None
+    _in_range(visit, name, label, day)
+    return day
 
 
 def _moment(visit: Visit, name: str, label: str) -> datetime:
@@ -68,6 +78,7 @@ def _moment(visit: Visit, name: str, label: str) -> datetime:
     except ValueError:
         raise InvalidForm(name, visit.gettext(
             "%(field)s is a date and time written as 2026-12-31 19:30.", field=label)) from None
+    _in_range(visit, name, label, moment.date())
     return moment if moment.tzinfo else moment.replace(tzinfo=_zone(visit))
 
 

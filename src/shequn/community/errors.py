@@ -99,6 +99,9 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "word_listed": ("conflict", "That word is on the list already.", "该词语已在列表中。"),
     "empty_word": ("invalid", "Nothing is left of that word without its spaces and "
                    "punctuation.", "去掉空格和标点后，该词语为空。"),
+    "sign_in_locked": ("too_many", "Too many wrong passwords for this user name or from "
+                       "this address; try again in {minutes} minutes.",
+                       "该用户名或该网络地址的密码错误次数过多，请在{minutes}分钟后再试。"),
     "nothing_to_decide": ("conflict", "This post waits for no decision.",
                           "该帖子没有待处理的审核。"),
 }

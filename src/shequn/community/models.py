@@ -598,3 +598,24 @@ class AuditEntry(Base):
     object_id: Mapped[int] = mapped_column(Integer)
     before: Mapped[str | None] = mapped_column(Text)  # JSON
     after: Mapped[str | None] = mapped_column(Text)  # JSON
+
+
+class SignInAttempt(Base):
+    """A sign-in that has not (yet) succeeded: counted per user name and per address to
+    lock out guessing for a while. A successful sign-in clears its user name's."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_username_at", "username", "at"),
+                      Index("ix_sign_in_attempts_address_at", "address", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SignInKey(Base):
+    """A user name (``u:``) or an address (``a:``) tried: its row is locked while a try
+    is counted, so tries for the same one are counted in turn."""
+
+    __tablename__ = "sign_in_keys"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)

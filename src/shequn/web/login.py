@@ -6,14 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shequn.community.accounts import (
-    account_for_token,
-    new_token,
-    revoke_token,
-    set_language,
-    verify_password,
-)
-from shequn.community.errors import Refused, message
+from shequn.community import signins
+from shequn.community.accounts import account_for_token, revoke_token, set_language
+from shequn.community.errors import HTTP_STATUS, REASONS, Refused, message
 from shequn.web import i18n, sessions
 from shequn.web.forms import text
 from shequn.web.render import page, redirect
@@ -34,6 +29,12 @@ def _next(visit: Visit, asked: str) -> str:
     return "/console" if console_start(role) else "/"
 
 
+def _address(visit: Visit) -> str:
+    """Where the try comes from, as the server sees it."""
+    client = visit.request.client
+    return client.host if client is not None else "unknown"
+
+
 @router.get("/login")
 def login_form(visit: VisitDep, next: str = "") -> Response:
     if visit.account is not None:
@@ -47,13 +48,14 @@ def sign_in(visit: VisitDep) -> Response:
     password = visit.field("password")[:PASSWORD_MAX]
     asked = visit.field("next")[:500]
     try:
-        with visit.web.store.read() as session:  # the slow check takes no write turn
-            account_id = verify_password(session, username, password)
-        with visit.web.store.write() as session:
-            token = new_token(session, account_id)
+        token = signins.sign_in(visit.web.store, username, password, _address(visit))
     except Refused as refused:
-        return page(visit, "login.html", status=401, next=asked, username=username,
-                    error=message(refused.reason, visit.lang, refused.details))
+        answer = page(visit, "login.html", status=HTTP_STATUS[REASONS[refused.reason][0]],
+                      next=asked, username=username,
+                      error=message(refused.reason, visit.lang, refused.details))
+        if "retry_after" in refused.details:
+            answer.headers["Retry-After"] = str(refused.details["retry_after"])
+        return answer
     visit.cookies.append((sessions.SESSION_COOKIE, sessions.sign(visit.web.secret, token),
                           sessions.SESSION_SECONDS))
     chosen = i18n.known(visit.request.cookies.get(sessions.LANGUAGE_COOKIE))

@@ -18,13 +18,11 @@ from shequn.api.schemas import (
     RewardsPublic,
     TokenOut,
 )
-from shequn.community import rewards
+from shequn.community import rewards, signins
 from shequn.community.accounts import (
     NewAccount,
     create_account,
     hash_password,
-    new_token,
-    verify_password,
 )
 from shequn.community.errors import Refused
 from shequn.community.models import Account
@@ -47,12 +45,13 @@ def sign_up(body: AccountCreate, services: ServicesDep) -> Me:
 
 
 @router.post("/auth/token", response_model=TokenOut)
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request,
           services: ServicesDep) -> TokenOut:
-    with services.store.read() as session:  # the slow check takes no write turn
-        account_id = verify_password(session, form.username, form.password)
-    with services.store.write() as session:
-        return TokenOut(access_token=new_token(session, account_id))
+    """A bearer token; too many wrong passwords for a user name or from an address lock
+    further tries out for a while (429, with Retry-After)."""
+    address = request.client.host if request.client is not None else "unknown"
+    return TokenOut(access_token=signins.sign_in(services.store, form.username,
+                                                 form.password, address))
 
 
 @router.get("/me", response_model=Me)

@@ -165,6 +165,9 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
         if into is None or into == idea.id:
             raise Refused("not_found", what="original idea")
         original = get_idea(session, into, for_update=True)
+        if not may_manage(session, actor, get_space(session, original.space_id)):
+            # another team's idea takes no supports from here (nor says it exists)
+            raise Refused("not_found", what="original idea")
         if original.state not in HOLDS_VOTES:
             raise Refused("not_open", what="original idea")
         _merge_into(session, idea, original)

@@ -22,7 +22,7 @@ from shequn.engines.base import Engine
 from shequn.events.keys import normalise_key
 from shequn.events.types import IDENTITY_KEYS
 from shequn.identity import queries as q
-from shequn.sql import retarget
+from shequn.sql import Step, retarget
 
 SPLITS = Path("identity") / "splits.jsonl"
 AUDIT = Path("identity") / "audit.jsonl"
@@ -116,10 +116,9 @@ def drop_split_edges(engine: Engine, forbidden: pa.Table) -> int:
     engine.materialise(SPLIT_SIGNATURES, None, "split_signatures")
     dropped = int(engine.scalar("SELECT count(*) FROM split_signatures"))
     if dropped:
-        engine.materialise(ALLOWED_NODES, None, "allowed_signature_nodes")
-        engine.materialise(retarget(q.KEY_EDGES, {"signature_nodes": "allowed_signature_nodes"}),
-                           None, "key_edges")
-        engine.drop("allowed_signature_nodes")
+        engine.run([Step("allowed_signature_nodes", ALLOWED_NODES, scratch=True),
+                    Step("key_edges", retarget(q.KEY_EDGES,
+                                               {"signature_nodes": "allowed_signature_nodes"}))])
     engine.drop("split_signatures")
     return dropped
 

@@ -20,7 +20,8 @@ ACTIONS = ("space_created", "space_policy", "space_moderation", "space_role",
            "official_answer", "idea_moved", "idea_merged", "team_formed", "team_member",
            "user_added", "user_role", "user_team", "presale_created", "presale_tier",
            "presale_moved", "presale_settled", "meetup_created", "checked_in",
-           "red_packet_sent")
+           "red_packet_sent", "contest_created", "contest_moved", "contest_judge",
+           "contest_score")
 
 
 def record(session: Session, actor: Account, action: str, object_kind: str, object_id: int,

@@ -1,6 +1,6 @@
-"""What the console's campaign pages list: pre-sales and meetups an operator runs (her
-team's; all for an admin), a meetup's attendance, the red packets of her spaces with
-who grabbed what."""
+"""What the console's campaign pages list: pre-sales, contests and meetups an operator
+runs (her team's; all for an admin), a meetup's attendance, a contest's entries with
+their judges' scores, the red packets of her spaces with who grabbed what."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 
 from shequn.community.models import (
     Account,
+    Contest,
+    ContestEntry,
+    ContestJudge,
+    ContestScore,
     Meetup,
     Pledge,
     Presale,
@@ -139,3 +143,72 @@ def packets(session: Session, viewer: Account, limit: int, offset: int) -> list[
     return [Packet(p, spaces.get(p.space_id, "?"),
                    [(who.get(s.account_id or 0, "?"), s) for s in shares if s.packet_id == p.id])
             for p in rows]
+
+
+def _contests_of(viewer: Account) -> Select[Any]:
+    query = select(Contest)
+    if viewer.role != "admin":  # as runs_for_team
+        query = query.where(Contest.team_id == viewer.team_id
+                            if viewer.team_id is not None else Contest.id.is_(None))
+    return query
+
+
+@dataclass(frozen=True)
+class ContestRow:
+    contest: Contest
+    entries: int
+    judges: int
+
+
+def contest_rows(session: Session, viewer: Account, limit: int,
+                 offset: int) -> list[ContestRow]:
+    rows = list(session.scalars(_contests_of(viewer).order_by(Contest.created_at.desc(),
+                                                              Contest.id.desc())
+                                .limit(limit).offset(offset)))
+    ids = [c.id for c in rows]
+    entries = dict(session.execute(select(ContestEntry.contest_id, func.count()).where(
+        ContestEntry.contest_id.in_(ids)).group_by(ContestEntry.contest_id)).all()) \
+        if ids else {}
+    judges = dict(session.execute(select(ContestJudge.contest_id, func.count()).where(
+        ContestJudge.contest_id.in_(ids)).group_by(ContestJudge.contest_id)).all()) \
+        if ids else {}
+    return [ContestRow(c, entries.get(c.id, 0), judges.get(c.id, 0)) for c in rows]
+
+
+def runs_contest(session: Session, viewer: Account, contest_id: int) -> Contest | None:
+    return session.scalar(_contests_of(viewer).where(Contest.id == contest_id))
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An entry with its judges' scores, their mean, votes, and its place."""
+
+    entry: ContestEntry
+    author: str
+    scores: dict[str, int]  # judge's name -> score
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.scores.values()) / len(self.scores) if self.scores else None
+
+
+def judged_entries(session: Session, contest: Contest) -> list[Judged]:
+    rows = list(session.scalars(select(ContestEntry).where(
+        ContestEntry.contest_id == contest.id)
+        .order_by(ContestEntry.rank.is_(None), ContestEntry.rank, ContestEntry.id)
+        .limit(MAX_ROWS * 5)))
+    ids = [e.id for e in rows]
+    scored = session.execute(select(ContestScore.entry_id, ContestScore.judge_id,
+                                    ContestScore.score).where(
+        ContestScore.entry_id.in_(ids))).all() if ids else []
+    who = names(session, {e.author_id for e in rows} | {j for _, j, _ in scored})
+    scores: dict[int, dict[str, int]] = {e.id: {} for e in rows}
+    for entry_id, judge_id, value in scored:
+        scores[entry_id][who.get(judge_id, "?")] = value
+    return [Judged(e, who.get(e.author_id, "?"), scores[e.id]) for e in rows]
+
+
+def judge_names(session: Session, contest_id: int) -> list[str]:
+    ids = set(session.scalars(select(ContestJudge.account_id).where(
+        ContestJudge.contest_id == contest_id)))
+    return sorted(names(session, ids).values())

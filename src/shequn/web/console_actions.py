@@ -43,7 +43,11 @@ def done_messages(visit: Visit) -> dict[str, str]:
             "settled": t("The pre-sale is settled."),
             "meetup": t("The meetup is created."),
             "checked_in": t("Checked in."),
-            "packet": t("The red packet is sent.")}
+            "packet": t("The red packet is sent."),
+            "contest": t("The contest is created: its call for entries is open."),
+            "contest_moved": t("The contest is in its next phase."),
+            "judge": t("The judge is named."),
+            "scored": t("The score is saved.")}
 
 
 def done_message(visit: Visit, done: str) -> str | None:

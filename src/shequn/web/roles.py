@@ -48,6 +48,9 @@ PAGES: dict[str, frozenset[str]] = {
     "console.answers.write": ANSWERS,  # the official answer to a complaint or question
     "console.ideas": RUNS,
     "console.ideas.move": RUNS,  # states, merging duplicates, co-design teams
+    "console.contests": RUNS,
+    "console.contests.edit": RUNS,  # create, name judges, move the phases
+    "console.contests.score": RUNS,  # a judge's score (the contest's judges only)
     "console.presales": RUNS,
     "console.presales.edit": RUNS,  # create with tiers, move, settle
     "console.meetups": RUNS,

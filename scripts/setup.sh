@@ -47,10 +47,12 @@ if [ $postgres = 1 ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; t
   need_apt+=(postgresql)
 fi
 # The browser tests: Chromium from Debian, and a CJK font so that Chinese renders in
-# headless pages, screenshots and charts (not empty boxes).
+# headless pages, screenshots and charts (not empty boxes); an emoji font for the
+# reactions and icons phones draw with theirs.
 if [ $web = 1 ]; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
   fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need_apt+=(fonts-noto-cjk)
+  fc-list 2>/dev/null | grep -qi 'Noto Color Emoji' || need_apt+=(fonts-noto-color-emoji)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

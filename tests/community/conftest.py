@@ -15,6 +15,7 @@ from shequn.community import accounts
 from shequn.community.store import Store
 from shequn.settings import Settings
 from tests.community.postgres import PostgresServer
+from tests.community.server import Server
 
 DATABASES = ("sqlite", "postgresql")
 _numbers = itertools.count()
@@ -98,3 +99,20 @@ def strict_client(community_settings: Settings) -> Iterator[TestClient]:
         update={"community_new_account_posts_per_hour": 3})
     with TestClient(create_app(settings, background_seconds=None)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def server(community_settings: Settings, tmp_path: Path) -> Iterator[Server]:
+    """The real server in two processes, as a deployment runs one per core: the race
+    tests' calls cross them."""
+    running = Server(community_settings, tmp_path / "server.log", workers=2).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def store_of(community_settings: Settings) -> Iterator[Store]:
+    """The running server's database, opened by the test itself."""
+    store = Store(community_settings.community_url)
+    yield store
+    store.close()

@@ -46,9 +46,12 @@ def staff(store: Store, client: Any, username: str, role: str = "operator",
 
 
 def space(client: TestClient, operator: dict[str, str], kind: str = "general",
-          join_policy: str = "open", name: str = "洗衣机社区") -> int:
+          join_policy: str = "open", name: str = "洗衣机社区",
+          support_threshold: int | None = None) -> int:
+    """A new space; ``support_threshold`` 0 lets a manager qualify ideas without supports."""
+    bar = {} if support_threshold is None else {"support_threshold": support_threshold}
     answer = client.post("/api/v1/spaces", headers=operator,
-                         json={"name": name, "kind": kind, "join_policy": join_policy})
+                         json={"name": name, "kind": kind, "join_policy": join_policy, **bar})
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
 

@@ -15,10 +15,8 @@ from shequn.community import launch, rewards
 from shequn.community.models import Account, Idea, OutboxEvent, Presale, Transition
 from shequn.community.store import Store
 from tests.community.helpers import member, next_phone, space, staff, token
+from tests.community.races import accounts, post_call, race
 from tests.community.server import Server
-from tests.community.test_races import _accounts, _post, _race, server, store_of
-
-__all__ = ["server", "store_of"]  # the race test's fixtures, shared
 
 TO_CO_DESIGN = ("qualified", "under_review", "planned", "co_design")
 
@@ -59,7 +57,7 @@ def _events(store: Store, event_type: str) -> list[dict[str, Any]]:
 
 def _board(client: TestClient, store: Store) -> tuple[dict[str, str], int]:
     operator = staff(store, client, "codesign-op")
-    return operator, space(client, operator, kind="innovation")
+    return operator, space(client, operator, kind="innovation", support_threshold=0)
 
 
 def _fan(client: TestClient, board: int, name: str) -> dict[str, str]:
@@ -155,6 +153,25 @@ def test_a_declined_idea_disbands_its_team_and_an_operator_may_form_it_first(
                        json={}).json()["error"] == "not_open"
 
 
+def test_a_hidden_or_closed_ideas_team_takes_nobody_in(client: TestClient,
+                                                      app_store: Store) -> None:
+    operator, board = _board(client, app_store)
+    idea = _idea(client, _fan(client, board, "maker"), board)
+    _move(client, operator, idea, *TO_CO_DESIGN)
+    fan, partner = _fan(client, board, "joiner"), _partner(client, operator, "supplier")
+    _move(client, operator, idea, "hidden")  # moderation: the team stays, but shut
+    for answer in (_join(client, fan, idea),
+                   _join(client, operator, idea, account_id=partner)):
+        assert answer.status_code == 409 and answer.json()["error"] == "not_open"
+    _move(client, operator, idea, "open")  # back on the board, no longer in co-design
+    assert _join(client, fan, idea).json()["error"] == "not_open"
+    assert client.get(f"/api/v1/ideas/{idea}/team").json()["roster"] == []
+    for state in ("declined", "archived"):
+        closing = _idea(client, fan, board, f"{state}的创意")
+        _move(client, operator, closing, *TO_CO_DESIGN, state)
+        assert _join(client, fan, closing).json()["error"] == "team_closed"
+
+
 def test_an_adopted_suggestion_is_shown_on_the_idea_with_its_author_and_earns_points(
         client: TestClient, app_store: Store) -> None:
     operator, board = _board(client, app_store)
@@ -224,13 +241,13 @@ def test_a_launched_idea_opens_its_presale_in_one_step_and_tells_its_supporters(
     author = _fan(client, board, "maker")
     idea = _idea(client, author, board, title="可以叠放的洗烘套装")
     fans = [_fan(client, board, f"supporter{i}") for i in range(3)]
-    for who in fans:
+    for who in fans:  # the first support reaches the board's bar of 0 and qualifies it
         assert client.post(f"/api/v1/ideas/{idea}/supports", headers=who).status_code == 201
     deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     body = {"goal_fen": 1_000_000, "deadline": deadline, "tiers": _tiers()}
     early = client.post(f"/api/v1/ideas/{idea}/presale", headers=operator, json=body)
     assert early.status_code == 409 and early.json()["error"] == "not_open"
-    _move(client, operator, idea, *TO_CO_DESIGN, "prototyping", "launched")
+    _move(client, operator, idea, *TO_CO_DESIGN[1:], "prototyping", "launched")
     assert client.post(f"/api/v1/ideas/{idea}/presale", headers=author,
                        json=body).json()["error"] == "not_allowed"
     opened = client.post(f"/api/v1/ideas/{idea}/presale", headers=operator, json=body)
@@ -280,11 +297,12 @@ RACERS = 12
 
 
 def test_a_team_cap_holds_under_concurrent_joins(server: Server, store_of: Store) -> None:
-    operator = _accounts(store_of, server.base, "top", 1, role="operator")[0]
-    fans = _accounts(store_of, server.base, "joiner", RACERS)
+    operator = accounts(store_of, server.base, "top", 1, role="operator")[0]
+    fans = accounts(store_of, server.base, "joiner", RACERS)
     with httpx.Client(base_url=server.base, timeout=60) as client:
         board = client.post("/api/v1/spaces", headers=operator, json={
-            "name": "共创", "kind": "innovation", "join_policy": "open"}).json()["id"]
+            "name": "共创", "kind": "innovation", "join_policy": "open",
+            "support_threshold": 0}).json()["id"]
         for who in fans:
             assert client.post(f"/api/v1/spaces/{board}/join", headers=who).status_code == 200
         idea = client.post("/api/v1/ideas", headers=operator, json={
@@ -294,7 +312,7 @@ def test_a_team_cap_holds_under_concurrent_joins(server: Server, store_of: Store
                                json={"to": state}).status_code == 200
         assert client.post(f"/api/v1/ideas/{idea}/team", headers=operator,
                            json={"max_members": 5}).status_code == 200
-    answers = _race(server.base, [_post(f"/api/v1/ideas/{idea}/team/members", who, {})
+    answers = race(server.base, [post_call(f"/api/v1/ideas/{idea}/team/members", who, {})
                                   for who in fans])
     assert sorted(a.status_code for a in answers) == [201] * 5 + [409] * (RACERS - 5)
     assert {a.json()["error"] for a in answers if a.status_code == 409} == {"team_full"}

@@ -19,10 +19,8 @@ from shequn.community.models import ContestBallot, ContestEntry, ContestVote, Tr
 from shequn.community.states import CONTEST
 from shequn.community.store import Store
 from tests.community.helpers import member, space, staff
+from tests.community.races import accounts, post_call, race
 from tests.community.server import Server
-from tests.community.test_races import _accounts, _post, _race, server, store_of
-
-__all__ = ["server", "store_of"]  # the race test's fixtures, shared
 
 PHASES = ("call_open", "reviewing", "voting", "shortlisted", "prototyping", "results")
 _T0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -216,9 +214,9 @@ RACERS = 12
 
 def test_contest_votes_never_pass_the_budget_or_count_twice(server: Server,
                                                             store_of: Store) -> None:
-    operator = _accounts(store_of, server.base, "cop", 1, role="operator")[0]
-    makers = _accounts(store_of, server.base, "maker", 6)
-    voters = _accounts(store_of, server.base, "fan", RACERS)
+    operator = accounts(store_of, server.base, "cop", 1, role="operator")[0]
+    makers = accounts(store_of, server.base, "maker", 6)
+    voters = accounts(store_of, server.base, "fan", RACERS)
     with httpx.Client(base_url=server.base, timeout=60) as client:
         cid = client.post("/api/v1/contests", headers=operator, json={
             "title": "创客大赛", "shortlist_size": 3, "votes_per_member": 2}).json()["id"]
@@ -228,9 +226,9 @@ def test_contest_votes_never_pass_the_budget_or_count_twice(server: Server,
             assert client.post(f"/api/v1/contests/{cid}/transitions", headers=operator,
                                json={"to": state}).status_code == 200
     # every voter fires at every entry at once, and at the first entry twice more
-    calls = [_post(f"/api/v1/contest-entries/{entry}/votes", who)
+    calls = [post_call(f"/api/v1/contest-entries/{entry}/votes", who)
              for who in voters for entry in [*entries, entries[0], entries[0]]]
-    answers = _race(server.base, calls)
+    answers = race(server.base, calls)
     assert all(a.status_code in (201, 409) for a in answers), [a.text for a in answers]
     assert sum(a.status_code == 201 for a in answers) == 2 * RACERS
     assert {a.json()["error"] for a in answers if a.status_code == 409} <= {

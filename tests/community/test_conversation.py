@@ -212,6 +212,8 @@ def test_idea_followers_hear_every_change_and_follow_the_original_after_a_merge(
     assert ("idea_merged", "idea", original) not in _kinds(client, author)
     unfollow = client.delete(f"/api/v1/ideas/{original}/follow", headers=fan)
     assert unfollow.json()["followers"] == 3
+    with app_store.write() as session:  # its two supports now meet the bar
+        session.execute(update(Space).where(Space.id == board).values(support_threshold=2))
     for state in ("qualified", "under_review", "planned", "co_design", "prototyping"):
         _move(client, operator, original, state)
     states = [n["details"]["to_state"] for n in

@@ -142,7 +142,7 @@ def test_complaint_thread_official_answer_and_time_to_first_answer(
 def test_idea_supports_merge_launch_presale_pledges_and_success(
         client: TestClient, app_store: Store) -> None:
     operator = staff(app_store, client, "maker-op")
-    board = space(client, operator, kind="innovation", name="创新区")
+    board = space(client, operator, kind="innovation", name="创新区", support_threshold=4)
     fans = [member(client, f"fan{i}") for i in range(4)]
     for fan in fans:
         client.post(f"/api/v1/spaces/{board}/join", headers=fan)
@@ -154,13 +154,17 @@ def test_idea_supports_merge_launch_presale_pledges_and_success(
         assert client.post(f"/api/v1/ideas/{duplicate}/supports", headers=fan).status_code == 201
     again = client.post(f"/api/v1/ideas/{original}/supports", headers=fans[0])
     assert again.status_code == 409 and again.json()["error"] == "already_supported"
+    early = client.post(f"/api/v1/ideas/{original}/transitions", headers=operator,
+                        json={"to": "qualified"})  # 3 supports, the bar is 4
+    assert early.status_code == 409 and early.json()["error"] == "below_threshold"
     merged = _move(client, operator, f"ideas/{duplicate}", "duplicate", into=original)
     assert merged["merged_into"] == original and merged["supports"] == 0
-    assert client.get(f"/api/v1/ideas/{original}").json()["supports"] == 4
+    joined = client.get(f"/api/v1/ideas/{original}").json()
+    assert (joined["supports"], joined["state"]) == (4, "qualified")  # the merge crossed it
     refused = client.post(f"/api/v1/ideas/{original}/transitions", headers=operator,
                           json={"to": "launched"})
     assert refused.status_code == 409 and refused.json()["error"] == "invalid_transition"
-    for state in ("qualified", "under_review", "planned", "co_design", "prototyping",
+    for state in ("under_review", "planned", "co_design", "prototyping",
                   "launched"):
         assert _move(client, operator, f"ideas/{original}", state)["state"] == state
     deadline = (datetime.now(UTC) + timedelta(days=7)).isoformat()

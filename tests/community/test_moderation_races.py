@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from shequn.community.models import Post, PostFlag
 from shequn.community.store import Store
 from shequn.settings import Settings
+from tests.community.races import CLIENTS, accounts, open_space, post_call, race
 from tests.community.server import Server
-from tests.community.test_races import CLIENTS, _accounts, _post, _race, _space
 
 THRESHOLD, PER_HOUR = 5, 4
 
@@ -31,31 +31,24 @@ def server(community_settings: Settings, tmp_path: Path,
     running.stop()
 
 
-@pytest.fixture
-def store_of(community_settings: Settings) -> Iterator[Store]:
-    store = Store(community_settings.community_url)
-    yield store
-    store.close()
-
-
 def test_concurrent_flags_count_each_member_once_and_hide_at_the_threshold(
         server: Server, store_of: Store) -> None:
-    operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
-    author = _accounts(store_of, server.base, "author", 1)[0]
-    flaggers = _accounts(store_of, server.base, "flagger", CLIENTS // 2)
-    club = _space(server.base, operator, [author, *flaggers])
+    operator = accounts(store_of, server.base, "op", 1, role="operator")[0]
+    author = accounts(store_of, server.base, "author", 1)[0]
+    flaggers = accounts(store_of, server.base, "flagger", CLIENTS // 2)
+    club = open_space(server.base, operator, [author, *flaggers])
     with httpx.Client(base_url=server.base, timeout=60) as client:
         below, above = (client.post(f"/api/v1/spaces/{club}/posts", headers=author,
                                     json={"body": f"出二手洗衣机{i}"}).json()["id"]
                         for i in range(2))
     # fewer members than the threshold, each flagging twice at once: each counted once
     few = flaggers[:THRESHOLD - 1]
-    answers = _race(server.base, [_post(f"/api/v1/posts/{below}/flags", h, {"reason": "ads"})
+    answers = race(server.base, [post_call(f"/api/v1/posts/{below}/flags", h, {"reason": "ads"})
                                   for h in few for _ in range(2)])
     assert sum(a.status_code == 201 for a in answers) == len(few)
     assert {a.json()["error"] for a in answers if a.status_code != 201} == {"already_flagged"}
     # more than the threshold: hidden, and every accepted flag counted
-    answers = _race(server.base, [_post(f"/api/v1/posts/{above}/flags", h, {"reason": "ads"})
+    answers = race(server.base, [post_call(f"/api/v1/posts/{above}/flags", h, {"reason": "ads"})
                                   for h in flaggers for _ in range(2)])
     accepted = sum(a.status_code == 201 for a in answers)
     assert THRESHOLD <= accepted <= len(flaggers)
@@ -75,10 +68,10 @@ def test_concurrent_flags_count_each_member_once_and_hide_at_the_threshold(
 
 def test_concurrent_posts_of_a_new_account_never_exceed_the_hourly_limit(
         server: Server, store_of: Store) -> None:
-    operator = _accounts(store_of, server.base, "op", 1, role="operator")[0]
-    newcomer = _accounts(store_of, server.base, "newcomer", 1)[0]
-    club = _space(server.base, operator, [newcomer])
-    answers = _race(server.base, [_post(f"/api/v1/spaces/{club}/posts", newcomer,
+    operator = accounts(store_of, server.base, "op", 1, role="operator")[0]
+    newcomer = accounts(store_of, server.base, "newcomer", 1)[0]
+    club = open_space(server.base, operator, [newcomer])
+    answers = race(server.base, [post_call(f"/api/v1/spaces/{club}/posts", newcomer,
                                         {"body": f"第{i}帖"}) for i in range(CLIENTS)])
     assert sum(a.status_code == 201 for a in answers) == PER_HOUR
     limited = [a for a in answers if a.status_code == 429]

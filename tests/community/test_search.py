@@ -127,3 +127,26 @@ def test_similar_open_ideas_are_shown_before_posting(client: TestClient,
     assert client.get("/api/v1/ideas/similar",
                       params={"space_id": w["club"], "title": "静音洗衣机"}).json() == []
     assert client.get(f"/api/v1/ideas/{other}").status_code == 200  # the id path still works
+
+
+def test_a_common_word_scores_a_bounded_number_of_candidates_rarest_term_first(
+        client: TestClient, app_store: Store, monkeypatch: Any) -> None:
+    from shequn.community import search
+
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "DF_CAP", 4)
+    operator = staff(app_store, client, "bound-op")
+    board = space(client, operator, kind="complaint", name="吐槽区")
+
+    def post(body: str) -> int:
+        answer = client.post(f"/api/v1/spaces/{board}/posts", headers=operator,
+                             json={"body": body})
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    rare = post("洗衣机的保修卡丢了")  # the oldest, but it holds the rare word
+    common = [post(f"洗衣机第{i}次出问题") for i in range(6)]
+    # one common word: only the newest candidates are scored, never all six
+    assert sorted(i for _, i in _search(client, "洗衣机")) == sorted(common[-3:])
+    # the rarest word brings its documents in first, whatever their age
+    assert _search(client, "洗衣机 保修卡")[0] == ("post", rare)

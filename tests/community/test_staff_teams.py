@@ -31,8 +31,9 @@ def _launched_idea(client: TestClient, operator: dict[str, str], board: int) -> 
     assert client.post(f"/api/v1/spaces/{board}/join", headers=author).status_code == 200
     idea = client.post("/api/v1/ideas", headers=author, json={
         "space_id": board, "title": "静音洗衣机", "body": "夜里也能洗"}).json()["id"]
-    assert client.post(f"/api/v1/ideas/{idea}/supports", headers=author).status_code == 201
-    for state in TO_LAUNCHED:
+    supported = client.post(f"/api/v1/ideas/{idea}/supports", headers=author).json()
+    assert supported["state"] == "qualified"  # the one support the board asks for
+    for state in TO_LAUNCHED[1:]:
         assert client.post(f"/api/v1/ideas/{idea}/transitions", headers=operator,
                            json={"to": state}).status_code == 200
     return int(idea)
@@ -40,7 +41,7 @@ def _launched_idea(client: TestClient, operator: dict[str, str], board: int) -> 
 
 def test_only_the_ideas_team_opens_its_presale(client: TestClient, app_store: Store) -> None:
     ops = _operators(client, app_store)
-    board = space(client, ops["a"], kind="innovation")
+    board = space(client, ops["a"], kind="innovation", support_threshold=1)
     idea = _launched_idea(client, ops["a"], board)
     body = {"goal_fen": 100_000, "deadline": (datetime.now(UTC) + timedelta(days=9)).isoformat(),
             "tiers": [{"name": "早鸟", "price_fen": 1999, "stock": 10}]}

@@ -24,7 +24,7 @@ def _events(store: Store, event_type: str) -> list[dict[str, Any]]:
 def test_moves_bans_unreactions_and_follows_write_their_events(client: TestClient,
                                                                app_store: Store) -> None:
     operator = staff(app_store, client, "events-op")
-    board = space(client, operator, kind="innovation")
+    board = space(client, operator, kind="innovation", support_threshold=0)
     fan = member(client, "fan")
     fan_id = client.get("/api/v1/me", headers=fan).json()["id"]
     assert client.post(f"/api/v1/spaces/{board}/join", headers=fan).status_code == 200

@@ -220,7 +220,8 @@ def test_a_draft_or_held_idea_is_seen_only_by_its_author_and_the_managers(
 def test_a_closed_space_shows_an_idea_and_its_team_to_its_partner_and_members_only(
         client: TestClient, app_store: Store) -> None:
     operator = staff(app_store, client, "team-op")
-    where = space(client, operator, kind="innovation", join_policy="closed", name="研发群")
+    where = space(client, operator, kind="innovation", join_policy="closed", name="研发群",
+                  support_threshold=0)
     author, outsider = member(client, "author"), member(client, "outsider")
     _ok(client.post(f"/api/v1/spaces/{where}/invitations", headers=operator,
                     json={"account_id": _id(client, author)}), 201)
@@ -260,7 +261,8 @@ def _token(client: TestClient, username: str) -> str:
 def test_members_banned_or_gone_hear_no_more_of_the_space(
         client: TestClient, app_store: Store) -> None:
     operator = staff(app_store, client, "quiet-op")
-    where = space(client, operator, kind="qa", join_policy="invite", name="内测群")
+    where = space(client, operator, kind="qa", join_policy="invite", name="内测群",
+                  support_threshold=3)
     author, stays, banned, gone = (member(client, n)
                                    for n in ("author", "stays", "banned", "gone"))
     for who in (author, stays, banned, gone):
@@ -286,7 +288,7 @@ def test_members_banned_or_gone_hear_no_more_of_the_space(
     news = _post(client, author, where, "内测机器到了")
     _ok(client.post(f"/api/v1/ideas/{duplicate}/transitions", headers=operator,
                     json={"to": "duplicate", "into": idea}))
-    for state in (*TO_CO_DESIGN, "prototyping", "launched"):
+    for state in (*TO_CO_DESIGN[1:], "prototyping", "launched"):  # qualified by its 3
         _ok(client.post(f"/api/v1/ideas/{idea}/transitions", headers=operator,
                         json={"to": state}))
     told = _kinds(client, stays)
@@ -331,3 +333,53 @@ def test_an_operator_without_a_team_is_no_staff_of_a_space_without_one(store: St
         assert closed.team_id is None and loose.team_id is None
         assert not may_manage(session, loose, closed)
         assert who_may_see(session, closed, [admin.id, loose.id]) == {admin.id}
+
+
+@pytest.mark.parametrize("policy", ["closed", "invite", "approval"])
+def test_contests_red_packets_and_meetups_of_a_space_not_open_are_its_members_only(
+        client: TestClient, app_store: Store, policy: str) -> None:
+    operator = staff(app_store, client, "act-op")
+    where = space(client, operator, kind="club", join_policy=policy, name="内部俱乐部")
+    insider, judge, banned, outsider = (member(client, n)
+                                        for n in ("insider", "judge", "banned", "outsider"))
+    for who in (insider, banned):
+        _bring_in(client, operator, where, policy, who)
+    _ban(client, operator, where, banned)
+    contest = _ok(client.post("/api/v1/contests", headers=operator, json={
+        "title": "叠硬币挑战", "shortlist_size": 1, "space_id": where,
+        "judges": [_id(client, judge)]}), 201)["id"]
+    entry = _ok(client.post(f"/api/v1/contests/{contest}/entries", headers=insider,
+                            json={"title": "叠了32枚", "body": "视频为证"}), 201)["id"]
+    packet = _ok(client.post("/api/v1/red-packets", headers=operator, json={
+        "space_id": where, "total_fen": 300, "shares": 3}), 201)["id"]
+    meetup = _ok(client.post("/api/v1/meetups", headers=operator, json={
+        "title": "线下品鉴会", "starts_at": "2030-05-01T10:00:00+08:00", "capacity": 5,
+        "space_id": where}), 201)["id"]
+
+    strangers: dict[str, dict[str, str] | None] = {
+        "anonymous": None, "outsider": outsider, "banned": banned}
+    for who in strangers.values():
+        headers = who or {}
+        _not_found(client.get(f"/api/v1/contests/{contest}", headers=headers), "contest")
+        _not_found(client.get(f"/api/v1/contests/{contest}/entries", headers=headers))
+        _not_found(client.get(f"/api/v1/red-packets/{packet}", headers=headers))
+        _not_found(client.get(f"/api/v1/meetups/{meetup}", headers=headers), "meetup")
+        if who is None:
+            continue
+        _not_found(client.post(f"/api/v1/contests/{contest}/entries", headers=who,
+                               json={"title": "我也来", "body": "外人"}), "contest")
+        _not_found(client.post(f"/api/v1/red-packets/{packet}/grab", headers=who),
+                   "red packet")
+        _not_found(client.post(f"/api/v1/meetups/{meetup}/registrations", headers=who),
+                   "meetup")
+    for who in (insider, operator, judge):  # the judge sees the contest she judges
+        assert _ok(client.get(f"/api/v1/contests/{contest}", headers=who))["id"] == contest
+        assert [e["id"] for e in _ok(client.get(f"/api/v1/contests/{contest}/entries",
+                                                headers=who))] == [entry]
+    _not_found(client.get(f"/api/v1/red-packets/{packet}", headers=judge))
+    assert _ok(client.post(f"/api/v1/red-packets/{packet}/grab", headers=insider),
+               201)["amount_fen"] >= 1
+    assert _ok(client.get(f"/api/v1/red-packets/{packet}", headers=insider))["grabbed"] == 1
+    assert _ok(client.post(f"/api/v1/meetups/{meetup}/registrations", headers=insider),
+               201)["status"] == "registered"
+    assert _ok(client.get(f"/api/v1/meetups/{meetup}", headers=insider))["registered"] == 1

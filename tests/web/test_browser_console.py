@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from shequn.community import meetups, moderation, posts
 from shequn.community.models import Account, Post
+from shequn.community.screening import DEFAULT_RULES
 from shequn.settings import Settings
 from tests.web.test_browser import (  # noqa: F401  (fixtures)
     LiveServer,
@@ -36,7 +37,7 @@ def _held_post(server: LiveServer, world: World) -> int:
         zhao = session.scalar(select(Account).where(Account.username == "zhao"))
         moderation.set_policy(session, operator, world.idea_space, "all")
         return int(posts.create_post(session, zhao, world.idea_space, "求团购价",
-                                     "有没有团购").id)
+                                     "有没有团购", rules=DEFAULT_RULES).id)
 
 
 def _complaint(server: LiveServer, world: World) -> int:

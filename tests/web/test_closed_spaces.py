@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from shequn.community import ideas, posts, spaces
 from shequn.community.models import Account
+from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 from tests.web.conftest import sign_in
 from tests.web.world import World, username
@@ -21,8 +22,10 @@ def test_a_closed_space_is_not_found_by_a_member_outside_it(app_client: TestClie
                                                         username("operator")))
         assert operator is not None
         closed = spaces.create_space(session, operator, "内部研发群", "innovation", "closed")
-        post = posts.create_post(session, operator, closed.id, "新品内部测试安排")
-        ideas.propose(session, operator, closed.id, "内部静音方案", "只给研发看")
+        post = posts.create_post(session, operator, closed.id, "新品内部测试安排",
+                                 rules=DEFAULT_RULES)
+        ideas.propose(session, operator, closed.id, "内部静音方案", "只给研发看",
+                      rules=DEFAULT_RULES)
         where, thread = closed.id, post.id
     sign_in(app_client, "member")
     for path in (f"/spaces/{where}", f"/posts/{thread}", f"/spaces/{where}/ideas"):

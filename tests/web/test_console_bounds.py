@@ -11,6 +11,7 @@ from sqlalchemy import select
 from shequn.community import ideas, spaces
 from shequn.community.accounts import NewAccount, create_account
 from shequn.community.models import AuditEntry, Idea
+from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 from tests.web.conftest import sign_in
 from tests.web.world import PASSWORD, World
@@ -41,7 +42,8 @@ def test_an_idea_merges_only_into_one_its_operator_runs(app_client: TestClient,
         elsewhere = create_account(session, NewAccount(
             username="op-elsewhere", password=PASSWORD, role="operator", team="other-team"))
         closed = spaces.create_space(session, elsewhere, "别队内部群", "innovation", "closed")
-        theirs = ideas.propose(session, elsewhere, closed.id, "别队的创意", "只给别队看").id
+        theirs = ideas.propose(session, elsewhere, closed.id, "别队的创意", "只给别队看",
+                               rules=DEFAULT_RULES).id
     csrf = sign_in(app_client, "operator")
     merged = app_client.post(f"/console/community/ideas/{world.idea}/merge",
                              headers={**HTMX, "X-CSRF-Token": csrf},

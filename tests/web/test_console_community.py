@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shequn.community import codesign, ideas, moderation, posts
 from shequn.community.accounts import NewAccount, create_account
 from shequn.community.models import Account, AuditEntry, Idea, Post, Space
+from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.world import PASSWORD, World, username
@@ -37,7 +38,8 @@ def _held_post(client: TestClient, world: World) -> int:
         moderation.set_policy(session, _account(session, "operator"), world.idea_space, "all")
         zhao = session.scalar(select(Account).where(Account.username == "zhao"))
         assert zhao is not None
-        return posts.create_post(session, zhao, world.idea_space, "求团购价", "有没有团购").id
+        return posts.create_post(session, zhao, world.idea_space, "求团购价", "有没有团购",
+                                 rules=DEFAULT_RULES).id
 
 
 def _audit(client: TestClient) -> list[AuditEntry]:
@@ -116,7 +118,8 @@ def test_a_held_post_is_rejected_with_a_reason_by_a_plain_form(app_client: TestC
 
 def test_flags_are_dismissed_or_the_post_removed(app_client: TestClient, world: World) -> None:
     with _store(app_client).write() as session:
-        moderation.flag(session, _account(session, "member"), world.thread, "ads", None)
+        moderation.flag(session, _account(session, "member"), world.thread, "ads", None,
+                        rules=DEFAULT_RULES)
     csrf = sign_in(app_client, "operator")
     queue = app_client.get("/console/community/moderation?kind=flagged&lang=zh").text
     assert f'id="post-{world.thread}"' in queue and "广告 × 1" in queue

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from shequn.community import ideas, spaces
 from shequn.community.models import Account
+from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 from tests.web.conftest import sign_in
 from tests.web.world import World, username
@@ -21,10 +22,12 @@ def test_another_members_page_hides_closed_spaces_ideas_and_drafts(
                                                         username("operator")))
         assert operator is not None
         closed = spaces.create_space(session, operator, "内部研发群", "innovation", "closed")
-        ideas.propose(session, operator, closed.id, "内部静音方案", "只给研发看")
-        ideas.propose(session, operator, world.idea_space, "公开的烘干创意", "大家都能看")
+        ideas.propose(session, operator, closed.id, "内部静音方案", "只给研发看",
+                      rules=DEFAULT_RULES)
+        ideas.propose(session, operator, world.idea_space, "公开的烘干创意", "大家都能看",
+                      rules=DEFAULT_RULES)
         ideas.propose(session, operator, world.idea_space, "还没写完的草稿", "草稿",
-                      draft=True)
+                      draft=True, rules=DEFAULT_RULES)
         operator_id = operator.id
     sign_in(app_client, "member")
     seen = app_client.get(f"/members/{operator_id}")

@@ -13,6 +13,7 @@ from shequn.community import ideas, posts, presales, spaces
 from shequn.community.accounts import ROLES, NewAccount, create_account
 from shequn.community.models import Account
 from shequn.community.payments import InProcessProvider
+from shequn.community.screening import DEFAULT_RULES
 from shequn.server.app import create_server
 from shequn.settings import Settings
 from shequn.web import sessions
@@ -266,7 +267,8 @@ def test_member_360_shows_what_the_members_community_account_did(
             keys={"phone": written}))  # the same phone as the build's member, as written
         for space in (world.product_space, world.idea_space):
             spaces.join(session, account, space)
-        posts.create_post(session, account, world.product_space, "洗衣机漏水怎么办", "漏水")
+        posts.create_post(session, account, world.product_space, "洗衣机漏水怎么办", "漏水",
+                          rules=DEFAULT_RULES)
         ideas.support(session, account, world.idea)
         presales.pledge(session, account, world.presale, world.tier, 2, InProcessProvider())
     sign_in(app_client, "operator")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from shequn.community import perks, posts
 from shequn.community.models import Account
+from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 from tests.web.conftest import sign_in
 from tests.web.world import World, username
@@ -29,7 +30,7 @@ def _account(session: object, name: str) -> Account:
 def test_a_member_is_told_and_marks_read(app_client: TestClient, world: World) -> None:
     with _store(app_client).write() as session:
         zhao = _account(session, "zhao")
-        reply = posts.reply(session, zhao, world.thread, "@林小梅 你也来看看")
+        reply = posts.reply(session, zhao, world.thread, "@林小梅 你也来看看", rules=DEFAULT_RULES)
         reply_id = reply.id
     csrf = sign_in(app_client, "member")
     home = app_client.get("/?lang=zh").text

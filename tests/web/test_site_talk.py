@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from shequn.community import posts
 from shequn.community.models import Account, Post
+from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 from shequn.web.talk import Mentioned, mention_parts, span_parts
 from tests.web.conftest import sign_in
@@ -135,7 +136,8 @@ def test_the_complaint_board_shows_answers_and_waits(app_client: TestClient, wor
         (complaint,) = session.scalars(select(Post).where(
             Post.space_id == world.complaint_space))
         complaint.created_at -= timedelta(hours=3, minutes=5)  # written three hours ago
-        answer = posts.reply(session, operator, complaint.id, "已安排师傅明天上门。")
+        answer = posts.reply(session, operator, complaint.id, "已安排师傅明天上门。",
+                             rules=DEFAULT_RULES)
         posts.mark_official_answer(session, operator, complaint.id, answer.id)
     after = app_client.get(url).text
     assert words[2] in after and words[3] in after

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from shequn.community import ideas, posts, presales, spaces
 from shequn.community.accounts import ROLES, NewAccount, create_account
 from shequn.community.payments import InProcessProvider
+from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 
 PASSWORD = "correct horse"
@@ -43,17 +44,19 @@ def make_world(store: Store) -> World:
         product = spaces.create_space(session, operator, "洗衣机用户社群", "product", "open",
                                       "交流洗衣机的使用心得")
         workshop = spaces.create_space(session, operator, "共创工坊", "innovation", "open",
-                                       "提出并支持新产品创意")
+                                       "提出并支持新产品创意",
+                                       support_threshold=0)  # staff qualify ideas by hand
         complaints = spaces.create_space(session, operator, "投诉与建议", "complaint", "open")
         for space in (workshop, complaints):
             spaces.join(session, author, space.id)
         spaces.join(session, member, workshop.id)
         post = posts.create_post(session, author, workshop.id, "烘干功能什么时候上线？",
-                                 "烘干一体机的进度")
-        posts.reply(session, operator, post.id, "我们正在打样，下个月公布。")
-        posts.create_post(session, author, complaints.id, "售后上门晚了三天")
-        idea = ideas.propose(session, author, workshop.id, "静音模式", "夜间洗衣希望更安静")
-        ideas.propose(session, author, workshop.id, "童锁", "防止孩子误触")
+                                 "烘干一体机的进度", rules=DEFAULT_RULES)
+        posts.reply(session, operator, post.id, "我们正在打样，下个月公布。", rules=DEFAULT_RULES)
+        posts.create_post(session, author, complaints.id, "售后上门晚了三天", rules=DEFAULT_RULES)
+        idea = ideas.propose(session, author, workshop.id, "静音模式", "夜间洗衣希望更安静",
+                             rules=DEFAULT_RULES)
+        ideas.propose(session, author, workshop.id, "童锁", "防止孩子误触", rules=DEFAULT_RULES)
         campaign = presales.create_presale(session, operator, "新一代滚筒洗衣机预售",
                                            goal_fen=1_000_000,
                                            deadline=datetime.now(UTC) + timedelta(days=14))

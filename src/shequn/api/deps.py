@@ -12,7 +12,7 @@ from shequn.community.accounts import account_for_token
 from shequn.community.errors import Refused
 from shequn.community.models import Account
 from shequn.community.payments import PaymentProvider
-from shequn.community.screening import DEFAULT_RULES, ModerationRules
+from shequn.community.screening import ModerationRules
 from shequn.community.store import Store
 from shequn.settings import Settings
 
@@ -27,7 +27,7 @@ class Services:
     payments: PaymentProvider
     secret: bytes
     settings: Settings  # where the builds are (a space seeded from a segment reads one)
-    rules: ModerationRules = DEFAULT_RULES
+    rules: ModerationRules  # the settings' (services.community.moderation_rules)
 
 
 # The dependencies that do no I/O are coroutines: FastAPI runs a plain function in its

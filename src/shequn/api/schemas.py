@@ -69,6 +69,10 @@ class SpaceCreate(Strict):
     kind: Literal["product", "club", "complaint", "innovation", "qa", "general"]
     join_policy: Literal["open", "invite", "approval", "closed"]
     description: Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)] | None = None
+    # the votes each member may spend on the space's ideas, and the supports that
+    # qualify one (0: every idea may be qualified by a manager)
+    vote_budget: Annotated[int, Field(ge=1, le=1000)] | None = None
+    support_threshold: Annotated[int, Field(ge=0, le=10**7)] | None = None
 
 
 class SpacePublic(BaseModel):

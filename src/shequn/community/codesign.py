@@ -130,6 +130,8 @@ def join(session: Session, actor: Account, idea_id: int, account_id: int | None 
     manager adds someone, or changes a member's role. Partners join as ``partner``;
     only a manager names a ``lead``."""
     team, idea = _open_team(session, idea_id)
+    if idea.state not in WORKED_ON:  # hidden by moderation, or gone back out of co-design
+        raise Refused("not_open", what="idea in co-design")
     space = get_space(session, idea.space_id)
     manager = may_manage(session, actor, space)
     who = actor if account_id in (None, actor.id) else session.get(Account, account_id)

@@ -33,7 +33,12 @@ from shequn.community.models import (
     Transition,
 )
 from shequn.community.screening import words_in
-from shequn.community.spaces import get_space, may_manage, require_member
+from shequn.community.spaces import (
+    get_space,
+    may_manage,
+    may_see,
+    require_member,
+)
 from shequn.community.states import CONTEST, check_move
 from shequn.community.store import add_once, insert_or_ignore, spend_one
 
@@ -66,6 +71,18 @@ def get_contest(session: Session, contest_id: int, for_update: bool = False,
         query = query.with_for_update(read=shared and not for_update)
     contest = session.scalar(query)
     if contest is None:
+        raise Refused("not_found", what="contest")
+    return contest
+
+
+def get_visible_contest(session: Session, viewer: Account | None, contest_id: int,
+                        shared: bool = False) -> Contest:
+    """The contest, if it is in no space, or the viewer may see its space or judges it;
+    else it is not found (a closed space's contest does not tell outsiders it exists)."""
+    contest = get_contest(session, contest_id, shared=shared)
+    if contest.space_id is not None and not (
+            may_see(session, viewer, get_space(session, contest.space_id)) or
+            (viewer is not None and _is_judge(session, contest.id, viewer.id))):
         raise Refused("not_found", what="contest")
     return contest
 
@@ -125,7 +142,7 @@ def _require_open(session: Session, contest: Contest, state: str, what: str,
 def enter(session: Session, actor: Account, contest_id: int, title: str, body: str,
           record_value: float | None = None, record_unit: str | None = None) -> ContestEntry:
     """One entry per member, while the call is open; a judge does not compete."""
-    contest = get_contest(session, contest_id, shared=True)
+    contest = get_visible_contest(session, actor, contest_id, shared=True)
     _require_open(session, contest, "call_open", "contest call", actor)
     if _is_judge(session, contest.id, actor.id):
         raise Refused("not_allowed")
@@ -140,16 +157,20 @@ def enter(session: Session, actor: Account, contest_id: int, title: str, body: s
     return entry
 
 
-def get_entry(session: Session, entry_id: int) -> tuple[ContestEntry, Contest]:
+def get_entry(session: Session, actor: Account, entry_id: int) -> tuple[ContestEntry, Contest]:
+    """The entry and its contest, if the actor may see the contest."""
     entry = session.get(ContestEntry, entry_id)
     if entry is None:
         raise Refused("not_found", what="contest entry")
-    return entry, get_contest(session, entry.contest_id, shared=True)
+    try:
+        return entry, get_visible_contest(session, actor, entry.contest_id, shared=True)
+    except Refused:
+        raise Refused("not_found", what="contest entry") from None
 
 
 def score(session: Session, actor: Account, entry_id: int, value: int) -> ContestScore:
     """A judge's score, 0–100, while reviewing; scoring again replaces it."""
-    entry, contest = get_entry(session, entry_id)
+    entry, contest = get_entry(session, actor, entry_id)
     if contest.state != "reviewing":
         raise Refused("not_open", what="contest review")
     if not _is_judge(session, contest.id, actor.id):
@@ -172,7 +193,7 @@ def score(session: Session, actor: Account, entry_id: int, value: int) -> Contes
 def vote(session: Session, actor: Account, entry_id: int) -> ContestEntry:
     """A member's public vote, while voting: once per entry, the contest's budget in all,
     never for their own entry."""
-    entry, contest = get_entry(session, entry_id)
+    entry, contest = get_entry(session, actor, entry_id)
     _require_open(session, contest, "voting", "contest vote", actor)
     if entry.author_id == actor.id:
         raise Refused("not_allowed")
@@ -294,8 +315,9 @@ def transition(session: Session, actor: Account, contest_id: int, to_state: str)
     return contest
 
 
-def entries(session: Session, contest_id: int, limit: int, offset: int) -> list[ContestEntry]:
-    get_contest(session, contest_id)
+def entries(session: Session, viewer: Account | None, contest_id: int, limit: int,
+            offset: int) -> list[ContestEntry]:
+    get_visible_contest(session, viewer, contest_id)
     return list(session.scalars(select(ContestEntry)
                                 .where(ContestEntry.contest_id == contest_id)
                                 .order_by(ContestEntry.id).limit(limit).offset(offset)))
@@ -309,9 +331,10 @@ def shortlist(session: Session, contest_id: int) -> Sequence[ContestEntry]:
                                 .order_by(ContestEntry.rank)))
 
 
-def results(session: Session, contest_id: int) -> Sequence[ContestEntry]:
+def results(session: Session, viewer: Account | None,
+            contest_id: int) -> Sequence[ContestEntry]:
     """The published results: the shortlist in its places, once the contest is over."""
-    contest = get_contest(session, contest_id)
+    contest = get_visible_contest(session, viewer, contest_id)
     if contest.state != "results":
         raise Refused("not_open", what="contest results")
     return shortlist(session, contest.id)

@@ -52,6 +52,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "already_supported": ("conflict", "You already support this idea.", "您已经支持过这个创意。"),
     "budget_exhausted": ("conflict", "Your {budget} supports in this space are all in use.",
                          "您在该空间的{budget}票已经用完。"),
+    "below_threshold": ("conflict", "This idea has {supports} supports; it qualifies at "
+                        "{threshold}.", "该创意只有{supports}个支持，达到{threshold}个才能达标。"),
     "not_open": ("conflict", "This {what} is not open.", "该{what}尚未开放或已结束。"),
     "sold_out": ("conflict", "Not enough stock left: {left} remaining.",
                  "库存不足：仅剩{left}件。"),

@@ -14,9 +14,15 @@ from sqlalchemy.orm import Session
 
 from shequn.community import codesign, follows, outbox, rewards, search
 from shequn.community.errors import Refused
-from shequn.community.models import Account, Idea, IdeaSupport, Transition, VoteBudget
+from shequn.community.models import (
+    Account,
+    Idea,
+    IdeaSupport,
+    Space,
+    Transition,
+    VoteBudget,
+)
 from shequn.community.screening import (
-    DEFAULT_RULES,
     ModerationRules,
     screen_contribution,
     words_in,
@@ -62,7 +68,7 @@ def get_visible_idea(session: Session, viewer: Account | None, idea_id: int) -> 
 
 
 def propose(session: Session, actor: Account, space_id: int, title: str, body: str,
-            draft: bool = False, rules: ModerationRules = DEFAULT_RULES) -> Idea:
+            draft: bool = False, *, rules: ModerationRules) -> Idea:
     """A new idea, screened as a post is: a new account writing too fast or a blocking
     word refuses it, a holding one hides it until a manager opens it (hidden → open).
     Its event and points come when it is first shown: at once, or when a draft or a
@@ -130,7 +136,9 @@ def _return_votes(session: Session, idea: Idea) -> None:
 
 def _merge_into(session: Session, duplicate: Idea, original: Idea) -> None:
     """Supports move to the original; a member who supported both keeps one support and
-    gets the other vote back."""
+    gets the other vote back. Into another space, each moved support gives its vote back
+    in the duplicate's space and spends one in the original's; a supporter whose budget
+    there is used up keeps her vote and her support does not move."""
     both = select(IdeaSupport.account_id).where(IdeaSupport.idea_id == original.id)
     twice = list(session.scalars(select(IdeaSupport.account_id)
                                  .where(IdeaSupport.idea_id == duplicate.id,
@@ -142,14 +150,30 @@ def _merge_into(session: Session, duplicate: Idea, original: Idea) -> None:
                         .values(used=VoteBudget.used - 1))
         session.execute(delete(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id,
                                                   IdeaSupport.account_id.in_(twice)))
-    if original.space_id != duplicate.space_id:  # votes were spent in the other space
-        _return_votes(session, duplicate)
+    if original.space_id != duplicate.space_id:
+        _move_votes(session, duplicate, get_space(session, original.space_id))
     session.execute(update(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id)
                     .values(idea_id=original.id))
     original.supports = session.scalar(
         select(func.count()).where(IdeaSupport.idea_id == original.id)) or 0
     duplicate.supports = 0
     duplicate.merged_into = original.id
+
+
+def _move_votes(session: Session, duplicate: Idea, to_space: Space) -> None:
+    """The duplicate's supporters' votes leave its space for ``to_space``, each within
+    her budget there (a conditional update, as a support spends one); the supports that
+    find no vote there are dropped, their votes given back."""
+    _return_votes(session, duplicate)
+    supporters = list(session.scalars(select(IdeaSupport.account_id)
+                                      .where(IdeaSupport.idea_id == duplicate.id)))
+    unpaid = [account_id for account_id in supporters
+              if not spend_one(session, VoteBudget,
+                               {"space_id": to_space.id, "account_id": account_id},
+                               to_space.vote_budget)]
+    if unpaid:
+        session.execute(delete(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id,
+                                                  IdeaSupport.account_id.in_(unpaid)))
 
 
 def transition(session: Session, actor: Account, idea_id: int, to_state: str,
@@ -161,6 +185,10 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
     author_move = actor.id == idea.author_id and (idea.state, to_state) in AUTHOR_MOVES
     if not author_move and not may_manage(session, actor, space):
         raise Refused("not_allowed")
+    if to_state == "qualified" and idea.supports < space.support_threshold:
+        # the bar holds for everyone: a manager cannot wave an idea past it
+        raise Refused("below_threshold", supports=idea.supports,
+                      threshold=space.support_threshold)
     if to_state == "duplicate":
         if into is None or into == idea.id:
             raise Refused("not_found", what="original idea")

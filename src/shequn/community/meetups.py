@@ -14,7 +14,7 @@ from shequn.community import outbox
 from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Meetup, Registration, utcnow
-from shequn.community.spaces import get_space, may_manage
+from shequn.community.spaces import get_space, may_manage, require_visible
 from shequn.community.store import add_once
 
 
@@ -22,6 +22,15 @@ def get_meetup(session: Session, meetup_id: int) -> Meetup:
     meetup = session.get(Meetup, meetup_id)
     if meetup is None:
         raise Refused("not_found", what="meetup")
+    return meetup
+
+
+def get_visible_meetup(session: Session, viewer: Account | None, meetup_id: int) -> Meetup:
+    """The meetup, if it is in no space or the viewer may see its space (else it is not
+    found: a closed space's meetups are for its members)."""
+    meetup = get_meetup(session, meetup_id)
+    if meetup.space_id is not None:
+        require_visible(session, viewer, get_space(session, meetup.space_id), "meetup")
     return meetup
 
 
@@ -40,8 +49,9 @@ def create(session: Session, actor: Account, title: str, starts_at: datetime, ca
 
 
 def register(session: Session, actor: Account, meetup_id: int) -> Registration:
-    """A seat while there is one (a conditional update), else the waiting list."""
-    meetup = get_meetup(session, meetup_id)
+    """A seat while there is one (a conditional update), else the waiting list; a
+    meetup of a space only for those who may see it."""
+    meetup = get_visible_meetup(session, actor, meetup_id)
     seat = session.execute(update(Meetup)
                            .where(Meetup.id == meetup.id, Meetup.registered < Meetup.capacity)
                            .values(registered=Meetup.registered + 1))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from shequn.community import notifications, outbox, posts
 from shequn.community.errors import Refused
 from shequn.community.models import Account, ModerationDecision, Post, PostFlag, Space, utcnow
-from shequn.community.screening import DEFAULT_RULES, ModerationRules
+from shequn.community.screening import ModerationRules
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import POST, check_move
 from shequn.community.store import add_once
@@ -46,8 +46,8 @@ def set_policy(session: Session, actor: Account, space_id: int, policy: str) -> 
     return space
 
 
-def flag(session: Session, actor: Account, post_id: int, reason: str, note: str | None,
-         rules: ModerationRules = DEFAULT_RULES) -> Post:
+def flag(session: Session, actor: Account, post_id: int, reason: str, note: str | None, *,
+         rules: ModerationRules) -> Post:
     """A member flags a post once; at ``rules.flag_threshold`` flaggers it is hidden."""
     post = posts.get_visible_post(session, actor, post_id)
     space = get_space(session, post.space_id)

@@ -99,8 +99,10 @@ def perks_for(session: Session, account: Account, limit: int, offset: int
 
 
 def claim(session: Session, actor: Account, perk_id: int) -> Perk:
-    """Claim a perk the member qualifies for: once, and never beyond its stock."""
-    perk = session.get(Perk, perk_id)
+    """Claim a perk the member qualifies for: once, and never beyond its stock. Claims
+    of one perk take turns on its row, so each is paid or refused by name (sold out,
+    already claimed), never told to try again."""
+    perk = session.scalar(select(Perk).where(Perk.id == perk_id).with_for_update())
     if perk is None:
         raise Refused("not_found", what="perk")
     level = rewards.standing(session, actor.id).level

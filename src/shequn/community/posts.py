@@ -27,7 +27,7 @@ from shequn.community import follows, mentions, outbox, search
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Post, PostRevision, Space, utcnow
 from shequn.community.notifications import notify
-from shequn.community.screening import DEFAULT_RULES, ModerationRules, screen, words_in
+from shequn.community.screening import ModerationRules, screen, words_in
 from shequn.community.spaces import (
     get_space,
     may_manage,
@@ -136,14 +136,14 @@ def _write(session: Session, actor: Account, space: Space, rules: ModerationRule
 
 
 def create_post(session: Session, actor: Account, space_id: int, body: str,
-                title: str | None = None, rules: ModerationRules = DEFAULT_RULES) -> Post:
+                title: str | None = None, *, rules: ModerationRules) -> Post:
     space = get_space(session, space_id)
     require_member(session, actor, space)
     return _write(session, actor, space, rules, title=title, body=body)
 
 
-def reply(session: Session, actor: Account, post_id: int, body: str,
-          rules: ModerationRules = DEFAULT_RULES) -> Post:
+def reply(session: Session, actor: Account, post_id: int, body: str, *,
+          rules: ModerationRules) -> Post:
     """A reply; the first one published by anyone but the author answers the post."""
     parent = get_visible_post(session, actor, post_id)
     space = get_space(session, parent.space_id)
@@ -152,7 +152,7 @@ def reply(session: Session, actor: Account, post_id: int, body: str,
 
 
 def reshare(session: Session, actor: Account, post_id: int, to_space_id: int,
-            body: str = "", rules: ModerationRules = DEFAULT_RULES) -> Post:
+            body: str = "", *, rules: ModerationRules) -> Post:
     original = get_visible_post(session, actor, post_id)
     space = get_space(session, to_space_id)
     require_member(session, actor, space)

@@ -1,8 +1,8 @@
 """Red packets: a sum split at random among the first N grabbers.
 
 The split is drawn when the packet is made (total conserved to the fen, every share at
-least 1 fen); a grab claims the next free share with a conditional update, and a unique
-(packet, account) pair keeps anyone from grabbing twice, under any concurrency.
+least 1 fen); grabs of one packet take turns on the packet's row, each claiming the next
+free share, and a unique (packet, account) pair is the last guard against grabbing twice.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from __future__ import annotations
 import itertools
 import secrets
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shequn.community import outbox
 from shequn.community.errors import Refused
 from shequn.community.models import Account, RedPacket, RedPacketShare, utcnow
-from shequn.community.spaces import get_space, may_manage, require_member
+from shequn.community.spaces import get_space, may_manage, require_member, require_visible
 
 MAX_SHARES = 10_000
 
@@ -49,41 +48,39 @@ def create(session: Session, actor: Account, space_id: int, total_fen: int,
 
 
 def grab(session: Session, actor: Account, packet_id: int) -> RedPacketShare:
-    packet = session.get(RedPacket, packet_id)
+    """The next free share for ``actor``, or a refusal that names why: grabs of one
+    packet take turns on its row (a lock held to the commit), so each sees the shares
+    the ones before took and nobody is told to try again."""
+    packet = session.scalar(select(RedPacket).where(RedPacket.id == packet_id)
+                            .with_for_update())
     if packet is None:
         raise Refused("not_found", what="red packet")
-    require_member(session, actor, get_space(session, packet.space_id))
+    space = get_space(session, packet.space_id)
+    require_visible(session, actor, space, "red packet")  # outsiders of a closed space
+    require_member(session, actor, space)
     if session.scalar(select(RedPacketShare.id).where(RedPacketShare.packet_id == packet.id,
                                                       RedPacketShare.account_id == actor.id)):
         raise Refused("already_grabbed")
-    for _ in range(20):  # another grabber may claim the share we picked; take the next
-        free = session.scalar(select(RedPacketShare.id)
-                              .where(RedPacketShare.packet_id == packet.id,
-                                     RedPacketShare.account_id.is_(None))
-                              .order_by(RedPacketShare.seq).limit(1))
-        if free is None:
-            raise Refused("all_grabbed")
-        try:
-            with session.begin_nested():
-                claimed = session.execute(
-                    update(RedPacketShare)
-                    .where(RedPacketShare.id == free, RedPacketShare.account_id.is_(None))
-                    .values(account_id=actor.id, grabbed_at=utcnow()))
-        except IntegrityError:
-            raise Refused("already_grabbed") from None
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
-            share = session.get(RedPacketShare, free, populate_existing=True)
-            assert share is not None
-            outbox.record(session, "red_packet_grab", actor, campaign_id=f"rp-{packet.id}",
-                          space=str(packet.space_id), amount=share.amount_fen / 100)
-            return share
-    raise Refused("all_grabbed")
+    share = session.scalar(select(RedPacketShare)
+                           .where(RedPacketShare.packet_id == packet.id,
+                                  RedPacketShare.account_id.is_(None))
+                           .order_by(RedPacketShare.seq).limit(1))
+    if share is None:
+        raise Refused("all_grabbed")
+    share.account_id, share.grabbed_at = actor.id, utcnow()
+    session.flush()
+    outbox.record(session, "red_packet_grab", actor, campaign_id=f"rp-{packet.id}",
+                  space=str(packet.space_id), amount=share.amount_fen / 100)
+    return share
 
 
-def summary(session: Session, packet_id: int) -> tuple[RedPacket, list[RedPacketShare]]:
+def summary(session: Session, viewer: Account | None,
+            packet_id: int) -> tuple[RedPacket, list[RedPacketShare]]:
+    """The packet and the shares grabbed, for those who may see its space."""
     packet = session.get(RedPacket, packet_id)
     if packet is None:
         raise Refused("not_found", what="red packet")
+    require_visible(session, viewer, get_space(session, packet.space_id), "red packet")
     shares = list(session.scalars(select(RedPacketShare)
                                   .where(RedPacketShare.packet_id == packet.id,
                                          RedPacketShare.account_id.is_not(None))

@@ -29,6 +29,8 @@ from shequn.community.text import search_terms
 
 K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalisation constants
 MAX_QUERY_TERMS = 32
+DF_CAP = 2_000  # documents counted per term at most
+CANDIDATES = 500  # documents scored per kind at most (the best page comes from them)
 HIDDEN_IDEAS = ("draft", "hidden")
 # Ideas a new one may duplicate: those still taking part (not closed or hidden).
 OPEN_IDEAS = ("open", "qualified", "under_review", "planned", "co_design", "prototyping")
@@ -81,12 +83,52 @@ class Ranked:
     score: float
 
 
+def _document_frequency(session: Session, term: str, scope: list[Any]) -> int:
+    """How many documents in scope hold ``term``, counted up to :data:`DF_CAP`."""
+    same_doc = and_(SearchDoc.kind == SearchTerm.kind,
+                    SearchDoc.object_id == SearchTerm.object_id)
+    holding = (select(SearchTerm.object_id).join(SearchDoc, same_doc)
+               .where(SearchTerm.term == term, *scope).limit(DF_CAP).subquery())
+    return int(session.scalar(select(func.count()).select_from(holding)) or 0)
+
+
+def _candidates(session: Session, by_rarity: Sequence[str], kinds: Sequence[str],
+                scope: list[Any], shown: Any) -> dict[str, list[int]]:
+    """Per kind, at most :data:`CANDIDATES` documents that hold a query term: the rarest
+    term's first, newest first (the index's own order, so a query reads only as many
+    postings as it keeps), then the next rarest's while there is room."""
+    same_doc = and_(SearchDoc.kind == SearchTerm.kind,
+                    SearchDoc.object_id == SearchTerm.object_id)
+    chosen: dict[str, list[int]] = {}
+    for kind in kinds:
+        found: dict[int, None] = {}
+        for term in by_rarity:
+            room = CANDIDATES - len(found)
+            if room <= 0:
+                break
+            query = (select(SearchTerm.object_id).join(SearchDoc, same_doc)
+                     .outerjoin(Post, and_(SearchTerm.kind == "post",
+                                           Post.id == SearchTerm.object_id))
+                     .outerjoin(Idea, and_(SearchTerm.kind == "idea",
+                                           Idea.id == SearchTerm.object_id))
+                     .where(SearchTerm.term == term, SearchTerm.kind == kind, *scope, shown)
+                     .order_by(SearchTerm.object_id.desc()))
+            if found:
+                query = query.where(SearchTerm.object_id.not_in(list(found)))
+            found.update(dict.fromkeys(session.scalars(query.limit(room))))
+        if found:
+            chosen[kind] = list(found)
+    return chosen
+
+
 def rank(session: Session, terms: Iterable[str], kinds: Sequence[str],
          space_id: int | None = None, viewer: Account | None = None,
          ideas_in: Sequence[str] | None = None, limit: int = 20,
          offset: int = 0) -> list[Ranked]:
     """Documents holding any of ``terms`` in the spaces the viewer may see, best BM25
-    score first."""
+    score first. The work is bounded however common a term is: document frequencies
+    are counted up to :data:`DF_CAP` (a term held by more weighs as one held by that
+    many), and only the candidates :func:`_candidates` picks are scored."""
     wanted = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
     if not wanted:
         return []
@@ -98,25 +140,26 @@ def rank(session: Session, terms: Iterable[str], kinds: Sequence[str],
         select(func.count(), func.avg(SearchDoc.length)).where(*scope)).one()
     if not docs:
         return []
-    same_doc = and_(SearchDoc.kind == SearchTerm.kind,
-                    SearchDoc.object_id == SearchTerm.object_id)
-    df = dict(session.execute(select(SearchTerm.term, func.count())
-                              .join(SearchDoc, same_doc)
-                              .where(SearchTerm.term.in_(wanted), *scope)
-                              .group_by(SearchTerm.term)).all())
+    df = {term: n for term in wanted if (n := _document_frequency(session, term, scope))}
     if not df:
+        return []
+    shown = _visible(viewer.id if viewer is not None else None, ideas_in)
+    chosen = _candidates(session, sorted(df, key=lambda term: (df[term], term)), kinds,
+                         scope, shown)
+    if not chosen:
         return []
     idf = {term: math.log(1 + (docs - n + 0.5) / (n + 0.5)) for term, n in df.items()}
     weight = case(idf, value=SearchTerm.term, else_=0.0)
     saturation = SearchTerm.tf + K1 * (1 - B + B * cast(SearchDoc.length, Float)
                                        / float(mean_length))
     score = func.sum(weight * cast(SearchTerm.tf, Float) * (K1 + 1) / saturation).label("score")
+    same_doc = and_(SearchDoc.kind == SearchTerm.kind,
+                    SearchDoc.object_id == SearchTerm.object_id)
     query = (select(SearchTerm.kind, SearchTerm.object_id, score)
              .join(SearchDoc, same_doc)
-             .outerjoin(Post, and_(SearchTerm.kind == "post", Post.id == SearchTerm.object_id))
-             .outerjoin(Idea, and_(SearchTerm.kind == "idea", Idea.id == SearchTerm.object_id))
-             .where(SearchTerm.term.in_(list(idf)), *scope,
-                    _visible(viewer.id if viewer is not None else None, ideas_in))
+             .where(SearchTerm.term.in_(list(idf)),
+                    or_(*(and_(SearchTerm.kind == kind, SearchTerm.object_id.in_(ids))
+                          for kind, ids in chosen.items())))
              .group_by(SearchTerm.kind, SearchTerm.object_id)
              .order_by(score.desc(), SearchTerm.object_id.desc())
              .limit(limit).offset(offset))

@@ -43,11 +43,18 @@ def may_manage(session: Session, actor: Account, space: Space) -> bool:
 
 
 def create_space(session: Session, actor: Account, name: str, kind: str, join_policy: str,
-                 description: str | None = None) -> Space:
+                 description: str | None = None, *, vote_budget: int | None = None,
+                 support_threshold: int | None = None) -> Space:
+    """A space owned by its maker; its vote budget and support threshold are the
+    model's defaults unless given."""
     if actor.role not in RUNS_COMMUNITY:
         raise Refused("not_allowed")
     space = Space(name=name, kind=kind, join_policy=join_policy, description=description,
                   team_id=actor.team_id, created_by=actor.id)
+    if vote_budget is not None:
+        space.vote_budget = vote_budget
+    if support_threshold is not None:
+        space.support_threshold = support_threshold
     session.add(space)
     session.flush()
     session.add(SpaceMember(space_id=space.id, account_id=actor.id, role="owner"))

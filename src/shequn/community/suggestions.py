@@ -17,7 +17,7 @@ from shequn.community.codesign import in_team
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea, get_visible_idea
 from shequn.community.models import Account, Suggestion, Transition, utcnow
-from shequn.community.screening import DEFAULT_RULES, ModerationRules, screen_contribution
+from shequn.community.screening import ModerationRules, screen_contribution
 from shequn.community.spaces import get_space, may_manage, require_member
 from shequn.community.states import SUGGESTION, check_move
 
@@ -27,7 +27,7 @@ TAKES_SUGGESTIONS = frozenset({"open", "qualified", "under_review", "planned", "
 
 
 def suggest(session: Session, actor: Account, idea_id: int, body: str,
-            kind: str | None = None, rules: ModerationRules = DEFAULT_RULES) -> Suggestion:
+            kind: str | None = None, *, rules: ModerationRules) -> Suggestion:
     """A member of the idea's space, or anyone on its co-design team (partners too),
     screened as a post is; a suggestion has no queue to wait in, so a word that would
     hold a post refuses it too."""

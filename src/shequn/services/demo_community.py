@@ -31,6 +31,7 @@ from shequn.community.accounts import (
 )
 from shequn.community.models import Account, Space, SpaceMember, Tier
 from shequn.community.payments import InProcessProvider
+from shequn.community.screening import DEFAULT_RULES, ModerationRules
 from shequn.community.store import Store
 from shequn.demo import community as words
 from shequn.services.community import open_store, relay_outbox
@@ -46,6 +47,9 @@ PARTNER = "demo-partner"  # the outside partner on the Tianbo team
 HISTORY = dt.timedelta(days=120)  # the community's story ends on the world's as-of day
 BATCH = 50  # actions per transaction (the ORM checks each update against every object held)
 PAYMENTS = InProcessProvider()  # the demo's pre-bookings are paid in process
+
+# The demo's members write as the default settings screen them.
+RULES: ModerationRules = DEFAULT_RULES
 
 
 @dataclass(frozen=True)
@@ -147,11 +151,13 @@ def _thread(store: Store, rng: np.random.Generator, author: Account, space_id: i
             answer_by: Account | None = None) -> None:
     """A post, its replies and, from ``answer_by``, an official answer: one transaction."""
     with store.write() as session:
-        post = posts.create_post(session, author, space_id, text.body, text.title)
+        post = posts.create_post(session, author, space_id, text.body, text.title,
+                                 rules=RULES)
         for replier in repliers:
-            posts.reply(session, replier, post.id, words.member_reply(rng))
+            posts.reply(session, replier, post.id, words.member_reply(rng), rules=RULES)
         if answer_by is not None:
-            answer = posts.reply(session, answer_by, post.id, words.official_answer(rng))
+            answer = posts.reply(session, answer_by, post.id, words.official_answer(rng),
+                                 rules=RULES)
             posts.mark_official_answer(session, answer_by, post.id, answer.id)
     tally.posts += 1
     tally.replies += len(repliers) + (answer_by is not None)
@@ -185,7 +191,8 @@ def _conversation(store: Store, rng: np.random.Generator, operator: Account, che
         supporters = [p for p in _sample(rng, people, int(rng.integers(0, 20)))
                       if p.id != author.id]
         with store.write() as session:
-            proposed = ideas.propose(session, author, board, text.title or "", text.body)
+            proposed = ideas.propose(session, author, board, text.title or "", text.body,
+                                     rules=RULES)
             for supporter in supporters:
                 ideas.support(session, supporter, proposed.id)
         tally.ideas += 1
@@ -222,17 +229,19 @@ def _journey(store: Store, rng: np.random.Generator, operator: Account, chen: Ac
         codesign.join(session, operator, idea_id, account_id=designer.id)
 
     with store.write() as session:
+        # a small world has fewer supporters than the bar: it comes down to them, so
+        # their supports qualify the idea as a big world's would
+        space = session.get(Space, board)
+        assert space is not None
+        space.support_threshold = min(space.support_threshold, len(supporters))
         if not _is_member(session, author, board):
             spaces.join(session, author, board)
             tally.joins += 1
-        idea_id = ideas.propose(session, author, board, title, body).id
+        idea_id = ideas.propose(session, author, board, title, body, rules=RULES).id
     tally.ideas += 1
     _in_batches(store, supporters, support)
     with store.write() as session:
-        moves = ["under_review", "planned", "co_design"]
-        if ideas.get_idea(session, idea_id).state == "open":
-            moves.insert(0, "qualified")  # a small world has fewer supporters than the bar
-        for state in moves:  # at co_design the idea's team forms
+        for state in ("under_review", "planned", "co_design"):  # at co_design the idea's team forms
             ideas.transition(session, operator, idea_id, state)
         codesign.join(session, operator, idea_id, account_id=author.id, role="lead")
         partner, _ = codesign.register_partner(
@@ -243,10 +252,10 @@ def _journey(store: Store, rng: np.random.Generator, operator: Account, chen: Ac
     _in_batches(store, designers, join_team)
     with store.write() as session:
         kickoff = posts.create_post(session, author, board, words.TIANBO_KICKOFF[1],
-                                    words.TIANBO_KICKOFF[0])
+                                    words.TIANBO_KICKOFF[0], rules=RULES)
         for designer in designers[:4]:
             posts.reply(session, designer, kickoff.id, words.TIANBO_REPLIES[
-                int(rng.integers(len(words.TIANBO_REPLIES)))])
+                int(rng.integers(len(words.TIANBO_REPLIES)))], rules=RULES)
         co_designers = codesign.team_of(session, idea_id).members
         for state in ("prototyping", "launched"):  # the team disbands at launch
             ideas.transition(session, operator, idea_id, state)

@@ -190,7 +190,7 @@ def answer(post_id: ObjectId, visit: VisitDep) -> Response:
         thread = posts.get_post(session, post_id)
         if not spaces.may_manage(session, account, spaces.get_space(session, thread.space_id)):
             raise Refused("not_allowed")  # said before the reply is written, not after
-        written = posts.reply(session, account, post_id, body, visit.web.rules)
+        written = posts.reply(session, account, post_id, body, rules=visit.web.rules)
         posts.mark_official_answer(session, account, post_id, written.id)
         audit.record(session, account, "official_answer", "post", post_id,
                      after={"answer": written.id})

@@ -67,7 +67,7 @@ def create_post(space_id: ObjectId, visit: VisitDep) -> Response:
     body = text(visit, "body", visit.gettext("Your post"), BODY_MAX)
     with visit.web.store.write() as session:
         post_id = posts.create_post(session, account, space_id, body, title or None,
-                                    visit.web.rules).id
+                                    rules=visit.web.rules).id
     return _written(visit, post_id, f"/posts/{post_id}", "site/post_item.html")
 
 
@@ -93,7 +93,7 @@ def create_reply(post_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("site.reply")
     body = text(visit, "body", visit.gettext("Your reply"), BODY_MAX)
     with visit.web.store.write() as session:
-        answer_id = posts.reply(session, account, post_id, body, visit.web.rules).id
+        answer_id = posts.reply(session, account, post_id, body, rules=visit.web.rules).id
     return _written(visit, answer_id, f"/posts/{post_id}#post-{answer_id}",
                     "site/reply_item.html")
 

@@ -66,7 +66,7 @@ def suggest(idea_id: ObjectId, visit: VisitDep) -> Response:
         raise InvalidForm("kind", visit.gettext("Choose what the suggestion is about."))
     with visit.web.store.write() as session:
         ideas.get_visible_idea(session, account, idea_id)
-        made = suggestions.suggest(session, account, idea_id, body, kind, visit.web.rules)
+        made = suggestions.suggest(session, account, idea_id, body, kind, rules=visit.web.rules)
         made_id = made.id
     return redirect(visit, f"/ideas/{idea_id}#suggestion-{made_id}")
 

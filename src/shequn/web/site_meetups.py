@@ -13,7 +13,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community import meetups, spaces
-from shequn.community.errors import Refused
 from shequn.community.models import Account, Meetup, Registration, utcnow
 from shequn.web.forms import ObjectId
 from shequn.web.qr import qr_svg
@@ -34,13 +33,6 @@ class MeetupRow:
     @property
     def seats_left(self) -> int:
         return max(self.meetup.capacity - self.meetup.registered, 0)
-
-
-def _visible(session: Session, viewer: Account, meetup: Meetup) -> Meetup:
-    if meetup.space_id is not None and not spaces.may_see(
-            session, viewer, spaces.get_space(session, meetup.space_id)):
-        raise Refused("not_found", what="meetup")
-    return meetup
 
 
 def _rows(session: Session, viewer: Account, found: list[Meetup]) -> list[MeetupRow]:
@@ -70,7 +62,7 @@ def listing(visit: VisitDep) -> Response:
 def meetup_page(meetup_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("site")
     with visit.web.store.read() as session:
-        meetup = _visible(session, account, meetups.get_meetup(session, meetup_id))
+        meetup = meetups.get_visible_meetup(session, account, meetup_id)
         (row,) = _rows(session, account, [meetup])
         place = None
         if row.mine is not None and row.mine.status == "waiting":
@@ -90,6 +82,6 @@ def meetup_page(meetup_id: ObjectId, visit: VisitDep) -> Response:
 def register(meetup_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("site.register")
     with visit.web.store.write() as session:
-        _visible(session, account, meetups.get_meetup(session, meetup_id))
+        meetups.get_visible_meetup(session, account, meetup_id)
         meetups.register(session, account, meetup_id)
     return redirect(visit, f"/meetups/{meetup_id}#my-registration")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from shequn.community import contests, redpackets, spaces
 from shequn.community.errors import Refused
-from shequn.community.models import Account, Contest, RedPacket
+from shequn.community.models import RedPacket
 from shequn.web import listings, play
 from shequn.web.forms import BODY_MAX, TITLE_MAX, InvalidForm, ObjectId, text
 from shequn.web.render import page, redirect
@@ -38,15 +37,6 @@ def grab(packet_id: ObjectId, visit: VisitDep) -> Response:
     return page(visit, "site/packet.html", packet=row, may_grab=True)
 
 
-def _visible_contest(session: Session, account: Account, contest_id: int) -> Contest:
-    """The contest, unless it belongs to a space the member may not see."""
-    contest = contests.get_contest(session, contest_id)
-    if contest.space_id is not None and not spaces.may_see(
-            session, account, spaces.get_space(session, contest.space_id)):
-        raise Refused("not_found", what="contest")
-    return contest
-
-
 @router.get("/contests")
 def contest_list(visit: VisitDep) -> Response:
     account = visit.require("site")
@@ -60,7 +50,7 @@ def contest_list(visit: VisitDep) -> Response:
 def contest_page(contest_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("site")
     with visit.web.store.read() as session:
-        contest = _visible_contest(session, account, contest_id)
+        contest = contests.get_visible_contest(session, account, contest_id)
         entries = play.entries_of(session, contest)
         authors = listings.names(session, {e.author_id for e in entries})
         ballot = play.ballot(session, contest, account.id)
@@ -81,7 +71,6 @@ def enter(contest_id: ObjectId, visit: VisitDep) -> Response:
     body = text(visit, "body", visit.gettext("About your entry"), BODY_MAX)
     record = _record(visit)
     with visit.web.store.write() as session:
-        _visible_contest(session, account, contest_id)
         entry = contests.enter(session, account, contest_id, title, body, record)
         entry_id = entry.id
     return redirect(visit, f"/contests/{contest_id}#entry-{entry_id}")
@@ -105,8 +94,7 @@ def _record(visit: Visit) -> float | None:
 def vote(entry_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("site.vote")
     with visit.web.store.write() as session:
-        _, contest = contests.get_entry(session, entry_id)
-        _visible_contest(session, account, contest.id)
+        _, contest = contests.get_entry(session, account, entry_id)  # if she may see it
         contests.vote(session, account, entry_id)
         contest_id = contest.id
     return redirect(visit, f"/contests/{contest_id}#entry-{entry_id}")

@@ -45,6 +45,6 @@ def reshare(post_id: ObjectId, visit: VisitDep) -> Response:
     space_id = number(visit, "space", visit.gettext("Space"), 1, 2**31 - 1)
     body = text(visit, "body", visit.gettext("Your words"), BODY_MAX, required=False)
     with visit.web.store.write() as session:
-        shared = posts.reshare(session, account, post_id, space_id, body, visit.web.rules)
+        shared = posts.reshare(session, account, post_id, space_id, body, rules=visit.web.rules)
         shared_id = shared.id
     return redirect(visit, f"/posts/{shared_id}")

@@ -100,7 +100,7 @@ def suggest(idea_id: ObjectId, body: SuggestionCreate, actor: CurrentAccount,
             services: ServicesDep) -> SuggestionPublic:
     with services.store.write() as session:
         row = suggestions.suggest(session, actor, idea_id, body.body, body.kind,
-                                  services.rules)
+                                  rules=services.rules)
         return SuggestionPublic.model_validate(row, from_attributes=True)
 
 

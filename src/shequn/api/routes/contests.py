@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from shequn.api.deps import CurrentAccount, ObjectId, PageDep, ServicesDep
+from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.schemas import (
     ContestCreate,
     ContestMove,
@@ -46,9 +46,10 @@ def create(body: ContestCreate, actor: CurrentAccount, services: ServicesDep) ->
 
 
 @router.get("/contests/{contest_id}", response_model=ContestPublic)
-def read(contest_id: ObjectId, services: ServicesDep) -> ContestPublic:
+def read(contest_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> ContestPublic:
+    """A contest of a space only for those who may see the space, and its judges."""
     with services.store.read() as session:
-        return _public(session, contests.get_contest(session, contest_id))
+        return _public(session, contests.get_visible_contest(session, viewer, contest_id))
 
 
 @router.post("/contests/{contest_id}/transitions", response_model=ContestPublic)
@@ -77,19 +78,21 @@ def enter(contest_id: ObjectId, body: EntryCreate, actor: CurrentAccount,
 
 
 @router.get("/contests/{contest_id}/entries", response_model=list[EntryPublic])
-def list_entries(contest_id: ObjectId, page: PageDep,
-                 services: ServicesDep) -> list[EntryPublic]:
+def list_entries(contest_id: ObjectId, page: PageDep, services: ServicesDep,
+                 viewer: MaybeAccount) -> list[EntryPublic]:
     with services.store.read() as session:
         return [EntryPublic.model_validate(e, from_attributes=True)
-                for e in contests.entries(session, contest_id, page.limit, page.offset)]
+                for e in contests.entries(session, viewer, contest_id, page.limit,
+                                          page.offset)]
 
 
 @router.get("/contests/{contest_id}/results", response_model=ContestResults)
-def results(contest_id: ObjectId, services: ServicesDep) -> ContestResults:
+def results(contest_id: ObjectId, services: ServicesDep,
+            viewer: MaybeAccount) -> ContestResults:
     with services.store.read() as session:
         return ContestResults(contest_id=contest_id, shortlist=[
             EntryPublic.model_validate(e, from_attributes=True)
-            for e in contests.results(session, contest_id)])
+            for e in contests.results(session, viewer, contest_id)])
 
 
 @router.post("/contest-entries/{entry_id}/scores", response_model=ScorePublic)

@@ -22,7 +22,7 @@ router = APIRouter(tags=["ideas"])
 def propose(body: IdeaCreate, actor: CurrentAccount, services: ServicesDep) -> IdeaPublic:
     with services.store.write() as session:
         idea = ideas.propose(session, actor, body.space_id, body.title, body.body, body.draft,
-                             services.rules)
+                             rules=services.rules)
         return IdeaPublic.model_validate(idea, from_attributes=True)
 
 

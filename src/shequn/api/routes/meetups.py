@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
+from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, ServicesDep
 from shequn.api.schemas import CheckinCreate, MeetupCreate, MeetupPublic, RegistrationPublic
 from shequn.community import meetups
 from shequn.community.errors import Refused
@@ -22,9 +22,10 @@ def create(body: MeetupCreate, actor: CurrentAccount, services: ServicesDep) -> 
 
 
 @router.get("/meetups/{meetup_id}", response_model=MeetupPublic)
-def read(meetup_id: ObjectId, services: ServicesDep) -> MeetupPublic:
+def read(meetup_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> MeetupPublic:
     with services.store.read() as session:
-        return MeetupPublic.model_validate(meetups.get_meetup(session, meetup_id),
+        return MeetupPublic.model_validate(meetups.get_visible_meetup(session, viewer,
+                                                                      meetup_id),
                                            from_attributes=True)
 
 

@@ -48,7 +48,7 @@ def flag(post_id: ObjectId, body: FlagCreate, actor: CurrentAccount,
          services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = moderation.flag(session, actor, post_id, body.reason, body.note,
-                               services.rules)
+                               rules=services.rules)
         return present_one(session, post)
 
 

@@ -85,7 +85,7 @@ def reply(post_id: ObjectId, body: PostCreate, actor: CurrentAccount,
           services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         return present_one(session, posts.reply(session, actor, post_id, body.body,
-                                                services.rules), actor)
+                                                rules=services.rules), actor)
 
 
 @router.post("/posts/{post_id}/reshares", status_code=201, response_model=PostPublic)
@@ -93,7 +93,7 @@ def reshare(post_id: ObjectId, body: ReshareCreate, actor: CurrentAccount,
             services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.reshare(session, actor, post_id, body.space_id, body.body,
-                             services.rules)
+                             rules=services.rules)
         return present_one(session, post)
 
 

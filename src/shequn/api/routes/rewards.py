@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
+from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, ServicesDep
 from shequn.api.schemas import GrabPublic, RedPacketCreate, RedPacketPublic
 from shequn.community import redpackets
 
@@ -22,9 +22,9 @@ def create(body: RedPacketCreate, actor: CurrentAccount,
 
 
 @router.get("/red-packets/{packet_id}", response_model=RedPacketPublic)
-def read(packet_id: ObjectId, services: ServicesDep) -> RedPacketPublic:
+def read(packet_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> RedPacketPublic:
     with services.store.read() as session:
-        packet, grabbed = redpackets.summary(session, packet_id)
+        packet, grabbed = redpackets.summary(session, viewer, packet_id)
         return RedPacketPublic(id=packet.id, space_id=packet.space_id,
                                total_fen=packet.total_fen, shares=packet.shares,
                                grabbed=len(grabbed),

@@ -30,7 +30,8 @@ router = APIRouter(tags=["spaces"])
 def create_space(body: SpaceCreate, actor: CurrentAccount, services: ServicesDep) -> SpacePublic:
     with services.store.write() as session:
         space = spaces.create_space(session, actor, body.name, body.kind, body.join_policy,
-                                    body.description)
+                                    body.description, vote_budget=body.vote_budget,
+                                    support_threshold=body.support_threshold)
         return SpacePublic.model_validate(space, from_attributes=True)
 
 
@@ -106,7 +107,7 @@ def create_post(space_id: ObjectId, body: PostCreate, actor: CurrentAccount,
                 services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
         post = posts.create_post(session, actor, space_id, body.body, body.title,
-                                 services.rules)
+                                 rules=services.rules)
         return present_one(session, post)
 
 

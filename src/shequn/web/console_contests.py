@@ -114,7 +114,7 @@ def score(entry_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("console.contests.score")
     value = number(visit, "score", visit.gettext("Score"), 0, contests.MAX_SCORE)
     with visit.web.store.write() as session:
-        entry, contest = contests.get_entry(session, entry_id)
+        entry, contest = contests.get_entry(session, account, entry_id)
         contests.score(session, account, entry_id, value)
         audit.record(session, account, "contest_score", "contest", contest.id,
                      after={"entry": entry.id, "score": value})

@@ -103,7 +103,10 @@ def set_role(space_id: ObjectId, visit: VisitDep) -> Response:
 
 def _space_row(visit: Visit, account: Account, space_id: int, key: str) -> Response:
     with visit.web.store.read() as session:
-        row = next(r for r in lists.space_admin(session, account) if r.space.id == space_id)
+        row = next((r for r in lists.space_admin(session, account)
+                    if r.space.id == space_id), None)
+    if row is None:  # she stepped down from the space: its row leaves her list
+        return done(visit, key, back_to(visit, "/console/community"))
     return done(visit, key, back_to(visit, "/console/community"),
                 "console/community/space_row.html", row=row, policies=spaces.JOIN_POLICIES,
                 moderations=POLICIES)
@@ -161,9 +164,12 @@ def approve_idea(idea_id: ObjectId, visit: VisitDep) -> Response:
     """A held idea (hidden for its words) published after a moderator read it."""
     account = visit.require("console.moderation.decide")
     with visit.web.store.write() as session:
-        ideas.transition(session, account, idea_id, "open")
+        held = ideas.get_idea(session, idea_id, for_update=True)
+        if held.state != "hidden":  # a member's draft is hers to publish, not the queue's
+            raise Refused("invalid_transition", from_state=held.state, to_state="open")
+        idea = ideas.transition(session, account, idea_id, "open")
         audit.record(session, account, "idea_approved", "idea", idea_id,
-                     {"state": "hidden"}, {"state": "open"})
+                     {"state": "hidden"}, {"state": idea.state})
     return done(visit, "idea_approved",
                 back_to(visit, "/console/community/moderation?kind=ideas"))
 

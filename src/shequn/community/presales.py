@@ -126,6 +126,12 @@ def _refund_all(session: Session, presale: Presale, payments: PaymentProvider,
                           tier_id=str(row.tier_id), amount=_yuan(row.amount_fen),
                           reason=reason)
         refunded += 1
+    # a pledge whose charge failed took nothing to give back; with the campaign over it
+    # can no longer be fixed
+    for row in session.scalars(select(Pledge).where(Pledge.presale_id == presale.id,
+                                                    Pledge.state == "errored")):
+        check_move(PLEDGE, row.state, "dropped")
+        row.state = "dropped"
     return refunded
 
 

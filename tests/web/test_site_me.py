@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shequn.community import perks, posts
+from shequn.community.accounts import ROLES
 from shequn.community.models import Account
 from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
@@ -90,3 +91,13 @@ def test_a_members_page_shows_what_others_may_see(app_client: TestClient,
     assert app_client.get("/members/999999").status_code == 404
     mine = app_client.get("/me", follow_redirects=False)
     assert mine.status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_sees_the_members_pages(app_client: TestClient, world: World,
+                                           role: str) -> None:
+    sign_in(app_client, role)
+    for url in ("/notifications", "/me", "/meetups", "/contests", f"/ideas/{world.idea}",
+                f"/spaces/{world.complaint_space}"):
+        answer = app_client.get(url, follow_redirects=False)
+        assert answer.status_code == 200, (role, url)

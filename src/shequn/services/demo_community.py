@@ -28,7 +28,9 @@ from shequn.community.accounts import (
     create_account,
     import_members,
     set_password,
+    verify_password,
 )
+from shequn.community.errors import Refused
 from shequn.community.models import Account, Space, SpaceMember, Tier
 from shequn.community.payments import InProcessProvider
 from shequn.community.screening import DEFAULT_RULES, ModerationRules
@@ -318,12 +320,23 @@ def fill_community(settings: Settings, world: World, seed: int) -> CommunityDemo
         if already:
             with store.write() as session:
                 _missing_staff(session)  # a role added since that demo gets its log-in too
+            with store.read() as session:  # a password changed since is not printed
+                logins = [x for x in _logins() if _opens(session, x)]
             return CommunityDemo(0, 0, 0, 0, 0, 0, 0, 0, None, 0,
-                                 round(time.perf_counter() - started, 1), _logins(),
+                                 round(time.perf_counter() - started, 1), logins,
                                  already=True)
         return _fill(settings, store, world, seed, started)
     finally:
         store.close()
+
+
+def _opens(session: Session, login: dict[str, str]) -> bool:
+    """Whether the log-in still signs in with the demo's password."""
+    try:
+        verify_password(session, login["username"], login["password"])
+    except Refused:
+        return False
+    return True
 
 
 def _staff(name: str, role: str) -> NewAccount:

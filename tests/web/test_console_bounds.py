@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shequn.community import ideas, spaces
 from shequn.community.accounts import NewAccount, create_account
-from shequn.community.models import Account, AuditEntry, Idea
+from shequn.community.models import Account, AuditEntry, Idea, SpaceMember
 from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
 from tests.web.conftest import csrf_of, sign_in
@@ -113,3 +113,27 @@ def test_an_owner_who_steps_down_from_her_space_gets_no_500(app_client: TestClie
                               data={"username": "op-owner", "role": "member"})
     assert stepped.status_code == 200 and f'id="space-{space_id}"' not in stepped.text
     assert "无团队的空间" not in app_client.get("/console/community").text
+
+
+def test_a_moderator_makes_no_owner_not_even_herself(app_client: TestClient,
+                                                     world: World) -> None:
+    with _store(app_client).write() as session:
+        admin = _account(session, username("admin"))
+        moderator = create_account(session, NewAccount(
+            username="op-moderator", password=PASSWORD, role="operator", team="other-team"))
+        space = spaces.create_space(session, admin, "无团队的空间", "product", "open")
+        spaces.appoint(session, admin, space.id, moderator.id, "moderator")
+        space_id, moderator_id = space.id, moderator.id
+    csrf = _sign_in_as(app_client, "op-moderator")
+    for who in ("op-moderator", username("member")):
+        made = app_client.post(f"/console/community/spaces/{space_id}/roles",
+                               headers={**HTMX, "X-CSRF-Token": csrf},
+                               data={"username": who, "role": "owner"})
+        assert made.status_code == 403, who
+    moderated = app_client.post(f"/console/community/spaces/{space_id}/roles",
+                                headers={**HTMX, "X-CSRF-Token": csrf},
+                                data={"username": username("member"), "role": "moderator"})
+    assert moderated.status_code == 200
+    with _store(app_client).read() as session:
+        seat = session.get(SpaceMember, (space_id, moderator_id))
+        assert seat is not None and seat.role == "moderator"

@@ -242,6 +242,17 @@ def managed_space_ids(viewer: Account) -> Select[Any]:
     return select(Space.id).where(Space.id.in_(own))
 
 
+def _owns(session: Session, actor: Account, space: Space) -> bool:
+    """Whether the actor runs the space above its moderators: an admin, an operator of
+    its team, or one of its owners."""
+    if actor.role == "admin" or (actor.role == "operator" and space.team_id is not None
+                                 and space.team_id == actor.team_id):
+        return True
+    membership = session.get(SpaceMember, (space.id, actor.id))
+    return membership is not None and membership.status == "active" and \
+        membership.role == "owner"
+
+
 def _managed(session: Session, actor: Account, space_id: int) -> Space:
     space = get_space(session, space_id)
     if not may_manage(session, actor, space):
@@ -269,6 +280,10 @@ def appoint(session: Session, actor: Account, space_id: int, account_id: int,
     if account is None:
         raise Refused("not_found", what="account")
     membership = session.get(SpaceMember, (space.id, account.id))
+    was_owner = membership is not None and membership.status == "active" and \
+        membership.role == "owner"
+    if "owner" in (role, "owner" if was_owner else None) and not _owns(session, actor, space):
+        raise Refused("not_allowed")  # a moderator makes no owner (herself neither)
     if membership is None or membership.status != "active":
         membership = _admit(session, space, account, "active", actor.id)
     if membership.role == "owner" and role != "owner":

@@ -78,6 +78,14 @@ class _WritersQueue:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _hold(session: Session, instance: object) -> None:
+    """Keep every row a session has loaded for as long as the session lives. Its identity
+    map holds rows weakly, so a row looked up once, dropped and looked up again (a
+    request checks the same space and membership in several places) was read from the
+    database each time; held, the second ``session.get`` is answered from memory."""
+    session.info.setdefault("held", []).append(instance)
+
+
 class Store:
     """The engines and session factories of one community database."""
 
@@ -97,6 +105,9 @@ class Store:
                                if self.dialect == "sqlite" else None)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
         self._read = sessionmaker(self.reader, expire_on_commit=False)
+        for factory in (self._write, self._read):
+            event.listen(factory, "loaded_as_persistent", _hold)
+            event.listen(factory, "pending_to_persistent", _hold)
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""

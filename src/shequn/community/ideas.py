@@ -83,7 +83,7 @@ def propose(session: Session, actor: Account, space_id: int, title: str, body: s
     follows.add_followers(session, [actor.id], "idea", idea.id)
     if held and not draft:
         _record_move(session, idea, "open", "hidden", None)
-    search.index_idea(session, idea)
+    search.index_idea(session, idea, new=True)
     if idea.state == "open":
         _published(session, idea)
     return idea

@@ -127,7 +127,7 @@ def _write(session: Session, actor: Account, space: Space, rules: ModerationRule
                 held_for=held_for, **fields)
     session.add(post)
     session.flush()
-    search.index_post(session, post)
+    search.index_post(session, post, new=True)
     if post.parent_id is None:  # authors follow their posts and re-shares
         follows.add_followers(session, [actor.id], "post", post.id)
     if post.state == "visible":
@@ -244,11 +244,15 @@ def thread(session: Session, post_id: int, limit: int, offset: int,
     post = get_visible_post(session, viewer, post_id)
     manages = _manages(session, viewer, get_space(session, post.space_id))
     shown = (Post.id.in_(select(_replies_below(post.id, viewer, manages).c.id)),)
-    replies = list(session.scalars(select(Post).where(*shown)
-                                   .order_by(Post.created_at, Post.id)
-                                   .limit(limit).offset(offset)))
-    count = session.scalar(select(func.count()).select_from(Post).where(*shown)) or 0
-    return Thread(post, replies, count)
+    # the page and the count of all replies in one query (a window over the same rows)
+    rows = session.execute(select(Post, func.count().over()).where(*shown)
+                           .order_by(Post.created_at, Post.id)
+                           .limit(limit).offset(offset)).all()
+    if rows:
+        return Thread(post, [reply for reply, _ in rows], rows[0][1])
+    count = (session.scalar(select(func.count()).select_from(Post).where(*shown)) or 0
+             if offset else 0)  # a page past the end still says how many there are
+    return Thread(post, [], count)
 
 
 def posts_in(session: Session, space_id: int, limit: int, offset: int,

@@ -42,12 +42,14 @@ def _terms(title: str | None, body: str) -> Counter[str]:
 
 
 def index(session: Session, kind: str, object_id: int, space_id: int,
-          title: str | None, body: str) -> None:
-    """(Re)index one document in the caller's transaction."""
-    session.execute(delete(SearchTerm).where(SearchTerm.kind == kind,
-                                             SearchTerm.object_id == object_id))
-    session.execute(delete(SearchDoc).where(SearchDoc.kind == kind,
-                                            SearchDoc.object_id == object_id))
+          title: str | None, body: str, new: bool = False) -> None:
+    """(Re)index one document in the caller's transaction; a ``new`` one (just written)
+    has nothing indexed to take out first."""
+    if not new:
+        session.execute(delete(SearchTerm).where(SearchTerm.kind == kind,
+                                                 SearchTerm.object_id == object_id))
+        session.execute(delete(SearchDoc).where(SearchDoc.kind == kind,
+                                                SearchDoc.object_id == object_id))
     terms = _terms(title, body)
     if not terms:
         return
@@ -58,12 +60,12 @@ def index(session: Session, kind: str, object_id: int, space_id: int,
                                           "tf": tf} for term, tf in terms.items()])
 
 
-def index_post(session: Session, post: Post) -> None:
-    index(session, "post", post.id, post.space_id, post.title, post.body)
+def index_post(session: Session, post: Post, new: bool = False) -> None:
+    index(session, "post", post.id, post.space_id, post.title, post.body, new)
 
 
-def index_idea(session: Session, idea: Idea) -> None:
-    index(session, "idea", idea.id, idea.space_id, idea.title, idea.body)
+def index_idea(session: Session, idea: Idea, new: bool = False) -> None:
+    index(session, "idea", idea.id, idea.space_id, idea.title, idea.body, new)
 
 
 def _visible(viewer_id: int | None, ideas_in: Sequence[str] | None) -> Any:

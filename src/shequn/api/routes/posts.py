@@ -84,8 +84,9 @@ def revisions(post_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) ->
 def reply(post_id: ObjectId, body: PostCreate, actor: CurrentAccount,
           services: ServicesDep) -> PostPublic:
     with services.store.write() as session:
-        return present_one(session, posts.reply(session, actor, post_id, body.body,
-                                                rules=services.rules), actor)
+        post = posts.reply(session, actor, post_id, body.body, rules=services.rules)
+    with services.store.read() as session:  # after the commit, as a new post is shown
+        return present_one(session, post, actor)
 
 
 @router.post("/posts/{post_id}/reshares", status_code=201, response_model=PostPublic)

@@ -108,6 +108,8 @@ def create_post(space_id: ObjectId, body: PostCreate, actor: CurrentAccount,
     with services.store.write() as session:
         post = posts.create_post(session, actor, space_id, body.body, body.title,
                                  rules=services.rules)
+    # shown after the commit: SQLite's writers wait for each other, not for this read
+    with services.store.read() as session:
         return present_one(session, post)
 
 

@@ -120,8 +120,10 @@ class Post(Base):
     """A post, or a reply (``parent_id``), or a re-share that keeps its parent."""
 
     __tablename__ = "posts"
-    # A new account's posts of the last hour are counted by this (ratelimits.py).
-    __table_args__ = (Index("ix_posts_author_created", "author_id", "created_at"),)
+    # A new account's posts of the last hour are counted by the first (ratelimits.py);
+    # a space's posts are listed newest first by the second.
+    __table_args__ = (Index("ix_posts_author_created", "author_id", "created_at"),
+                      Index("ix_posts_space_created", "space_id", "created_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
@@ -142,6 +144,8 @@ class Post(Base):
 
 class Idea(Base):
     __tablename__ = "ideas"
+    # a new account's ideas of the last hour are counted as its posts are (ratelimits.py)
+    __table_args__ = (Index("ix_ideas_author_created", "author_id", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
@@ -442,6 +446,7 @@ class Suggestion(Base):
     """A member's suggestion on an idea; the brand may adopt it (shown on the idea)."""
 
     __tablename__ = "suggestions"
+    __table_args__ = (Index("ix_suggestions_author_created", "author_id", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))

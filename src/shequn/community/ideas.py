@@ -9,8 +9,9 @@ when an idea leaves the states that hold them (declined, withdrawn, archived, me
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import and_, case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shequn.community import codesign, follows, outbox, rewards, search
 from shequn.community.errors import Refused
@@ -35,7 +36,7 @@ from shequn.community.spaces import (
     sees_unpublished,
 )
 from shequn.community.states import IDEA, check_move
-from shequn.community.store import add_once, spend_one
+from shequn.community.store import insert_or_ignore, spend_one
 
 HOLDS_VOTES = frozenset({"open", "qualified", "under_review", "planned", "co_design",
                          "prototyping", "hidden"})
@@ -105,22 +106,28 @@ def support(session: Session, actor: Account, idea_id: int) -> Idea:
     require_member(session, actor, space)
     if idea.state not in TAKES_SUPPORT:
         raise Refused("not_open", what="idea")
-    if not add_once(session, IdeaSupport(idea_id=idea.id, account_id=actor.id)):
+    if not insert_or_ignore(session, IdeaSupport.__table__,
+                            {"idea_id": idea.id, "account_id": actor.id}):
         raise Refused("already_supported")
     if not spend_one(session, VoteBudget, {"space_id": space.id, "account_id": actor.id},
                      space.vote_budget):
         raise Refused("budget_exhausted", budget=space.vote_budget)
-    session.execute(update(Idea).where(Idea.id == idea.id)
-                    .values(supports=Idea.supports + 1))
-    # Qualifies once, whoever's support crosses the threshold.
-    qualified = session.execute(update(Idea)
-                                .where(Idea.id == idea.id, Idea.state == "open",
-                                       Idea.supports >= space.support_threshold)
-                                .values(state="qualified"))
+    # One more support, and qualified once, by whichever support crosses the threshold
+    # (the idea's row is this transaction's: its state is the one read above).
+    was = idea.state
+    counted = session.execute(
+        update(Idea).where(Idea.id == idea.id)
+        .values(supports=Idea.supports + 1,
+                state=case((and_(Idea.state == "open",
+                                 Idea.supports + 1 >= space.support_threshold),
+                            "qualified"), else_=Idea.state))
+        .returning(Idea.supports, Idea.state)
+        .execution_options(synchronize_session=False)).one()
+    set_committed_value(idea, "supports", counted.supports)
+    set_committed_value(idea, "state", counted.state)
     follows.add_followers(session, [actor.id], "idea", idea.id)
     outbox.record(session, "vote", actor, idea_id=str(idea.id), value=1)
-    session.refresh(idea)
-    if qualified.rowcount == 1:  # type: ignore[attr-defined]
+    if was == "open" and idea.state == "qualified":
         moved = _record_move(session, idea, "open", "qualified", None)
         follows.idea_moved(session, None, idea, moved)
     return idea

@@ -109,10 +109,25 @@ REASONS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The things a refusal names (``what``), in 中文: the domain names them in English.
+NOUNS_ZH = {
+    "account": "账号", "member": "会员", "space": "空间", "post": "帖子", "reply": "回复",
+    "idea": "创意", "original idea": "原创意", "launched idea": "已上市的创意",
+    "idea in co-design": "共创中的创意", "co-design team": "共创团队",
+    "suggestion": "建议", "contest": "比赛", "contest entry": "参赛作品",
+    "contest call": "比赛征集", "contest vote": "比赛投票", "contest review": "比赛评审",
+    "contest results": "比赛结果", "pre-sale": "预售", "draft pre-sale": "预售草稿",
+    "tier": "档位", "red packet": "红包", "meetup": "活动", "perk": "权益", "level": "等级",
+    "request": "请求", "word": "词语",
+}
+
+
 def message(reason: str, language: str, details: dict[str, Any]) -> str:
     """The refusal in words: ``language`` 'zh' or 'en'."""
     _, english, chinese = REASONS[reason]
     template = chinese if language == "zh" else english
+    if language == "zh" and details.get("what") in NOUNS_ZH:
+        details = {**details, "what": NOUNS_ZH[details["what"]]}
     try:
         return template.format(**details)
     except (KeyError, IndexError):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from shequn.community import meetups, spaces
 from shequn.community.accounts import NewAccount, create_account
-from shequn.community.models import Account
+from shequn.community.models import Account, Registration
 from shequn.community.store import Store
 from shequn.web.qr import qr_svg
 from tests.web.conftest import sign_in
@@ -103,3 +103,30 @@ def test_the_qr_code_is_an_svg_of_the_payload() -> None:
     svg = qr_svg("12.34.abcdef", "code <1>")
     assert svg.startswith('<svg role="img"') and "<title>code &lt;1&gt;</title>" in svg
     assert qr_svg("12.34.abcdef", "x") != qr_svg("12.34.abcdeg", "x")
+
+
+def test_a_member_gives_up_her_seat_and_the_first_waiting_takes_it(app_client: TestClient,
+                                                                   world: World) -> None:
+    meetup_id = _meetup(app_client, capacity=1)
+    csrf = sign_in(app_client, "member")
+    app_client.post(f"/meetups/{meetup_id}/registrations", data={"csrf_token": csrf})
+    with _store(app_client).write() as session:
+        waiting = create_account(session, NewAccount(username="patient", password=PASSWORD))
+        assert meetups.register(session, waiting, meetup_id).status == "waiting"
+        waiting_id = waiting.id
+    page = app_client.get(f"/meetups/{meetup_id}?lang=zh").text
+    assert "取消报名" in page
+    gone = app_client.post(f"/meetups/{meetup_id}/registrations/cancel",
+                           data={"csrf_token": csrf}, follow_redirects=False)
+    assert gone.headers["location"] == f"/meetups/{meetup_id}#my-registration"
+    after = app_client.get(f"/meetups/{meetup_id}?lang=en").text
+    assert '<dd id="seats-left">0 / 1</dd>' in after
+    assert "Join the waiting list" in after  # hers is gone; the seat went to the waiting
+    with _store(app_client).read() as session:
+        row = session.get(Registration, (meetup_id, waiting_id))
+        assert row is not None and row.status == "registered"
+    refused = app_client.post(f"/meetups/{meetup_id}/registrations/cancel",
+                              data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    no_token = app_client.post(f"/meetups/{meetup_id}/registrations/cancel")
+    assert no_token.status_code in (400, 403)

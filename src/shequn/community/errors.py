@@ -67,6 +67,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "bad_code": ("invalid", "This check-in code is not valid for this meetup.",
                  "该签到码对本次活动无效。"),
     "not_registered": ("conflict", "Register for the meetup first.", "请先报名该活动。"),
+    "already_checked_in": ("conflict", "You are checked in already: there is no seat to "
+                           "give up.", "您已签到，无法取消报名。"),
     "unknown_segment": ("not_found", "No segment '{segment}' with members in the current "
                         "build.", "当前构建中没有名为“{segment}”且有成员的分群。"),
     "no_build": ("conflict", "There is no build to read segments from: run shequn build.",

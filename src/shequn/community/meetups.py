@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import notifications, outbox
 from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Meetup, Registration, utcnow
@@ -62,6 +62,51 @@ def register(session: Session, actor: Account, meetup_id: int) -> Registration:
     outbox.record(session, "meetup_registration", actor, meetup_id=str(meetup.id),
                   space=str(meetup.space_id) if meetup.space_id else None, status=status)
     return row
+
+
+def cancel(session: Session, actor: Account, meetup_id: int) -> int | None:
+    """The member gives up her seat or her place on the waiting list. A freed seat goes
+    to the first still waiting (told so), else back to the meetup; returns whom it went
+    to. After the check-in there is nothing to give up."""
+    meetup = get_visible_meetup(session, actor, meetup_id)
+    row = session.get(Registration, (meetup.id, actor.id))
+    if row is None:
+        raise Refused("not_registered")
+    if row.checked_in_at is not None:
+        raise Refused("already_checked_in")
+    freed = row.status == "registered"
+    session.delete(row)
+    session.flush()
+    promoted = _promote(session, meetup) if freed else None
+    if freed and promoted is None:
+        session.execute(update(Meetup).where(Meetup.id == meetup.id, Meetup.registered > 0)
+                        .values(registered=Meetup.registered - 1))
+    space = str(meetup.space_id) if meetup.space_id else None
+    outbox.record(session, "meetup_registration", actor, meetup_id=str(meetup.id),
+                  space=space, status="cancelled")
+    return promoted
+
+
+def _promote(session: Session, meetup: Meetup) -> int | None:
+    """The freed seat to the longest waiting; a conditional update, so two seats freed at
+    once never go to one member (the loser of that race takes the next in line)."""
+    waiting = select(Registration.account_id).where(
+        Registration.meetup_id == meetup.id, Registration.status == "waiting").order_by(
+        Registration.created_at, Registration.account_id).limit(20)
+    for account_id in session.scalars(waiting).all():
+        taken = session.execute(update(Registration).where(
+            Registration.meetup_id == meetup.id, Registration.account_id == account_id,
+            Registration.status == "waiting").values(status="registered"))
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            member = session.get(Account, account_id)
+            if member is not None:
+                outbox.record(session, "meetup_registration", member,
+                              meetup_id=str(meetup.id), status="registered",
+                              space=str(meetup.space_id) if meetup.space_id else None)
+            notifications.notify(session, [account_id], "meetup_seat", "meetup", meetup.id,
+                                 title=meetup.title)
+            return account_id
+    return None
 
 
 def checkin_code(secret: bytes, meetup_id: int, account_id: int) -> str:

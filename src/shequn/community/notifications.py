@@ -45,6 +45,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "post_approved": ("Your post was approved.", "您的帖子已通过审核。"),
     "post_rejected": ("Your post was not approved: {reason}", "您的帖子未通过审核：{reason}"),
     "post_hidden": ("Your post was hidden pending review.", "您的帖子已被隐藏，等待审核。"),
+    "meetup_seat": ("A seat was freed at “{title}”: you are registered now.",
+                    "「{title}」有人退出，您已从候补转为正式报名。"),
 }
 # An idea's states as the words name them: state -> (English, 中文).
 IDEA_STATES: dict[str, tuple[str, str]] = {

@@ -85,3 +85,11 @@ def register(meetup_id: ObjectId, visit: VisitDep) -> Response:
         meetups.get_visible_meetup(session, account, meetup_id)
         meetups.register(session, account, meetup_id)
     return redirect(visit, f"/meetups/{meetup_id}#my-registration")
+
+
+@router.post("/meetups/{meetup_id}/registrations/cancel")
+def cancel(meetup_id: ObjectId, visit: VisitDep) -> Response:
+    account = visit.require("site.register")
+    with visit.web.store.write() as session:
+        meetups.cancel(session, account, meetup_id)
+    return redirect(visit, f"/meetups/{meetup_id}#my-registration")

@@ -55,6 +55,14 @@ def my_registration(meetup_id: ObjectId, actor: CurrentAccount,
         return _with_code(row, services.secret)
 
 
+@router.delete("/meetups/{meetup_id}/registrations/me", status_code=204)
+def cancel(meetup_id: ObjectId, actor: CurrentAccount, services: ServicesDep) -> None:
+    """Give up a seat or a place on the waiting list; a freed seat goes to the first
+    still waiting, who is told."""
+    with services.store.write() as session:
+        meetups.cancel(session, actor, meetup_id)
+
+
 @router.post("/meetups/{meetup_id}/checkins", response_model=RegistrationPublic)
 def check_in(meetup_id: ObjectId, body: CheckinCreate, actor: CurrentAccount,
              services: ServicesDep) -> RegistrationPublic:

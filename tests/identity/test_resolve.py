@@ -113,14 +113,14 @@ keys = st.fixed_dictionaries({
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(keys, min_size=1, max_size=12), st.randoms())
-def test_the_same_members_whatever_the_order_of_the_events(engine_factory: Opener,
-                                                           rows, rnd) -> None:
+def test_the_same_members_whatever_the_order_of_the_events(rows, rnd) -> None:
+    # on DuckDB only: 25 examples of two resolutions each would take Spark a quarter hour
     rows = [r for r in rows if any(r.values())] or [{"phone": "+8613800138001"}]
     table = events(rows)
     order = list(range(len(rows)))
     rnd.shuffle(order)
     shuffled = table.take(order)  # rows keep their event id and seq, only their order moves
-    assert members(engine_factory, table) == members(engine_factory, shuffled)
+    assert members(DuckDBEngine, table) == members(DuckDBEngine, shuffled)
 
 
 def test_pairwise_score_on_the_demo_world(small_world: tuple[Path, dict[str, object]],

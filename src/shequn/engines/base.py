@@ -5,6 +5,7 @@ derive from :class:`StepEngine`, which runs a stage's declared steps (:mod:`.ste
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +37,7 @@ class StepTimes:
         self.seconds.clear()
 
 
-class StepEngine:
+class StepEngine(ABC):
     """What every engine does alike: the shared SQL functions spelt out before a query
     runs, and a stage's steps run in order, each timed (``steps``), a failure named by
     its table and its query as written, scratch tables dropped after their last reader."""
@@ -48,11 +49,13 @@ class StepEngine:
         """The query as the engine runs it: its shared functions spelt out (one pass)."""
         return expand_shared(sql)
 
+    @abstractmethod
     def materialise(self, sql: str, params: Mapping[str, Any] | None, name: str) -> None:
-        raise NotImplementedError
+        """Write the query's result as the table ``name`` (each engine its own way)."""
 
+    @abstractmethod
     def drop(self, name: str) -> None:
-        raise NotImplementedError
+        """Drop the table ``name`` if it exists."""
 
     def run(self, steps: Sequence[Step]) -> None:
         """Run a stage's steps; what a scratch table needs is known before the first."""

@@ -82,8 +82,7 @@ def meetup_page(meetup_id: ObjectId, visit: VisitDep) -> Response:
 def register(meetup_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("site.register")
     with visit.web.store.write() as session:
-        meetups.get_visible_meetup(session, account, meetup_id)
-        meetups.register(session, account, meetup_id)
+        meetups.register(session, account, meetup_id)  # it refuses an unseen meetup
     return redirect(visit, f"/meetups/{meetup_id}#my-registration")
 
 

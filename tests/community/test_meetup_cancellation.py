@@ -64,6 +64,28 @@ def test_a_freed_seat_goes_to_the_longest_waiting_who_is_told(client: TestClient
     assert late.json()["message"] == "您已签到，无法取消报名。"
 
 
+def test_a_member_promoted_a_second_time_is_told_again(client: TestClient,
+                                                       app_store: Store) -> None:
+    operator = staff(app_store, client, "door-op3")
+    meetup = client.post("/api/v1/meetups", headers=operator, json={
+        "title": "两次候补", "capacity": 1, "starts_at": SOON}).json()["id"]
+    path = f"/api/v1/meetups/{meetup}/registrations"
+    holder, waiter = member(client, "seat-holder"), member(client, "twice-waiting")
+    client.post(path, headers=holder)
+    client.post(path, headers=waiter)
+    client.delete(f"{path}/me", headers=holder)  # the waiter takes the seat: told once
+    client.post(path, headers=holder)            # the holder waits now
+    client.delete(f"{path}/me", headers=waiter)  # the waiter gives it up: holder's again
+    client.post(path, headers=waiter)            # and waits a second time
+    client.delete(f"{path}/me", headers=holder)  # the seat is the waiter's again
+    assert _status(client, meetup, waiter) == "registered"
+    who = client.get(f"{path}/me", headers=waiter).json()["account_id"]
+    with app_store.read() as session:
+        told = session.scalars(select(Notification.kind).where(
+            Notification.account_id == who)).all()
+    assert told == ["meetup_seat", "meetup_seat"]
+
+
 def test_the_last_seat_given_up_with_nobody_waiting_is_free_again(
         client: TestClient, app_store: Store) -> None:
     operator = staff(app_store, client, "door-op2")

@@ -90,10 +90,10 @@ def cancel(session: Session, actor: Account, meetup_id: int) -> int | None:
 def _promote(session: Session, meetup: Meetup) -> int | None:
     """The freed seat to the longest waiting; a conditional update, so two seats freed at
     once never go to one member (the loser of that race takes the next in line)."""
-    waiting = select(Registration.account_id).where(
+    waiting = select(Registration.account_id, Registration.created_at).where(
         Registration.meetup_id == meetup.id, Registration.status == "waiting").order_by(
         Registration.created_at, Registration.account_id).limit(20)
-    for account_id in session.scalars(waiting).all():
+    for account_id, since in session.execute(waiting).all():
         taken = session.execute(update(Registration).where(
             Registration.meetup_id == meetup.id, Registration.account_id == account_id,
             Registration.status == "waiting").values(status="registered"))
@@ -103,8 +103,10 @@ def _promote(session: Session, meetup: Meetup) -> int | None:
                 outbox.record(session, "meetup_registration", member,
                               meetup_id=str(meetup.id), status="registered",
                               space=str(meetup.space_id) if meetup.space_id else None)
+            # the time she joined the waiting list tells this promotion from an earlier
+            # one (she gave the seat up and waited again): each is told
             notifications.notify(session, [account_id], "meetup_seat", "meetup", meetup.id,
-                                 title=meetup.title)
+                                 title=meetup.title, waiting_since=since.isoformat())
             return account_id
     return None
 

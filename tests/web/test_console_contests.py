@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shequn.community import contests
-from shequn.community.models import Account, AuditEntry, Contest, ContestEntry
+from shequn.community.models import Account, Contest, ContestEntry
 from shequn.community.store import Store
 from tests.web.conftest import sign_in
-from tests.web.world import World, username
+from tests.web.world import World, audit_since, username
 
 HTMX = {"HX-Request": "true"}
 
@@ -81,8 +81,7 @@ def test_a_contest_is_judged_and_shortlisted(app_client: TestClient, world: Worl
     shortlisted = _move(app_client, csrf, contest_id, "shortlisted")
     first = shortlisted.split('id="entries"', 1)[1].split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert "<td>1</td>" in first and f"{username('member')} 的作品" in first
-    with _store(app_client).read() as session:
-        actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    actions = [entry.action for entry in audit_since(_store(app_client), world)]
     assert actions == ["contest_created", "contest_judge", "contest_moved", "contest_score",
                        "contest_score", "contest_moved", "contest_moved"]
 

@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from shequn.community.models import Account, AuditEntry, Team
+from shequn.community.models import Account, Team
 from shequn.community.store import Store
+from tests.community.helpers import token
 from tests.web.conftest import sign_in
-from tests.web.world import PASSWORD, TEAM, World, username
+from tests.web.world import PASSWORD, TEAM, World, audit_since, username
 
 HTMX = {"HX-Request": "true"}
 
@@ -71,7 +72,7 @@ def test_an_admin_adds_a_user_and_changes_her_role_and_team(app_client: TestClie
     with _store(app_client).read() as session:
         team = session.get(Team, now.team_id)
         assert now.role == "operator" and team is not None and team.name == TEAM
-        entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    entries = audit_since(_store(app_client), world)
     assert [e.action for e in entries] == ["user_added", "user_role"]
     assert '"agent"' in (entries[1].before or "") and '"after-sales"' in (entries[1].before or "")
 
@@ -118,3 +119,27 @@ def test_the_audit_log_is_filtered_by_person_kind_and_date(app_client: TestClien
     assert "没有匹配的记录。" in nobody
     bad = app_client.get("/console/staff/audit", params={"since": "yesterday"})
     assert bad.status_code == 422 and "起始日期须为日期" in bad.text
+
+
+def test_a_staff_action_through_the_api_is_in_the_audit_log_once(app_client: TestClient,
+                                                                 world: World) -> None:
+    operator = token(app_client, username("operator"), PASSWORD)
+    path = f"/api/v1/ideas/{world.idea}/transitions"
+    moved = app_client.post(path, headers=operator, json={"to": "qualified"})
+    assert moved.status_code == 200, moved.text
+    # refused actions record nothing: a move the state machine forbids, and a member's
+    wrong = app_client.post(path, headers=operator, json={"to": "launched"})
+    assert wrong.status_code == 409
+    member = token(app_client, username("member"), PASSWORD)
+    assert app_client.post(path, headers=member, json={"to": "under_review"}).status_code == 403
+    entries = audit_since(_store(app_client), world)
+    assert [(e.action, e.object_kind, e.object_id) for e in entries] == [
+        ("idea_moved", "idea", world.idea)]
+    assert entries[0].before == '{"state": "open"}'
+    assert entries[0].after == '{"state": "qualified"}'
+    sign_in(app_client, "admin")
+    shown = app_client.get("/console/staff/audit",
+                           params={"kind": "idea_moved", "lang": "en"}).text
+    row = shown.split('<tbody>', 1)[1].split("</tr>", 1)[0]
+    assert "王运营" in row and "idea moved" in row and f"idea #{world.idea}" in row
+    assert "qualified" in row

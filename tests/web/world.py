@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
+
 from shequn.community import ideas, posts, presales, spaces
 from shequn.community.accounts import ROLES, NewAccount, create_account
+from shequn.community.models import AuditEntry
 from shequn.community.payments import InProcessProvider
 from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
@@ -25,6 +28,7 @@ class World:
     idea: int  # open for support
     presale: int
     tier: int
+    audit_mark: int  # the last audit entry of the world's making (its staff's actions)
 
 
 def username(role: str) -> str:
@@ -66,5 +70,14 @@ def make_world(store: Store) -> World:
         for state in ("in_review", "live"):
             presales.transition(session, operator, campaign.id, state, InProcessProvider())
         presales.pledge(session, author, campaign.id, tier.id, 1, InProcessProvider())
+        session.flush()
+        mark = session.scalar(select(func.max(AuditEntry.id))) or 0
         return World(product.id, workshop.id, complaints.id, post.id, idea.id, campaign.id,
-                     tier.id)
+                     tier.id, mark)
+
+
+def audit_since(store: Store, world: World) -> list[AuditEntry]:
+    """The audit entries written after the world was made, oldest first."""
+    with store.read() as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.id > world.audit_mark)
+                                    .order_by(AuditEntry.id)))

@@ -14,6 +14,7 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shequn.community import audit
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Team, Token, utcnow
 from shequn.community.store import insert_or_ignore
@@ -87,10 +88,13 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_account(session: Session, new: NewAccount,
-                   password_hash: str | None = None) -> Account:
+def create_account(session: Session, new: NewAccount, password_hash: str | None = None, *,
+                   by: Account | None = None) -> Account:
     """A new account, its keys normalised; a taken name or key is refused by name.
-    ``password_hash``: :func:`hash_password` of ``new.password``, made beforehand."""
+    ``password_hash``: :func:`hash_password` of ``new.password``, made beforehand;
+    ``by``: the admin who adds it (recorded), none when a member signs up."""
+    if by is not None and by.role != "admin":
+        raise Refused("not_allowed")
     if new.role not in ROLES:
         raise ValueError(f"unknown role {new.role!r} (one of {', '.join(ROLES)})")
     if password_hash is None:
@@ -106,6 +110,9 @@ def create_account(session: Session, new: NewAccount,
                       display_name=new.display_name, language=new.language, **keys)
     session.add(account)
     session.flush()
+    if by is not None:
+        audit.record(session, by, "user_added", "account", account.id,
+                     after={"username": new.username, "role": new.role, "team": new.team})
     return account
 
 
@@ -237,5 +244,13 @@ def set_role(session: Session, actor: Account, account_id: int, role: str,
                                  .with_for_update())
         if len(list(admins)) <= 1:
             raise Refused("not_allowed")
+    was = session.get(Team, account.team_id) if account.team_id is not None else None
+    before = {"role": account.role, "team": was.name if was is not None else None}
     account.role, account.team_id = role, _team(session, team)
+    if before["role"] != role:
+        audit.record(session, actor, "user_role", "account", account.id, before,
+                     {"role": role, "team": team})
+    elif before["team"] != team:
+        audit.record(session, actor, "user_team", "account", account.id, before,
+                     {"role": role, "team": team})
     return account

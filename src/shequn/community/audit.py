@@ -1,6 +1,8 @@
-"""The audit log: every staff action the console takes is recorded in its own
-transaction (who, when, what, on which object, the values before and after), and read
-back filtered by person, kind of action and date, newest first."""
+"""The audit log: every staff action is recorded by the community function that makes
+it, in the transaction that makes it (who, when, what, on which object, the values
+before and after), so an action through the API and one through the console are recorded
+alike and once, and a refused action records nothing; read back filtered by person, kind
+of action and date, newest first."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ ACTIONS = ("space_created", "space_policy", "space_moderation", "space_role",
            "user_added", "user_role", "user_team", "presale_created", "presale_tier",
            "presale_moved", "presale_settled", "meetup_created", "checked_in",
            "red_packet_sent", "contest_created", "contest_moved", "contest_judge",
-           "contest_score")
+           "contest_score", "member_approved", "member_banned")
 
 
 def record(session: Session, actor: Account, action: str, object_kind: str, object_id: int,

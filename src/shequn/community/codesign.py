@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import follows, outbox
+from shequn.community import audit, follows, outbox
 from shequn.community.accounts import RUNS_COMMUNITY, NewAccount, create_account
 from shequn.community.errors import Refused
 from shequn.community.models import (
@@ -84,6 +84,9 @@ def form_team(session: Session, actor: Account, idea_id: int,
         raise Refused("team_closed")
     if max_members is not None and max_members < team.members:
         raise Refused("team_full", cap=max_members)
+    audit.record(session, actor, "team_formed", "idea", idea.id,
+                 {"max_members": team.max_members} if team.max_members else None,
+                 {"team": team.id, "max_members": max_members})
     team.max_members = max_members
     return team
 
@@ -149,6 +152,9 @@ def join(session: Session, actor: Account, idea_id: int, account_id: int | None 
     row = session.get(CodesignMember, (team.id, who.id))
     if row is not None and row.status == "active":
         if manager and row.role != role:
+            audit.record(session, actor, "team_member", "idea", idea.id,
+                         {"account": who.id, "role": row.role},
+                         {"account": who.id, "role": role})
             row.role = role
             return row
         raise Refused("already_in_team")
@@ -165,6 +171,9 @@ def join(session: Session, actor: Account, idea_id: int, account_id: int | None 
         session.add(row)
     else:  # back after leaving
         row.role, row.status, row.joined_at, row.left_at = role, "active", utcnow(), None
+    if who.id != actor.id:  # a manager added her: the staff's action
+        audit.record(session, actor, "team_member", "idea", idea.id,
+                     after={"account": who.id, "role": role})
     outbox.record(session, "codesign_join", who, idea_id=str(idea.id), space=str(space.id))
     follows.add_followers(session, [who.id], "idea", idea.id)  # hears of every move
     session.flush()
@@ -180,6 +189,9 @@ def leave(session: Session, actor: Account, idea_id: int, account_id: int) -> Co
     row = session.get(CodesignMember, (team.id, account_id))
     if row is None or row.status != "active":
         raise Refused("not_in_team")
+    if account_id != actor.id:  # a manager took her off
+        audit.record(session, actor, "team_member", "idea", idea.id,
+                     {"account": account_id, "role": row.role}, {"account": account_id})
     row.status, row.left_at = "left", utcnow()
     session.execute(update(CodesignTeam).where(CodesignTeam.id == team.id)
                     .values(members=CodesignTeam.members - 1))

@@ -19,7 +19,7 @@ from fractions import Fraction
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import notifications, outbox
+from shequn.community import audit, notifications, outbox
 from shequn.community.accounts import runs_for_team
 from shequn.community.errors import Refused
 from shequn.community.models import (
@@ -104,6 +104,9 @@ def create_contest(session: Session, actor: Account, new: NewContest) -> Contest
                       space_id=new.space_id, team_id=team_id, created_by=actor.id)
     session.add(contest)
     session.flush()
+    audit.record(session, actor, "contest_created", "contest", contest.id,
+                 after={"title": new.title, "shortlist_size": new.shortlist_size,
+                        "judge_weight": new.judge_weight})
     return contest
 
 
@@ -114,10 +117,13 @@ def add_judge(session: Session, actor: Account, contest_id: int, account_id: int
         raise Refused("not_allowed")
     if contest.state not in ("call_open", "reviewing"):
         raise Refused("not_open", what="contest review")
-    if session.get(Account, account_id) is None:
+    judge = session.get(Account, account_id)
+    if judge is None:
         raise Refused("not_found", what="account")
-    insert_or_ignore(session, ContestJudge.__table__,
-                     {"contest_id": contest.id, "account_id": account_id})
+    if insert_or_ignore(session, ContestJudge.__table__,
+                        {"contest_id": contest.id, "account_id": account_id}):
+        audit.record(session, actor, "contest_judge", "contest", contest.id,
+                     after={"judge": judge.username})
     return contest
 
 
@@ -180,6 +186,9 @@ def score(session: Session, actor: Account, entry_id: int, value: int) -> Contes
     if not 0 <= value <= MAX_SCORE:
         raise ValueError(f"a score is from 0 to {MAX_SCORE}")
     row = session.get(ContestScore, (entry.id, actor.id))
+    audit.record(session, actor, "contest_score", "contest", contest.id,
+                 {"entry": entry.id, "score": row.score} if row is not None else None,
+                 {"entry": entry.id, "score": value})
     if row is None:
         row = ContestScore(entry_id=entry.id, judge_id=actor.id, score=value)
         session.add(row)
@@ -305,6 +314,8 @@ def transition(session: Session, actor: Account, contest_id: int, to_state: str)
     check_move(CONTEST, contest.state, to_state)
     session.add(Transition(machine="contest", object_id=contest.id, from_state=contest.state,
                            to_state=to_state, by_id=actor.id))
+    audit.record(session, actor, "contest_moved", "contest", contest.id,
+                 {"state": contest.state}, {"state": to_state})
     contest.state = to_state
     outbox.record(session, "contest_phase", actor, campaign_id=campaign(contest.id),
                   status=to_state)

@@ -119,7 +119,8 @@ NOUNS_ZH = {
     "suggestion": "建议", "contest": "比赛", "contest entry": "参赛作品",
     "contest call": "比赛征集", "contest vote": "比赛投票", "contest review": "比赛评审",
     "contest results": "比赛结果", "pre-sale": "预售", "draft pre-sale": "预售草稿",
-    "tier": "档位", "red packet": "红包", "meetup": "活动", "perk": "权益", "level": "等级",
+    "campaign past its deadline": "已过截止日期的预售", "tier": "档位", "red packet": "红包",
+    "meetup": "活动", "perk": "权益", "level": "等级",
     "request": "请求", "word": "词语",
 }
 

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shequn.community import codesign, follows, outbox, rewards, search
+from shequn.community import audit, codesign, follows, outbox, rewards, search
 from shequn.community.errors import Refused
 from shequn.community.models import (
     Account,
@@ -208,6 +208,8 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
         _merge_into(session, idea, original)
     elif idea.state in HOLDS_VOTES and to_state not in HOLDS_VOTES:
         _return_votes(session, idea)
+    if not author_move:  # a manager's move; the author's own are hers, not staff's
+        _audit_move(session, actor, idea, to_state, into)
     moved = _record_move(session, idea, idea.state, to_state, actor)
     if moved.from_state == "draft" and to_state == "open" and \
             words_in(session, idea.title, idea.body).held:  # as it would have been proposed
@@ -221,6 +223,17 @@ def transition(session: Session, actor: Account, idea_id: int, to_state: str,
         follows.idea_moved(session, actor, idea, moved)
     codesign.follow_idea(session, idea, actor)
     return idea
+
+
+def _audit_move(session: Session, actor: Account, idea: Idea, to_state: str,
+                into: int | None) -> None:
+    if to_state == "duplicate":
+        audit.record(session, actor, "idea_merged", "idea", idea.id, {"state": idea.state},
+                     {"state": to_state, "merged_into": into})
+    else:
+        audit.record(session, actor, "idea_approved" if idea.state == "hidden" and
+                     to_state == "open" else "idea_moved", "idea", idea.id,
+                     {"state": idea.state}, {"state": to_state})
 
 
 def _qualify_if_due(session: Session, idea: Idea) -> None:

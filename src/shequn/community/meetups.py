@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import notifications, outbox
+from shequn.community import audit, notifications, outbox
 from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Meetup, Registration, utcnow
@@ -45,6 +45,8 @@ def create(session: Session, actor: Account, title: str, starts_at: datetime, ca
                     location=location, created_by=actor.id)
     session.add(meetup)
     session.flush()
+    audit.record(session, actor, "meetup_created", "meetup", meetup.id,
+                 after={"title": title, "capacity": capacity, "space": space_id})
     return meetup
 
 
@@ -142,8 +144,10 @@ def check_in(session: Session, actor: Account, meetup_id: int, code: str,
     row = session.get(Registration, (meetup.id, account_id))
     if row is None or row.status != "registered":
         raise Refused("not_registered")
-    if row.checked_in_at is None:
+    if row.checked_in_at is None:  # a second scan changes nothing and records nothing
         row.checked_in_at = utcnow()
+        audit.record(session, actor, "checked_in", "meetup", meetup.id,
+                     after={"account": account_id})
         member = session.get(Account, account_id)
         if member is not None:
             outbox.record(session, "meetup_checkin", member, meetup_id=str(meetup.id),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import notifications, outbox, posts
+from shequn.community import audit, notifications, outbox, posts
 from shequn.community.errors import Refused
 from shequn.community.models import Account, ModerationDecision, Post, PostFlag, Space, utcnow
 from shequn.community.screening import ModerationRules
@@ -40,6 +40,9 @@ def _managed_space(session: Session, actor: Account, space_id: int) -> Space:
 def set_policy(session: Session, actor: Account, space_id: int, policy: str) -> Space:
     """Whose posts in the space wait for approval: nobody's, new members', everyone's."""
     space = _managed_space(session, actor, space_id)
+    if space.moderation != policy:
+        audit.record(session, actor, "space_moderation", "space", space.id,
+                     {"moderation": space.moderation}, {"moderation": policy})
     space.moderation = policy
     outbox.record(session, "moderation", actor, target_id=f"space:{space.id}",
                   status=policy, space=str(space.id))
@@ -107,7 +110,8 @@ def decide(session: Session, actor: Account, post_id: int, decision: str,
             raise Refused("nothing_to_decide")
     else:
         check_move(POST, post.state, target)
-    was_held = post.state == "held"
+    was_held, was_up = post.state == "held", post.state == "visible"
+    before = {"state": post.state, "flags": post.flags}
     now = utcnow()
     session.execute(update(PostFlag).where(PostFlag.post_id == post.id,
                                            PostFlag.resolved_at.is_(None))
@@ -117,6 +121,9 @@ def decide(session: Session, actor: Account, post_id: int, decision: str,
         post.held_for = None
     session.add(ModerationDecision(post_id=post.id, by_id=actor.id, decision=decision,
                                    reason=reason, at=now))
+    audit.record(session, actor, "flags_dismissed" if was_up and target == "visible" else
+                 "post_approved" if target == "visible" else "post_rejected", "post", post.id,
+                 before, {"state": target, "reason": reason} if reason else {"state": target})
     outbox.record(session, "moderation", actor, target_id=f"post:{post.id}",
                   status=decision, reason=reason, space=str(space.id))
     notifications.notify(session, [post.author_id], TOLD[decision], "post", post.id, actor,

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from shequn.community import follows, mentions, outbox, search
+from shequn.community import audit, follows, mentions, outbox, search
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Post, PostRevision, Space, utcnow
 from shequn.community.notifications import notify
@@ -169,6 +169,9 @@ def mark_official_answer(session: Session, actor: Account, post_id: int,
     answer = get_post(session, answer_id)
     if answer.parent_id != post.id:
         raise Refused("not_found", what="reply")
+    audit.record(session, actor, "official_answer", "post", post.id,
+                 {"answer": post.official_answer_id} if post.official_answer_id else None,
+                 {"answer": answer.id})
     post.official_answer_id = answer.id
     if post.first_answer_at is None:
         post.first_answer_at = utcnow()

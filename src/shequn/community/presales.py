@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import audit, outbox
 from shequn.community.accounts import runs_for_team
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea
@@ -48,6 +48,9 @@ def create_presale(session: Session, actor: Account, title: str, goal_fen: int,
                       team_id=team_id, created_by=actor.id)
     session.add(presale)
     session.flush()
+    audit.record(session, actor, "presale_created", "presale", presale.id,
+                 after={"title": title, "goal_fen": goal_fen,
+                        "all_or_nothing": all_or_nothing})
     return presale
 
 
@@ -62,6 +65,8 @@ def add_tier(session: Session, actor: Account, presale_id: int, name: str, price
                 delivery_date=delivery_date)
     session.add(tier)
     session.flush()
+    audit.record(session, actor, "presale_tier", "presale", presale.id,
+                 after={"tier": tier.id, "name": name, "price_fen": price_fen, "stock": stock})
     return tier
 
 
@@ -145,6 +150,8 @@ def transition(session: Session, actor: Account, presale_id: int, to_state: str,
     if to_state == "waiting_funds" and presale.pledged_fen < presale.goal_fen and \
             presale.all_or_nothing:
         raise Refused("invalid_transition", from_state=presale.state, to_state=to_state)
+    audit.record(session, actor, "presale_moved", "presale", presale.id,
+                 {"state": presale.state}, {"state": to_state})
     _move(session, presale, to_state, actor)
     if to_state == "failed":
         _refund_all(session, presale, payments, "campaign failed")
@@ -152,10 +159,16 @@ def transition(session: Session, actor: Account, presale_id: int, to_state: str,
 
 
 def settle(session: Session, presale_id: int, payments: PaymentProvider,
-           now: datetime | None = None) -> Presale:
-    """At the deadline: goal met (or a flexible goal) → successful; else failed, refunded."""
+           now: datetime | None = None, *, by: Account | None = None) -> Presale:
+    """At the deadline: goal met (or a flexible goal) → successful; else failed, refunded.
+    ``by``: the staff who settles it now (of its team; recorded), else the settling in the
+    background."""
     presale = get_presale(session, presale_id, for_update=True)
+    if by is not None and not runs_for_team(by, presale.team_id):
+        raise Refused("not_allowed")
     if presale.state != "live" or presale.deadline > (now or utcnow()):
+        if by is not None:  # she asked for it: say why nothing happens
+            raise Refused("not_open", what="campaign past its deadline")
         return presale
     if presale.pledged_fen >= presale.goal_fen or not presale.all_or_nothing:
         _move(session, presale, "waiting_funds", None)
@@ -163,6 +176,9 @@ def settle(session: Session, presale_id: int, payments: PaymentProvider,
     else:
         _move(session, presale, "failed", None)
         _refund_all(session, presale, payments, "goal not reached")
+    if by is not None:
+        audit.record(session, by, "presale_settled", "presale", presale.id,
+                     {"state": "live"}, {"state": presale.state})
     return presale
 
 

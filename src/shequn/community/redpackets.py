@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox
+from shequn.community import audit, outbox
 from shequn.community.errors import Refused
 from shequn.community.models import Account, RedPacket, RedPacketShare, utcnow
 from shequn.community.spaces import get_space, may_manage, require_member, require_visible
@@ -44,6 +44,8 @@ def create(session: Session, actor: Account, space_id: int, total_fen: int,
     session.flush()
     session.add_all(RedPacketShare(packet_id=packet.id, seq=i, amount_fen=a)
                     for i, a in enumerate(amounts))
+    audit.record(session, actor, "red_packet_sent", "space", space.id,
+                 after={"packet": packet.id, "total_fen": total_fen, "shares": shares})
     return packet
 
 

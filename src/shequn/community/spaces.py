@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from shequn.community import outbox, rewards
+from shequn.community import audit, outbox, rewards
 from shequn.community.accounts import RUNS_COMMUNITY
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Space, SpaceMember, utcnow
@@ -58,6 +58,8 @@ def create_space(session: Session, actor: Account, name: str, kind: str, join_po
     session.add(space)
     session.flush()
     session.add(SpaceMember(space_id=space.id, account_id=actor.id, role="owner"))
+    audit.record(session, actor, "space_created", "space", space.id,
+                 after={"name": name, "kind": kind, "join_policy": join_policy})
     return space
 
 
@@ -120,6 +122,9 @@ def approve(session: Session, actor: Account, space_id: int, account_id: int) ->
         raise Refused("not_found", what="request")
     membership.status = "active"
     _joined(session, space, account, "approval")
+    audit.record(session, actor, "member_approved", "space", space.id,
+                 {"account": account.username, "status": "pending"},
+                 {"account": account.username, "status": "active"})
     return membership
 
 
@@ -143,6 +148,9 @@ def ban(session: Session, actor: Account, space_id: int, account_id: int) -> Non
         membership = SpaceMember(space_id=space_id, account_id=account_id)
         session.add(membership)
     if membership.status != "banned":
+        audit.record(session, actor, "member_banned", "space", space_id,
+                     {"account": banned.username, "status": membership.status},
+                     {"account": banned.username, "status": "banned"})
         membership.status = "banned"
         outbox.record(session, "space_ban", banned, space=str(space_id))
 
@@ -265,6 +273,9 @@ def set_join_policy(session: Session, actor: Account, space_id: int, policy: str
     if policy not in JOIN_POLICIES:
         raise ValueError(f"unknown join policy {policy!r}")
     space = _managed(session, actor, space_id)
+    if space.join_policy != policy:
+        audit.record(session, actor, "space_policy", "space", space.id,
+                     {"join_policy": space.join_policy}, {"join_policy": policy})
     space.join_policy = policy
     return space
 
@@ -280,6 +291,8 @@ def appoint(session: Session, actor: Account, space_id: int, account_id: int,
     if account is None:
         raise Refused("not_found", what="account")
     membership = session.get(SpaceMember, (space.id, account.id))
+    before = membership.role if membership is not None and membership.status == "active" \
+        else None
     was_owner = membership is not None and membership.status == "active" and \
         membership.role == "owner"
     if "owner" in (role, "owner" if was_owner else None) and not _owns(session, actor, space):
@@ -293,4 +306,7 @@ def appoint(session: Session, actor: Account, space_id: int, account_id: int,
         if len(list(owners)) <= 1:
             raise Refused("not_allowed")
     membership.role = role
+    audit.record(session, actor, "space_role", "space", space.id,
+                 {"account": account.username, "role": before},
+                 {"account": account.username, "role": role})
     return membership

@@ -1,7 +1,7 @@
 """The console's community operations: the spaces the staff run (create one, its join
 and moderation policies, owners and moderators), the moderation queue (held posts and
 ideas, flags) and the complaints and questions waiting for the brand's answer. Each
-action goes through the community's services and is recorded in the audit log."""
+action goes through the community's services, which record it in the audit log."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from shequn.community import audit, ideas, moderation, posts, spaces
+from shequn.community import ideas, moderation, posts, spaces
 from shequn.community.errors import Refused
-from shequn.community.models import Account, Post, Space, SpaceMember
+from shequn.community.models import Account, Post, Space
 from shequn.community.screening import POLICIES
 from shequn.web import console_lists as lists
 from shequn.web.console_actions import (
@@ -60,9 +60,7 @@ def create_space(visit: VisitDep) -> Response:
     policy = choice(visit, "join_policy", visit.gettext("join policies"), spaces.JOIN_POLICIES)
     about = text(visit, "description", visit.gettext("Description"), BODY_MAX, required=False)
     with visit.web.store.write() as session:
-        space = spaces.create_space(session, account, name, kind, policy, about or None)
-        audit.record(session, account, "space_created", "space", space.id,
-                     after={"name": name, "kind": kind, "join_policy": policy})
+        spaces.create_space(session, account, name, kind, policy, about or None)
     return done(visit, "space", "/console/community")
 
 
@@ -72,14 +70,9 @@ def set_policy(space_id: ObjectId, visit: VisitDep) -> Response:
     policy = choice(visit, "join_policy", visit.gettext("join policies"), spaces.JOIN_POLICIES)
     held = choice(visit, "moderation", visit.gettext("moderation policies"), POLICIES)
     with visit.web.store.write() as session:
-        space = spaces.get_space(session, space_id)
-        before = {"join_policy": space.join_policy, "moderation": space.moderation}
-        spaces.set_join_policy(session, account, space_id, policy)
-        if held != before["moderation"]:
+        space = spaces.set_join_policy(session, account, space_id, policy)
+        if held != space.moderation:
             moderation.set_policy(session, account, space_id, held)
-        after = {"join_policy": policy, "moderation": held}
-        if after != before:
-            audit.record(session, account, "space_policy", "space", space_id, before, after)
     return _space_row(visit, account, space_id, "policy")
 
 
@@ -92,12 +85,7 @@ def set_role(space_id: ObjectId, visit: VisitDep) -> Response:
         who = session.scalar(select(Account).where(Account.username == username))
         if who is None:
             raise Refused("not_found", what=visit.gettext("user"))
-        was = session.get(SpaceMember, (space_id, who.id))
-        before = {"account": username, "role": was.role if was and was.status == "active"
-                  else None}
         spaces.appoint(session, account, space_id, who.id, role)
-        audit.record(session, account, "space_role", "space", space_id, before,
-                     {"account": username, "role": role})
     return _space_row(visit, account, space_id, "role")
 
 
@@ -146,14 +134,8 @@ def decide(post_id: ObjectId, visit: VisitDep) -> Response:
         post = session.get(Post, post_id)
         if post is None:
             raise Refused("not_found", what=visit.gettext("post"))
-        before = {"state": post.state, "flags": post.flags}
         was_up = post.state == "visible"
-        post = moderation.decide(session, account, post_id, decision, reason or None)
-        action = {("approve", False): "post_approved", ("reject", False): "post_rejected",
-                  ("approve", True): "flags_dismissed", ("reject", True): "post_rejected"}
-        audit.record(session, account, action[decision, was_up], "post", post_id, before,
-                     {"state": post.state, "reason": reason} if reason
-                     else {"state": post.state})
+        moderation.decide(session, account, post_id, decision, reason or None)
     key = {("approve", False): "approved", ("reject", False): "rejected",
            ("approve", True): "dismissed", ("reject", True): "removed"}[decision, was_up]
     return done(visit, key, back_to(visit, "/console/community/moderation"))
@@ -167,9 +149,7 @@ def approve_idea(idea_id: ObjectId, visit: VisitDep) -> Response:
         held = ideas.get_idea(session, idea_id, for_update=True)
         if held.state != "hidden":  # a member's draft is hers to publish, not the queue's
             raise Refused("invalid_transition", from_state=held.state, to_state="open")
-        idea = ideas.transition(session, account, idea_id, "open")
-        audit.record(session, account, "idea_approved", "idea", idea_id,
-                     {"state": "hidden"}, {"state": idea.state})
+        ideas.transition(session, account, idea_id, "open")
     return done(visit, "idea_approved",
                 back_to(visit, "/console/community/moderation?kind=ideas"))
 
@@ -198,6 +178,4 @@ def answer(post_id: ObjectId, visit: VisitDep) -> Response:
             raise Refused("not_allowed")  # said before the reply is written, not after
         written = posts.reply(session, account, post_id, body, rules=visit.web.rules)
         posts.mark_official_answer(session, account, post_id, written.id)
-        audit.record(session, account, "official_answer", "post", post_id,
-                     after={"answer": written.id})
     return done(visit, "answered", back_to(visit, "/console/community/answers"))

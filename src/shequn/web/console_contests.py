@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shequn.community import audit, contests
+from shequn.community import contests
 from shequn.community.errors import Refused
 from shequn.community.states import CONTEST
 from shequn.web import campaign_lists as lists
@@ -52,9 +52,6 @@ def create_contest(visit: VisitDep) -> Response:
         if visit.field("space") else None)
     with visit.web.store.write() as session:
         made = contests.create_contest(session, account, new)
-        audit.record(session, account, "contest_created", "contest", made.id,
-                     after={"title": new.title, "shortlist_size": new.shortlist_size,
-                            "judge_weight": new.judge_weight})
     return done(visit, "contest", f"/console/community/contests/{made.id}")
 
 
@@ -86,10 +83,7 @@ def move(contest_id: ObjectId, visit: VisitDep) -> Response:
     _runs(visit, contest_id)
     to = choice(visit, "to", visit.gettext("phases"), tuple(CONTEST))
     with visit.web.store.write() as session:
-        before = contests.get_contest(session, contest_id).state
         contests.transition(session, account, contest_id, to)
-        audit.record(session, account, "contest_moved", "contest", contest_id,
-                     {"state": before}, {"state": to})
     return done(visit, "contest_moved", f"/console/community/contests/{contest_id}")
 
 
@@ -103,8 +97,6 @@ def add_judge(contest_id: ObjectId, visit: VisitDep) -> Response:
         if judge is None:
             raise Refused("not_found", what=visit.gettext("user"))
         contests.add_judge(session, account, contest_id, judge.id)
-        audit.record(session, account, "contest_judge", "contest", contest_id,
-                     after={"judge": username})
     return done(visit, "judge", f"/console/community/contests/{contest_id}")
 
 
@@ -114,8 +106,6 @@ def score(entry_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("console.contests.score")
     value = number(visit, "score", visit.gettext("Score"), 0, contests.MAX_SCORE)
     with visit.web.store.write() as session:
-        entry, contest = contests.get_entry(session, account, entry_id)
+        _, contest = contests.get_entry(session, account, entry_id)
         contests.score(session, account, entry_id, value)
-        audit.record(session, account, "contest_score", "contest", contest.id,
-                     after={"entry": entry.id, "score": value})
     return done(visit, "scored", f"/console/community/contests/{contest.id}")

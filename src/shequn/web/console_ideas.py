@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from shequn.community import audit, codesign, ideas
+from shequn.community import codesign, ideas
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Idea
 from shequn.web import console_lists as lists
@@ -76,24 +76,20 @@ def _state(visit: Visit, idea_id: int) -> str:
 @router.post("/{idea_id}/move")
 def move(idea_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("console.ideas.move")
-    before = _state(visit, idea_id)
+    _state(visit, idea_id)
     to = choice(visit, "to", visit.gettext("states"), lists.IDEA_STATES)
     with visit.web.store.write() as session:
-        idea = ideas.transition(session, account, idea_id, to)
-        audit.record(session, account, "idea_moved", "idea", idea_id, {"state": before},
-                     {"state": idea.state})
+        ideas.transition(session, account, idea_id, to)
     return _row(visit, account, idea_id, "moved")
 
 
 @router.post("/{idea_id}/merge")
 def merge(idea_id: ObjectId, visit: VisitDep) -> Response:
     account = visit.require("console.ideas.move")
-    before = _state(visit, idea_id)
+    _state(visit, idea_id)
     into = number(visit, "into", visit.gettext("The original idea"), 1, 2**31 - 1)
     with visit.web.store.write() as session:
         ideas.transition(session, account, idea_id, "duplicate", into=into)
-        audit.record(session, account, "idea_merged", "idea", idea_id, {"state": before},
-                     {"state": "duplicate", "merged_into": into})
     return _row(visit, account, idea_id, "merged")
 
 
@@ -103,9 +99,7 @@ def form_team(idea_id: ObjectId, visit: VisitDep) -> Response:
     cap = number(visit, "max_members", visit.gettext("Most members"), 1, TEAM_MAX) \
         if visit.field("max_members") else None
     with visit.web.store.write() as session:
-        team = codesign.form_team(session, account, idea_id, cap)
-        audit.record(session, account, "team_formed", "idea", idea_id,
-                     after={"team": team.id, "max_members": cap})
+        codesign.form_team(session, account, idea_id, cap)
     return _row(visit, account, idea_id, "team")
 
 
@@ -115,6 +109,4 @@ def add_partner(idea_id: ObjectId, visit: VisitDep) -> Response:
     partner = number(visit, "partner", visit.gettext("Partner"), 1, 2**31 - 1)
     with visit.web.store.write() as session:
         codesign.join(session, account, idea_id, partner, "partner")
-        audit.record(session, account, "team_member", "idea", idea_id,
-                     after={"account": partner, "role": "partner"})
     return _row(visit, account, idea_id, "partner")

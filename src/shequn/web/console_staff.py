@@ -71,11 +71,9 @@ def add_user(visit: VisitDep) -> Response:
     team = _team_field(visit)
     hashed = hash_password(password)  # slow by design: before the writing transaction
     with visit.web.store.write() as session:
-        account = create_account(session, NewAccount(
+        create_account(session, NewAccount(
             username=username, password=password, role=role, team=team,
-            display_name=name or None), password_hash=hashed)
-        audit.record(session, admin, "user_added", "account", account.id,
-                     after={"username": username, "role": role, "team": team})
+            display_name=name or None), password_hash=hashed, by=admin)
     return done(visit, "user", "/console/staff")
 
 
@@ -88,13 +86,7 @@ def change_role(account_id: ObjectId, visit: VisitDep) -> Response:
         account = session.get(Account, account_id)
         if account is None:
             raise Refused("not_found", what=visit.gettext("user"))
-        before = {"role": account.role, "team": staff_lists.team_name(session, account)}
         set_role(session, admin, account_id, role, team)
-        after = {"role": role, "team": team}
-        if before["role"] != role:
-            audit.record(session, admin, "user_role", "account", account_id, before, after)
-        elif before["team"] != team:
-            audit.record(session, admin, "user_team", "account", account_id, before, after)
     with visit.web.store.read() as session:
         account = session.get(Account, account_id)
         assert account is not None

@@ -337,36 +337,57 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
         ids = [str(staging / f"{stem}.ids.parquet") for stem in stems]
         existing = [str(lake.events_dir / f.path) for f in lake.files(partitions=set(partitions))]
         params = {"ids": ids, "existing": existing} if existing else {"ids": ids}
-        drops = engine.query(queries.duplicate_rows_sql(bool(existing)), params)
-        clash = drops.column("conflict").to_numpy(zero_copy_only=False).astype(bool)
-        files = drops.column("_file").to_numpy()
-        duplicates += np.bincount(files[~clash], minlength=len(duplicates))
-        conflicts += np.bincount(files[clash], minlength=len(conflicts))
-        if clash.any():
-            _quarantine_conflicts(drops.filter(pa.array(clash)), ready, staging, stems,
-                                  existing, engine)
-        by_file = drops.group_by("filename").aggregate([("file_row_number", "list")])
-        dropped = dict(zip(by_file.column("filename").to_pylist(),
-                           by_file.column("file_row_number_list").to_pylist(), strict=True))
-        for k, stem in enumerate(stems):
-            partition = stem.split("-")[0]
-            data = staging / f"{stem}.parquet"
-            target = lake.target(partition, f"{ingest_id}-{k:04d}")
-            rows = dropped.get(str(staging / f"{stem}.ids.parquet"))
-            if data.exists():  # else moved by a commit that crashed before its transaction
-                if rows:
-                    _write_without(data, rows, target)
-                elif pq.ParquetFile(data).metadata.num_rows:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(data, target)
-            if target.exists():
-                added.append(lake.data_file(target, partition))
+        engine.materialise(queries.drops_table_sql(bool(existing)), params, queries.DROPS)
+        try:
+            added = _commit_staged(lake, staging, ready, stems, existing, engine,
+                                   duplicates, conflicts)
+        finally:
+            engine.drop(queries.DROPS)
     if added:  # an ingest of nothing new makes no version
         lake.commit(added, ready["number"], {"shequn.ingest_id": ingest_id})
     lake.drop_staging(staging)
     compacted = lake.compact(set(partitions), settings.compact_min_files,
                              settings.compact_small_rows) if added else 0
     return _Committed(duplicates.tolist(), conflicts.tolist(), len(partitions), compacted)
+
+
+def _commit_staged(lake: Lake, staging: Path, ready: dict[str, object], stems: list[str],
+                   existing: list[str], engine: DuckDBEngine, duplicates: np.ndarray,
+                   conflicts: np.ndarray) -> list[DataFile]:
+    """Count the rejected rows per input file, quarantine the conflicts, and move each
+    staged file into the lake without its rejected rows."""
+    ingest_id = ready["ingest_id"]
+    ids = [str(staging / f"{stem}.ids.parquet") for stem in stems]
+    counts = engine.query(queries.DROPS_BY_INPUT)
+    files = counts.column("_file").to_numpy()
+    clash = counts.column("conflict").to_numpy(zero_copy_only=False).astype(bool)
+    rows = counts.column("n").to_numpy()
+    duplicates += np.bincount(files[~clash], weights=rows[~clash], minlength=len(duplicates)
+                              ).astype(np.int64)
+    conflicts += np.bincount(files[clash], weights=rows[clash], minlength=len(conflicts)
+                             ).astype(np.int64)
+    if clash.any():
+        _quarantine_conflicts(engine.query(queries.CONFLICTING_DROPS, {"ids": ids}), ready,
+                              staging, stems, existing, engine)
+    by_staged = engine.query(queries.DROPS_BY_STAGED).to_pydict()
+    dropped = dict(zip(by_staged["stem"], by_staged["n"], strict=True))
+    added: list[DataFile] = []
+    for k, stem in enumerate(stems):
+        partition = stem.split("-")[0]
+        data = staging / f"{stem}.parquet"
+        target = lake.target(partition, f"{ingest_id}-{k:04d}")
+        if data.exists():  # else moved by a commit that crashed before its transaction
+            total = pq.ParquetFile(data).metadata.num_rows
+            rejected = dropped.get(k + 1, 0)
+            if 0 < rejected < total:
+                positions = engine.query(queries.DROPPED_POSITIONS, {"stem": k + 1})
+                _write_without(data, positions.column(0).to_numpy(), target)
+            elif rejected == 0 and total:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(data, target)
+        if target.exists():
+            added.append(lake.data_file(target, partition))
+    return added
 
 
 def _quarantine_conflicts(clashes: pa.Table, ready: dict[str, object], staging: Path,
@@ -405,12 +426,12 @@ def _quarantine_conflicts(clashes: pa.Table, ready: dict[str, object], staging: 
     write_atomic(path, b"\n".join(lines) + b"\n")
 
 
-def _write_without(path: Path, rows: list[int], target: Path) -> None:
+def _write_without(path: Path, rows: np.ndarray, target: Path) -> None:
     """Write a staged file without the given row positions to ``target`` (nothing when
     no row is left). The staged file stays, so a repeated commit writes the same."""
     table = pq.read_table(path)
     keep = np.ones(table.num_rows, dtype=bool)
-    keep[np.asarray(rows, dtype=np.int64)] = False
+    keep[rows.astype(np.int64)] = False
     if keep.any():
         write_parquet(table.filter(pa.array(keep)), target)
 

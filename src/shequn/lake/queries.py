@@ -108,6 +108,27 @@ def duplicate_rows_sql(has_existing: bool) -> str:
     return REJECTED_IN_INPUT_OR_LAKE if has_existing else REJECTED_IN_INPUT
 
 
+# The rejected rows kept in the engine, not in Python (a re-ingest of 10M members rejects
+# every one of 260M rows): the staged file by its position in $ids, the ids of conflicts
+# only, ordered so that one staged file's rows are found without reading the others'.
+DROPS = "ingest_drops"
+
+
+def drops_table_sql(has_existing: bool) -> str:
+    return ("SELECT list_position($ids, filename) AS stem, file_row_number, _file, _seq, "
+            "CASE WHEN conflict THEN event_id END AS event_id, conflict FROM ("
+            + duplicate_rows_sql(has_existing) + ") ORDER BY stem, file_row_number")
+
+
+DROPS_BY_INPUT = "SELECT _file, conflict, count(*) AS n FROM ingest_drops GROUP BY ALL"
+DROPS_BY_STAGED = "SELECT stem, count(*) AS n FROM ingest_drops GROUP BY stem"
+DROPPED_POSITIONS = "SELECT file_row_number FROM ingest_drops WHERE stem = $stem"
+CONFLICTING_DROPS = """
+SELECT list_extract($ids, stem) AS filename, file_row_number, _file, _seq, event_id
+FROM ingest_drops WHERE conflict
+"""
+
+
 # The versions an id keeps (the conflicts' other side), from lake files and staged files.
 KEPT_VERSIONS = """
 SELECT * FROM read_parquet($files, union_by_name = true, filename = true,

@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from shequn.engines.base import Engine
-from shequn.sql import retarget
+from shequn.sql import Step, retarget
 
 LABELS_INIT = "SELECT a AS node, a AS label FROM edges UNION SELECT b, b FROM edges"
 
@@ -55,11 +55,12 @@ def components_by_rounds(engine: Engine, edges: str, out: str, max_rounds: int =
                          ) -> None:
     """On the engine, by iterated minimum label into ``out``."""
     names = {"edges": edges, "labels": out, "labels_next": out + "_next"}
-    engine.materialise(retarget(LABELS_INIT, names), None, out)
-    step = retarget(LABELS_STEP, names)
+    engine.run([Step(out, retarget(LABELS_INIT, names))])
+    # a step list per round: whether to go on is known only after each one
+    next_round = [Step(out + "_next", retarget(LABELS_STEP, names))]
     changed_sql = retarget(LABELS_CHANGED, names)
     for _ in range(max_rounds):
-        engine.materialise(step, None, out + "_next")
+        engine.run(next_round)
         changed = engine.scalar(changed_sql)
         engine.rename(out + "_next", out)
         if not changed:
@@ -75,6 +76,5 @@ def components(engine: Engine, edges: str, out: str, max_rounds: int = 100) -> N
     pairs = engine.query(retarget("SELECT a, b FROM edges", {"edges": edges}))
     engine.view_arrow(out + "_found", label_components(
         pairs.column("a").to_numpy(), pairs.column("b").to_numpy()))
-    engine.materialise(retarget("SELECT node, label FROM found", {"found": out + "_found"}),
-                       None, out)
+    engine.run([Step(out, retarget("SELECT node, label FROM found", {"found": out + "_found"}))])
     engine.drop(out + "_found")

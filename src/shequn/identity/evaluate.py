@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from shequn.engines.base import Engine
 from shequn.events.types import IDENTITY_KEYS
+from shequn.sql import Step
 
 END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
@@ -212,13 +213,13 @@ def identity_report(engine: Engine, truth: WorldTruth, identity_map: Path, profi
     """Score a published build (its identity_map and profiles) against the world's truth;
     the view ``events`` is the lake the build read."""
     truth.check()
-    engine.materialise(REPORT_TRUTH, {"records": str(truth.records), "as_of": as_of},
-                       "report_truth")
-    engine.materialise(record_keys_sql(), None, "report_keys")
-    engine.materialise(REPORT_RECORDS, {"identity_map": str(identity_map)}, "report_records")
+    engine.run([
+        Step("report_truth", REPORT_TRUTH, {"records": str(truth.records), "as_of": as_of},
+             scratch=True),
+        Step("report_keys", record_keys_sql(), scratch=True),
+        Step("report_records", REPORT_RECORDS, {"identity_map": str(identity_map)})])
     counts = engine.query(REPORT_PAIRS).to_pylist()[0]
-    for scratch in ("report_truth", "report_keys", "report_records"):
-        engine.drop(scratch)
+    engine.drop("report_records")
     households = engine.query(REPORT_HOUSEHOLDS, {"persons": str(truth.persons),
                                                   "profiles": str(profiles)}).to_pylist()[0]
     return pair_report(counts, households)

@@ -21,7 +21,7 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from shequn.engines.base import Engine
-from shequn.sql import count_rows
+from shequn.sql import Step, count_rows
 
 # Columns read from the records; a column absent from the data is left out of the model.
 WEAK_COLUMNS = ("first_name", "last_name", "birth_date", "address", "city", "gender")
@@ -397,7 +397,7 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
                          _exact_name_and_address(columns)),
                  exp.Not(this=_namesakes_at_home(columns, engine))).as_("accepted"),
     ).from_(exp.to_table(predicted.physical_name))
-    engine.materialise(select.sql(dialect="duckdb"), None, out)
+    engine.run([Step(out, select.sql(dialect="duckdb"))])
     linker.table_management.delete_tables_created_by_splink_from_db()
     done = time.perf_counter()
     return Prediction(int(engine.scalar(count_rows(out))), blocking, training,

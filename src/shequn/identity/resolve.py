@@ -35,7 +35,7 @@ from shequn.identity.probabilistic import (
     present_columns,
 )
 from shequn.identity.splits import drop_split_edges, split_labels, split_report
-from shequn.sql import count_rows
+from shequn.sql import Step, count_rows
 
 # Written by people and systems when the real value is unknown.
 DEFAULT_BLOCKED = (
@@ -48,6 +48,9 @@ DEFAULT_BLOCKED = (
 # Two groups whose names conflict in this share of their pairs stay apart (one record
 # alike to two people is half); fewer are a misspelt record among one person's.
 NAME_CONFLICT_SHARE = 0.5
+
+# The links the clustering kept (the view ``kept_edges``), as the probable reasons read them.
+KEPT_LINKS = "SELECT a, b, match_probability, match_weight, agreed FROM kept_edges"
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
         _key_graph(engine, splits if split else None)  # again, without those devices
     engine.drop("signature_keys")
     components(engine, "key_edges", "edge_labels", max_rounds)
-    engine.materialise(q.KEY_LABELS, None, "key_labels")
+    engine.run([Step("key_labels", q.KEY_LABELS)])
     engine.drop("edge_labels")
     apart, joined = split_labels(engine) if split else (set(), set())
     probable = ProbabilisticResult(False, "not asked for")
@@ -127,15 +130,15 @@ def _block_devices_joining_people_apart(engine: Engine, max_rounds: int) -> int:
     """Add to ``blocked_keys`` each device that would join people whose own keys hold
     different member numbers or phones; how many there were."""
     params = {"device_keys": list(q.DEVICE_KEYS)}
-    engine.materialise(q.PERSON_EDGES, params, "person_edges")
+    engine.run([Step("person_edges", q.PERSON_EDGES, params)])
     components(engine, "person_edges", "person_labels", max_rounds)
     engine.drop("person_edges")
-    engine.materialise(q.DEVICES_JOINING_PEOPLE_APART,
-                       {**params, "exclusive_keys": list(EXCLUSIVE_KEYS)}, "device_conflicts")
+    engine.run([Step("device_conflicts", q.DEVICES_JOINING_PEOPLE_APART,
+                     {**params, "exclusive_keys": list(EXCLUSIVE_KEYS)})])
     engine.drop("person_labels")
     found = int(engine.scalar(count_rows("device_conflicts")) or 0)
     if found:
-        engine.materialise(q.BLOCKED_WITH_DEVICES, None, "blocked_keys_with_devices")
+        engine.run([Step("blocked_keys_with_devices", q.BLOCKED_WITH_DEVICES)])
         engine.rename("blocked_keys_with_devices", "blocked_keys")
     engine.drop("device_conflicts")
     return found
@@ -146,7 +149,7 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
     """Link exact-pass components by weak keys, never two that ``apart`` (operators'
     splits) holds apart; relabels ``key_labels`` and leaves the kept links in
     ``link_edges``."""
-    engine.materialise(q.LINK_RECORDS, {"as_of": as_of}, "link_records")
+    engine.run([Step("link_records", q.LINK_RECORDS, {"as_of": as_of})])
     records = engine.scalar(count_rows("link_records"))
     columns = present_columns(engine, "link_records")
     others = [c for c in columns if c not in ("first_name", "last_name")]
@@ -165,25 +168,23 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
                                    blocking=prediction.blocking,
                                    training=prediction.training,
                                    seconds=prediction.seconds)
-    engine.materialise(q.LABEL_EXCLUSIVE, {"exclusive": list(EXCLUSIVE_KEYS)},
-                       "label_exclusive")
-    engine.materialise(q.LINK_EDGES, None, "candidate_edges")
+    engine.run([Step("label_exclusive", q.LABEL_EXCLUSIVE, {"exclusive": list(EXCLUSIVE_KEYS)}),
+                Step("candidate_edges", q.LINK_EDGES)])
     started = time.perf_counter()
     accepted = int(engine.scalar(
         "SELECT count(*) FROM probable_pairs WHERE accepted"))
     clusters, edges = _cluster(engine, apart)
     kept = edges.take(pa.array(clusters.kept, type=pa.int64()))
     engine.view_arrow("kept_edges", kept)
-    engine.materialise("SELECT a, b, match_probability, match_weight, agreed FROM kept_edges",
-                       None, "link_edges")
     engine.view_arrow("link_labels_found", pa.table({
         "node": list(clusters.labels), "label": list(clusters.labels.values())},
         schema=pa.schema([("node", pa.int64()), ("label", pa.int64())])))
-    engine.materialise("SELECT node, label FROM link_labels_found", None, "link_labels")
-    merged = engine.scalar("SELECT count(*) - count(DISTINCT label) FROM link_labels")
-    engine.materialise(q.RELABEL, None, "key_labels_relabelled")
+    merged = engine.scalar("SELECT count(*) - count(DISTINCT label) FROM link_labels_found")
+    engine.run([Step("link_edges", KEPT_LINKS),
+                Step("link_labels", "SELECT node, label FROM link_labels_found", scratch=True),
+                Step("key_labels_relabelled", q.RELABEL)])
     engine.rename("key_labels_relabelled", "key_labels")
-    for scratch in ("link_records", "probable_pairs", "label_exclusive", "link_labels",
+    for scratch in ("link_records", "probable_pairs", "label_exclusive",
                     "candidate_edges", "kept_edges", "link_labels_found"):
         engine.drop(scratch)
     seconds = {**prediction.seconds,

@@ -113,7 +113,7 @@ def drop_split_edges(engine: Engine, forbidden: pa.Table) -> int:
     ``signature_nodes``; leaves ``forbidden_pairs`` for :func:`split_labels` and
     :func:`split_report`."""
     engine.view_arrow("forbidden_pairs", forbidden)
-    engine.materialise(SPLIT_SIGNATURES, None, "split_signatures")
+    engine.run([Step("split_signatures", SPLIT_SIGNATURES)])
     dropped = int(engine.scalar("SELECT count(*) FROM split_signatures"))
     if dropped:
         engine.run([Step("allowed_signature_nodes", ALLOWED_NODES, scratch=True),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sqlglot.expressions as exp
 
 from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.steps import Step
 from shequn.events.schema import lake_schema
 from shequn.lake import manifest as mf
 from shequn.lake import queries
@@ -85,7 +86,7 @@ def migrate(lake: Lake, engine: DuckDBEngine) -> Migrated:
         if files:
             engine.view_parquet(LEGACY, files)
             columns = set(engine.columns(LEGACY))
-            engine.materialise(_select_sql(columns), None, "converted")
+            engine.run([Step("converted", _select_sql(columns))])
             before = int(engine.scalar("SELECT count(*) FROM converted"))
             recomputed = int(engine.scalar("SELECT count(*) FROM converted WHERE _recomputed"))
             work.mkdir(parents=True)

@@ -67,7 +67,7 @@ def backtest(settings: Settings, engine: Engine, evaluate_at: dt.date | None = N
     step = progress or (lambda _name: None)
     step("identity")
     resolve_identity(engine, at + horizon, settings)
-    engine.materialise(pq_.MEMBER_EVENTS, {"as_of": at + horizon}, "member_events")
+    engine.run(pq_.member_event_steps(at + horizon))
     step("train")
     trained = train_demand_model(engine, at, settings)
     step("evaluate")

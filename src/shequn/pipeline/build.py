@@ -223,7 +223,7 @@ def tag_tables(engine: Engine, spec: TagFile) -> dict[str, dict[str, str]]:
 
 
 def _tags(engine: Engine, spec: TagFile, report: BuildReport) -> None:
-    engine.materialise(tc.TRAITS, None, "traits")
+    engine.run(tc.TRAIT_STEPS)
     report.skipped = tag_tables(engine, spec)
     report.segments = {r["name"]: r["members"] for r in engine.query(SEGMENT_COUNTS)
                        .to_pylist()}

@@ -213,11 +213,16 @@ LEFT JOIN ref_communities rc ON rc.community_id = p.residential_community_id
 """
 
 
+def member_event_steps(as_of: dt.datetime) -> list[Step]:
+    """Each member's events up to ``as_of`` (a backtest's training reads only these)."""
+    return [Step("member_events", MEMBER_EVENTS, {"as_of": as_of})]
+
+
 def profile_steps(as_of: dt.datetime) -> list[Step]:
     """The profile stage: the member events (the scores read them too), interests (the
     offers do) and the profiles; the parts only the profiles read are scratch."""
     at = {"as_of": as_of}
-    return [Step("member_events", MEMBER_EVENTS, at),
+    return [*member_event_steps(as_of),
             Step("portrait", PORTRAIT, at, scratch=True),
             Step("activity", ACTIVITY, at, scratch=True),
             Step("sources", SOURCES, scratch=True),

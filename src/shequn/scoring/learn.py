@@ -120,7 +120,7 @@ def repeat_snapshot(engine: Engine, at: dt.datetime, suffix: str,
     """BG/NBD fitted as of ``at``, its predictions in ``repeat_purchases<suffix>``."""
     fit = fit_repeat_model(engine, at, suffix, sampled)
     if fit is None:
-        engine.materialise(sq.REPEAT_EMPTY, None, _names(suffix)["repeat_purchases"])
+        engine.run([Step(_names(suffix)["repeat_purchases"], sq.REPEAT_EMPTY)])
     else:
         repeat_predictions(engine, fit, suffix, settings.demand_horizon_days)
     return fit
@@ -182,8 +182,8 @@ def train_demand_model(engine: Engine, as_of: dt.datetime,
     tables = []
     for k, at in enumerate(origins):
         if sampled:
-            engine.materialise(SAMPLED_EVENTS, {"origin": k, "below": below},
-                               f"member_events_train{k}")
+            engine.run([Step(f"member_events_train{k}", SAMPLED_EVENTS,
+                             {"origin": k, "below": below})])
         tables.append(labelled_snapshot(engine, at, f"_train{k}", settings, sampled))
     rows = sum(engine.scalar(retarget("SELECT count(*) FROM labelled", {"labelled": t}))
                for t in tables)
@@ -262,8 +262,8 @@ def fit_repeat_model(engine: Engine, as_of: dt.datetime, suffix: str,
     """BG/NBD on every member's purchase days up to ``as_of``; None with no repeat
     buyer (the model cannot be identified)."""
     names = _names(suffix, sampled)
-    engine.materialise(retarget(sq.REPEAT_HISTORY, names), {"as_of": as_of},
-                       names["repeat_history"])
+    engine.run([Step(names["repeat_history"], retarget(sq.REPEAT_HISTORY, names),
+                     {"as_of": as_of})])
     histories = engine.query(retarget(sq.REPEAT_DISTINCT, names))
     x = histories.column("x").to_numpy()
     if histories.num_rows == 0 or not (x > 0).any():
@@ -292,5 +292,5 @@ def repeat_predictions(engine: Engine, fit: RepeatFit, suffix: str,
         "expected_purchases": pa.array(expected, mask=~(np.isfinite(expected) & sound))})
     engine.view_arrow("repeat_predicted", predicted)
     out = f"repeat_purchases{suffix}"
-    engine.materialise(retarget(sq.REPEAT_PURCHASES, names), None, out)
+    engine.run([Step(out, retarget(sq.REPEAT_PURCHASES, names))])
     return out

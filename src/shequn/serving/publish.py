@@ -21,6 +21,7 @@ import pyarrow as pa
 import sqlglot.expressions as exp
 
 from shequn.engines.duckdb import DuckDBEngine
+from shequn.engines.steps import Step
 from shequn.serving.sections import (
     MEMBER,
     SECTIONS,
@@ -82,13 +83,12 @@ def write_store(tables: Path, run_id: str, as_of: str, engine: DuckDBEngine) -> 
         report.seconds[name] = round(now - started, 3)
         started = now
 
-    schemas = {}
-    for section in SECTIONS:
-        path = str(tables / f"{section.table}.parquet")
-        schemas[section.name] = engine.query(schema_sql(section),
-                                             {"path": path, "member": ""}).schema
-        engine.materialise(section_rows_sql(section, schemas[section.name]),
-                           {"path": path}, _scratch(section.name))
+    paths = {s.name: str(tables / f"{s.table}.parquet") for s in SECTIONS}
+    schemas = {s.name: engine.query(schema_sql(s), {"path": paths[s.name], "member": ""}).schema
+               for s in SECTIONS}
+    # not scratch: SQLite, not a later step, reads them (dropped below)
+    engine.run([Step(_scratch(s.name), section_rows_sql(s, schemas[s.name]),
+                     {"path": paths[s.name]}) for s in SECTIONS])
     lap("gather")
     db = sqlite3.connect(partial)
     try:

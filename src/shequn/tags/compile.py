@@ -39,6 +39,8 @@ LEFT JOIN (
     FROM scores GROUP BY member_id
 ) d USING (member_id)
 """
+# The tag stage's first step: the table every tag, segment and audience reads.
+TRAIT_STEPS = (Step("traits", TRAITS),)
 
 
 def _lit(value: str | float) -> exp.Expression:

@@ -13,7 +13,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from shequn.services import audiences
 from shequn.services.audiences import count_segment, segment_choices
+from shequn.services.engines import engine_for
 from shequn.settings import Settings
 from tests.web.conftest import sign_in
 from tests.web.world import World
@@ -68,6 +70,27 @@ def test_the_count_and_portrait_follow_the_conditions(app_client: TestClient, wo
     unknown = app_client.get("/console/segments/count", params=[("c.lifecycle", "nobody")],
                              headers=HTMX)
     assert unknown.status_code == 422 and "nobody" in unknown.text
+
+
+def test_counts_in_memory_equal_the_query_on_the_snapshot(web_settings: Settings) -> None:
+    """The coded members answer as the engine does over the snapshot's files."""
+    choices = segment_choices(web_settings)
+    dims = audiences.portrait_dimensions(choices)
+    traits = [d for d in choices.dimensions if d not in choices.tags]
+    paths = audiences._paths(audiences._snapshots(web_settings))
+    firsts = {dim: [v for v, _ in values[:2]] for dim, values in choices.dimensions.items()
+              if values}
+    names = sorted(firsts)
+    tried = [{name: firsts[name][:1]} for name in names]
+    tried += [{a: firsts[a], b: firsts[b][:1]} for a, b in zip(names, names[1:], strict=False)]
+    assert any(d in choices.tags for c in tried for d in c)  # tags and traits both tried
+    assert any(d in traits for c in tried for d in c)
+    for conditions in tried:
+        found = count_segment(web_settings, conditions)
+        members, spread = audiences._count(engine_for(web_settings), paths, choices.tags,
+                                           traits, dims, conditions)
+        assert found.members == members, conditions
+        assert found.portrait == {d: spread.get(d, []) for d in dims}, conditions
 
 
 def test_an_analyst_saves_a_segment_makes_an_audience_and_exports_it(

@@ -6,6 +6,7 @@ environment at import time. Each field may be set as ``SHEQUN_<NAME>``.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -192,10 +193,51 @@ class Settings(BaseSettings):
         10, ge=1, le=100_000, description="Posts and replies a new account may write in any "
         "hour; over that it is answered 429 `rate_limited` with `Retry-After`.",
     )
+    signin_user_attempts: int = Field(
+        5, ge=1, le=10_000, description="Wrong passwords for one user name within "
+        "`SHEQUN_SIGNIN_WINDOW_MINUTES` that lock its sign-ins out (429 `sign_in_locked`, "
+        "with Retry-After) for `SHEQUN_SIGNIN_LOCK_MINUTES`.",
+    )
+    signin_address_attempts: int = Field(
+        20, ge=1, le=100_000, description="Tries from one client address within "
+        "`SHEQUN_SIGNIN_WINDOW_MINUTES` that lock sign-ins from it out, whatever the user "
+        "names.",
+    )
+    signin_window_minutes: int = Field(
+        10, ge=1, le=7 * 24 * 60, description="The window, in minutes, in which failed "
+        "sign-ins are counted against the two limits above.",
+    )
+    signin_lock_minutes: int = Field(
+        10, ge=1, le=7 * 24 * 60, description="How long, in minutes, sign-ins stay locked "
+        "out after the try that reached a limit.",
+    )
+    trusted_proxies: str = Field(
+        "", description="Addresses or networks (comma-separated, such as "
+        "`127.0.0.1,10.0.0.0/8`) of the reverse proxies in front of the server. Only "
+        "when the connection comes from one of them is the client's address taken from "
+        "`X-Forwarded-For` (the nearest address there that is not a trusted proxy); "
+        "empty: the connection's own address, always.",
+    )
     secret_key: str | None = Field(
         None, description="The server's secret that signs meetup check-in codes; unset, one "
         "is made on first use and kept in <home>/secret.key (keep that file private).",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as err:
+                raise ValueError(f"'{part}' is not an address or network (such as "
+                                 "10.0.0.1 or 10.0.0.0/8)") from err
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(p.strip(), strict=False)
+                     for p in self.trusted_proxies.split(",") if p.strip())
 
     @field_validator("brand_timezone", "source_timezone")
     @classmethod

@@ -42,6 +42,7 @@ from shequn.services.community import (
     relay_outbox,
     server_secret,
     settle_presales,
+    sign_in_limits,
 )
 from shequn.settings import Settings
 
@@ -77,7 +78,8 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
     services = Services(store=open_store(settings),
                         payments=payments or InProcessProvider(),
                         secret=server_secret(settings), settings=settings,
-                        rules=moderation_rules(settings))
+                        rules=moderation_rules(settings),
+                        sign_in=sign_in_limits(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from shequn.community.errors import Refused
 from shequn.community.models import Account
 from shequn.community.payments import PaymentProvider
 from shequn.community.screening import ModerationRules
+from shequn.community.signins import SignInLimits
 from shequn.community.store import Store
 from shequn.settings import Settings
 
@@ -28,6 +29,7 @@ class Services:
     secret: bytes
     settings: Settings  # where the builds are (a space seeded from a segment reads one)
     rules: ModerationRules  # the settings' (services.community.moderation_rules)
+    sign_in: SignInLimits  # the settings' (services.community.sign_in_limits)
 
 
 # The dependencies that do no I/O are coroutines: FastAPI runs a plain function in its

@@ -1,6 +1,6 @@
-"""Signing in with a lock against password guessing: too many failed sign-ins for one
-user name, or from one address, within ``WINDOW`` lock further tries out until the
-oldest of them is older than the window.
+"""Signing in with a lock against password guessing: as many failed sign-ins for one
+user name, or from one address, as its limit within the limits' ``window`` lock further
+tries out for ``lock`` after the last of them.
 
 Each try is written down *before* its password is checked and counted with those
 before it, in turn with any other try for the same user name or address, so tries sent
@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community.accounts import new_token, verify_password
@@ -26,9 +26,17 @@ from shequn.community.store import Store, insert_or_ignore
 
 @dataclass(frozen=True)
 class SignInLimits:
+    """The lock's limits (the settings' ``signin_*``)."""
+
     per_user: int = 5
     per_address: int = 20
     window: timedelta = timedelta(minutes=10)
+    lock: timedelta = timedelta(minutes=10)
+
+    @property
+    def kept(self) -> timedelta:
+        """How long a try can matter: the window that counts it, then the lock."""
+        return self.window + self.lock
 
 
 LIMITS = SignInLimits()
@@ -37,23 +45,23 @@ USERNAME_MAX = 64  # accounts' user names are at most this long
 
 
 def locked_for(session: Session, username: str, address: str, limits: SignInLimits,
-               now: datetime) -> timedelta | None:
-    """How long tries for this user name or from this address stay locked out (counting
-    the tries already written down), or None."""
-    since = now - limits.window
+               now: datetime, this_try: int | None = None) -> timedelta | None:
+    """How long tries for this user name or from this address stay locked out, or None:
+    locked while the newest ``limit`` tries written down before this one (``this_try``,
+    not counted) fell within one window and the last of them is less than the lock
+    ago."""
     waits = []
     for column, value, limit in ((SignInAttempt.username, username, limits.per_user),
                                  (SignInAttempt.address, address, limits.per_address)):
-        count, oldest = session.execute(select(func.count(), func.min(SignInAttempt.at))
-                                        .where(column == value, SignInAttempt.at > since)).one()
-        if count > limit:
-            # the newest ``limit`` tries keep it locked: it opens when the one before
-            # them leaves the window
-            kept = session.scalar(select(SignInAttempt.at).where(
-                column == value, SignInAttempt.at > since)
-                .order_by(SignInAttempt.at.desc(), SignInAttempt.id.desc())
-                .offset(limit).limit(1)) or oldest
-            waits.append(kept + limits.window - now)
+        earlier = select(SignInAttempt.at).where(
+            column == value, SignInAttempt.at > now - limits.kept,
+            SignInAttempt.id != (this_try or 0)).order_by(
+            SignInAttempt.at.desc(), SignInAttempt.id.desc()).limit(limit)
+        times = list(session.scalars(earlier))
+        if len(times) == limit and times[0] - times[-1] < limits.window:
+            wait = times[0] + limits.lock - now
+            if wait > timedelta(0):
+                waits.append(wait)
     return max(waits) if waits else None
 
 
@@ -70,11 +78,11 @@ def _attempt(store: Store, username: str, address: str, limits: SignInLimits) ->
         now = utcnow()
         session.execute(delete(SignInAttempt).where(  # tries out of the window count no more
             or_(SignInAttempt.username == username, SignInAttempt.address == address),
-            SignInAttempt.at <= now - limits.window))
+            SignInAttempt.at <= now - limits.kept))
         row = SignInAttempt(username=username, address=address, at=now)
         session.add(row)
         session.flush()
-        wait = locked_for(session, username, address, limits, now)
+        wait = locked_for(session, username, address, limits, now, row.id)
         if wait is None:
             return row.id
         session.delete(row)

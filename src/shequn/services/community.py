@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from shequn.community.models import Account, Space
 from shequn.community.payments import PaymentProvider
 from shequn.community.ratelimits import PostRate
 from shequn.community.screening import ModerationRules
+from shequn.community.signins import SignInLimits
 from shequn.community.store import Store
 from shequn.lake.ingest import ingest_table
 from shequn.pipeline.segments import UnknownSegment, segment_keys
@@ -140,6 +142,14 @@ def moderation_rules(settings: Settings) -> ModerationRules:
                            flag_threshold=settings.community_flag_threshold,
                            rate=PostRate(settings.community_new_account_days,
                                          settings.community_new_account_posts_per_hour))
+
+
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    """The sign-in lock's limits the settings ask for (the API and the log-in page)."""
+    return SignInLimits(per_user=settings.signin_user_attempts,
+                        per_address=settings.signin_address_attempts,
+                        window=timedelta(minutes=settings.signin_window_minutes),
+                        lock=timedelta(minutes=settings.signin_lock_minutes))
 
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from shequn.community.errors import HTTP_STATUS, REASONS, Refused, message
 from shequn.community.payments import PaymentProvider
 from shequn.community.store import Store
-from shequn.services.community import moderation_rules
+from shequn.services.community import moderation_rules, sign_in_limits
 from shequn.settings import Settings
 from shequn.web import (
     console,
@@ -40,7 +40,8 @@ STATIC = Path(__file__).parent / "static"
 def create_web(settings: Settings, store: Store, payments: PaymentProvider,
                secret: bytes) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.web = WebServices(settings, store, payments, secret, moderation_rules(settings))
+    app.state.web = WebServices(settings, store, payments, secret, moderation_rules(settings),
+                                sign_in_limits(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (login, site, site_talk, site_me, site_ideas, site_meetups, site_play,
                    console, segments):

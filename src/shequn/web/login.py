@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from shequn.community import signins
 from shequn.community.accounts import account_for_token, revoke_token, set_language
 from shequn.community.errors import HTTP_STATUS, REASONS, Refused, message
+from shequn.services.addresses import client_address
 from shequn.web import i18n, sessions
 from shequn.web.forms import text
 from shequn.web.render import page, redirect
@@ -30,9 +31,12 @@ def _next(visit: Visit, asked: str) -> str:
 
 
 def _address(visit: Visit) -> str:
-    """Where the try comes from, as the server sees it."""
-    client = visit.request.client
-    return client.host if client is not None else "unknown"
+    """Where the try comes from: the connection's address, or the client a trusted
+    proxy forwards for."""
+    request = visit.request
+    return client_address(request.client.host if request.client else None,
+                          ",".join(request.headers.getlist("x-forwarded-for")) or None,
+                          visit.web.settings.trusted_networks)
 
 
 @router.get("/login")
@@ -48,7 +52,8 @@ def sign_in(visit: VisitDep) -> Response:
     password = visit.field("password")[:PASSWORD_MAX]
     asked = visit.field("next")[:500]
     try:
-        token = signins.sign_in(visit.web.store, username, password, _address(visit))
+        token = signins.sign_in(visit.web.store, username, password, _address(visit),
+                                visit.web.sign_in)
     except Refused as refused:
         answer = page(visit, "login.html", status=HTTP_STATUS[REASONS[refused.reason][0]],
                       next=asked, username=username,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -101,18 +102,40 @@ def strict_client(community_settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def server(community_settings: Settings, tmp_path: Path) -> Iterator[Server]:
+def served(request: pytest.FixtureRequest, root: Path, **settings: Any) -> Settings:
+    """Settings of a running server on the database ``request.param`` names, its home
+    under ``root``; ``settings`` reach the server as its SHEQUN_* variables."""
+    url = (f"sqlite:///{root / 'community.db'}" if request.param == "sqlite"
+           else _postgres_database(request))
+    return Settings(home=root / "home", database_url=url, secret_key="test-secret",
+                    **settings)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def served_settings(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return served(request, tmp_path_factory.mktemp(f"served-{request.param}"))
+
+
+def running_server(settings: Settings) -> Iterator[Server]:
     """The real server in two processes, as a deployment runs one per core: the race
     tests' calls cross them."""
-    running = Server(community_settings, tmp_path / "server.log", workers=2).start()
+    running = Server(settings, settings.home.parent / "server.log", workers=2).start()
     yield running
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def server(served_settings: Settings) -> Iterator[Server]:
+    """One running server per database for the whole run, since each start costs seconds
+    of CPU: every test makes its own accounts (``races.accounts`` names them apart),
+    spaces and campaigns, and counts only its own rows."""
+    yield from running_server(served_settings)
+
+
 @pytest.fixture
-def store_of(community_settings: Settings) -> Iterator[Store]:
+def store_of(served_settings: Settings) -> Iterator[Store]:
     """The running server's database, opened by the test itself."""
-    store = Store(community_settings.community_url)
+    store = Store(served_settings.community_url)
     yield store
     store.close()

@@ -4,6 +4,7 @@ joined, and many calls fired at once, each from its own client (the ``server`` a
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,25 +17,28 @@ from shequn.community.store import Store
 from tests.community.helpers import next_phone
 
 CLIENTS = 24
+_calls = itertools.count()  # tests share a running server: their accounts' names differ
 
 Call = Callable[[httpx.Client], httpx.Response]
 
 
 def accounts(store: Store, base: str, prefix: str, count: int,
              role: str = "member") -> list[dict[str, str]]:
-    """``count`` accounts named ``prefix0``... made in the store, each one's bearer
-    header from the server."""
+    """``count`` accounts named ``prefix<call>-0``... (``call`` apart for every call)
+    made in the store, each one's bearer header from the server."""
+    call = next(_calls)
+    names = [f"{prefix}{call}-{i}" for i in range(count)]
     with store.write() as session:
-        for i in range(count):
+        for name in names:
             create_account(session, NewAccount(
-                username=f"{prefix}{i}", password="correct horse", role=role,
+                username=name, password="correct horse", role=role,
                 team="race-team" if role != "member" else None,
                 keys={"phone": next_phone()}))
     headers = []
     with httpx.Client(base_url=base, timeout=60) as client:
-        for i in range(count):
+        for name in names:
             answer = client.post("/api/v1/auth/token",
-                                 data={"username": f"{prefix}{i}", "password": "correct horse"})
+                                 data={"username": name, "password": "correct horse"})
             assert answer.status_code == 200, answer.text
             headers.append({"Authorization": f"Bearer {answer.json()['access_token']}"})
     return headers

@@ -40,7 +40,9 @@ class Server:
                "SHEQUN_SECRET_KEY": self.settings.secret_key or "test-secret"}
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "shequn.cli.app", "serve", "--port", str(self.port),
+                # `python -m shequn`: the workers, spawned, then skip importing the
+                # command line (shequn/__main__.py), seconds of CPU each
+                [sys.executable, "-m", "shequn", "serve", "--port", str(self.port),
                  "--relay-seconds", "0",
                  "--workers", str(self.workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

@@ -150,11 +150,16 @@ def test_a_suggestion_adopted_twice_at_once_pays_its_author_once(server: Server,
         assert session.scalar(select(Suggestion.state)
                               .where(Suggestion.id == suggestion["id"])) == "adopted"
         assert session.scalar(select(func.count()).select_from(Transition)
-                              .where(Transition.machine == "suggestion")) == 1
+                              .where(Transition.machine == "suggestion",
+                                     Transition.object_id == suggestion["id"])) == 1
+        author_id = session.scalar(select(Suggestion.author_id)
+                                   .where(Suggestion.id == suggestion["id"]))
         assert session.scalar(select(func.sum(PointsEntry.points))
-                              .where(PointsEntry.action == "suggestion_adopted")) == 30
+                              .where(PointsEntry.action == "suggestion_adopted",
+                                     PointsEntry.account_id == author_id)) == 30
         assert session.scalar(select(func.count()).select_from(Notification)
-                              .where(Notification.kind == "suggestion_adopted")) == 1
+                              .where(Notification.kind == "suggestion_adopted",
+                                     Notification.subject_id == idea)) == 1
 
 
 def test_an_ideas_presale_opened_twice_at_once_is_opened_once(server: Server,
@@ -178,4 +183,5 @@ def test_an_ideas_presale_opened_twice_at_once_is_opened_once(server: Server,
         assert list(session.scalars(select(Presale.id).where(Presale.idea_id == idea))) == \
             [opened]
         assert session.scalar(select(func.count()).select_from(Notification)
-                              .where(Notification.kind == "presale_opened")) == 1
+                              .where(Notification.kind == "presale_opened",
+                                     Notification.subject_id == opened)) == 1

@@ -241,7 +241,8 @@ def test_contest_votes_never_pass_the_budget_or_count_twice(server: Server,
         rows = session.scalar(select(func.count()).select_from(ContestVote)
                               .where(ContestVote.contest_id == cid))
         per_entry = dict(session.execute(
-            select(ContestVote.entry_id, func.count()).group_by(ContestVote.entry_id)).all())
+            select(ContestVote.entry_id, func.count()).where(ContestVote.contest_id == cid)
+            .group_by(ContestVote.entry_id)).all())
         stored = dict(session.execute(select(ContestEntry.id, ContestEntry.votes)
                                       .where(ContestEntry.contest_id == cid)).all())
     assert counted == rows == 2 * RACERS

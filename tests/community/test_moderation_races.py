@@ -6,7 +6,6 @@ account's hourly posts never exceed the limit."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,20 +14,26 @@ from sqlalchemy import func, select
 from shequn.community.models import Post, PostFlag
 from shequn.community.store import Store
 from shequn.settings import Settings
+from tests.community.conftest import DATABASES, running_server, served
 from tests.community.races import CLIENTS, accounts, open_space, post_call, race
 from tests.community.server import Server
 
 THRESHOLD, PER_HOUR = 5, 4
 
 
-@pytest.fixture
-def server(community_settings: Settings, tmp_path: Path,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    monkeypatch.setenv("SHEQUN_COMMUNITY_FLAG_THRESHOLD", str(THRESHOLD))
-    monkeypatch.setenv("SHEQUN_COMMUNITY_NEW_ACCOUNT_POSTS_PER_HOUR", str(PER_HOUR))
-    running = Server(community_settings, tmp_path / "server.log", workers=2).start()
-    yield running
-    running.stop()
+@pytest.fixture(scope="module", params=DATABASES)
+def served_settings(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """This module's server hides a post at THRESHOLD flags and lets a new account post
+    PER_HOUR times an hour."""
+    return served(request, tmp_path_factory.mktemp(f"moderated-{request.param}"),
+                  community_flag_threshold=THRESHOLD,
+                  community_new_account_posts_per_hour=PER_HOUR)
+
+
+@pytest.fixture(scope="module")
+def server(served_settings: Settings) -> Iterator[Server]:
+    yield from running_server(served_settings)
 
 
 def test_concurrent_flags_count_each_member_once_and_hide_at_the_threshold(
@@ -79,4 +84,5 @@ def test_concurrent_posts_of_a_new_account_never_exceed_the_hourly_limit(
     assert {a.json()["error"] for a in limited} == {"rate_limited"}
     assert all(int(a.headers["Retry-After"]) > 3000 for a in limited)
     with store_of.read() as session:
-        assert session.scalar(select(func.count()).select_from(Post)) == PER_HOUR
+        assert session.scalar(select(func.count()).select_from(Post)
+                              .where(Post.space_id == club)) == PER_HOUR

@@ -122,5 +122,6 @@ def test_a_perks_stock_is_never_oversold_nor_claimed_twice(server: Server,
                                       + ["sold_out"] * (2 * CLIENTS - 10))
     with store_of.read() as session:
         assert session.scalar(select(Perk.claimed).where(Perk.id == perk["id"])) == 5
-        owners = list(session.scalars(select(PerkClaim.account_id)))
+        owners = list(session.scalars(select(PerkClaim.account_id)
+                                      .where(PerkClaim.perk_id == perk["id"])))
     assert len(owners) == len(set(owners)) == 5

@@ -38,7 +38,8 @@ def test_tier_stock_is_never_oversold(server: Server, store_of: Store) -> None:
     assert {a.json()["error"] for a in answers if a.status_code == 409} == {"sold_out"}
     with store_of.read() as session:
         assert session.scalar(select(Tier.sold).where(Tier.id == tier_id)) == 7
-        assert session.scalar(select(func.count()).select_from(Pledge)) == 7
+        assert session.scalar(select(func.count()).select_from(Pledge)
+                              .where(Pledge.presale_id == presale_id)) == 7
 
 
 def test_a_pledge_retried_concurrently_is_charged_once(server: Server, store_of: Store) -> None:
@@ -55,7 +56,8 @@ def test_a_pledge_retried_concurrently_is_charged_once(server: Server, store_of:
     assert sum(a.status_code == 201 for a in answers) == 1
     assert len({a.json()["id"] for a in answers}) == 1
     with store_of.read() as session:
-        assert session.scalar(select(func.count()).select_from(Pledge)) == 1
+        assert session.scalar(select(func.count()).select_from(Pledge)
+                              .where(Pledge.presale_id == presale_id)) == 1
         assert session.scalar(select(Tier.sold).where(Tier.id == tier_id)) == 2
 
 

@@ -11,9 +11,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -26,12 +25,11 @@ from shequn.community.ratelimits import PostRate
 from shequn.community.screening import ModerationRules
 from shequn.community.signins import SignInLimits
 from shequn.community.store import Store
-from shequn.lake.ingest import ingest_table
-from shequn.pipeline.segments import UnknownSegment, segment_keys
-from shequn.pipeline.snapshot import NoSnapshot, Snapshots
-from shequn.services.engines import engine_for
 from shequn.services.errors import UserError
 from shequn.settings import Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SECRET_FILE = "secret.key"
 BACKGROUND_LOCK = "community-background.lock"
@@ -64,6 +62,11 @@ def server_secret(settings: Settings) -> bytes:
 
 def relay_outbox(settings: Settings, store: Store) -> int:
     """Move the outbox's pending events into the lake; how many were moved."""
+    # imported here, not above: the lake's libraries (Arrow, pandas, DuckDB, SQLGlot)
+    # cost a server process seconds of start-up before its first request otherwise
+    from shequn.lake.ingest import ingest_table
+    from shequn.services.engines import engine_for
+
     engine = engine_for(settings)
 
     def write_lake(table: pa.Table) -> None:
@@ -191,6 +194,10 @@ def seed_space(settings: Settings, store: Store, actor: Account, space_id: int,
     """Invite into the space the accounts of the members of ``segment`` in the current
     build (its segment and identity files, read once), ``actor`` the recorded inviter.
     Refusals are the domain's (``unknown_segment``, ``no_build``, ``not_allowed``...)."""
+    from shequn.pipeline.segments import UnknownSegment, segment_keys  # as relay_outbox's
+    from shequn.pipeline.snapshot import NoSnapshot, Snapshots
+    from shequn.services.engines import engine_for
+
     snapshots = Snapshots(settings.home / "snapshots")
     engine = engine_for(settings)
     try:

@@ -24,7 +24,7 @@ from tests.web.test_browser import (  # noqa: F401  (fixtures)
     browser,
     live,
 )
-from tests.web.world import PASSWORD, World, username
+from tests.web.world import PASSWORD, World, judged_contest, username
 
 
 def _staff_made(store: Store, world: World) -> tuple[int, int, int]:
@@ -109,6 +109,12 @@ def test_a_member_reacts_and_registers_by_keyboard(
     page.get_by_role("button", name="Register").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#registration-status")).to_contain_text("registered")
+    contest_id, entry_id = judged_contest(server.app.state.services.store, world)
+    tab.go(f"/contests/{contest_id}")  # she judges it: a score typed and sent by keyboard
+    page.locator(f"#score-input-{entry_id}").focus()
+    page.keyboard.type("80")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#score-{entry_id}")).to_contain_text("Your score: 80")
     tab.close()
 
 
@@ -119,6 +125,7 @@ def test_the_sites_pages_have_no_serious_accessibility_violations(
     server, world, _ = live
     store = server.app.state.services.store
     meetup_id, _, contest_id = _staff_made(store, world)
+    judged, _ = judged_contest(store, world)  # the member judges it: the score forms
     with store.read() as session:
         zhao = session.scalar(select(Account.id).where(Account.username == "zhao"))
     context = browser.new_context(bypass_csp=True, locale="zh-CN")  # type: ignore[attr-defined]
@@ -137,7 +144,7 @@ def test_the_sites_pages_have_no_serious_accessibility_violations(
     for path in (f"/posts/{world.thread}", f"/spaces/{world.complaint_space}",
                  f"/spaces/{world.idea_space}", f"/ideas/{world.idea}", "/notifications",
                  "/me", f"/members/{zhao}", "/meetups", f"/meetups/{meetup_id}", "/contests",
-                 f"/contests/{contest_id}"):
+                 f"/contests/{contest_id}", f"/contests/{judged}"):
         page.goto(server.base + path)
         found[path] = _violations(page)
     context.close()

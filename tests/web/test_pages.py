@@ -107,7 +107,7 @@ def test_actions_are_checked_by_role() -> None:
     assert actions == {"site.join", "site.post", "site.reply", "site.support", "site.pledge",
                        "site.propose", "site.react", "site.claim",
                        "site.codesign", "site.suggest", "site.register",
-                       "site.grab", "site.enter", "site.vote"}
+                       "site.grab", "site.enter", "site.vote", "site.score"}
     assert all(PAGES[a] == frozenset(ROLES) for a in actions)
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from shequn.community import contests, redpackets, spaces
 from shequn.community.accounts import NewAccount, create_account
-from shequn.community.models import Account, RedPacketShare
+from shequn.community.models import Account, ContestScore, RedPacketShare
 from shequn.community.store import Store
 from tests.web.conftest import csrf_of, sign_in
-from tests.web.world import PASSWORD, World, username
+from tests.web.world import PASSWORD, World, judged_contest, username
 
 HTMX = {"HX-Request": "true"}
 
@@ -123,3 +123,42 @@ def test_a_member_enters_a_contest_and_votes(app_client: TestClient, world: Worl
     again = app_client.post(f"/contest-entries/{rival_id}/vote", data={"csrf_token": csrf})
     assert again.status_code == 409
     assert app_client.get("/contests/999999").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_member_judge_scores_the_entries_on_the_site(app_client: TestClient, world: World,
+                                                       lang: str) -> None:
+    contest_id, entry_id = judged_contest(_store(app_client), world)
+    csrf = sign_in(app_client, "member")
+    page = app_client.get(f"/contests/{contest_id}?lang={lang}").text
+    assert ("您是本次比赛的评委" if lang == "zh" else "You judge this contest") in page
+    assert f'action="/contest-entries/{entry_id}/score"' in page
+    too_high = app_client.post(f"/contest-entries/{entry_id}/score",
+                               data={"csrf_token": csrf, "score": "101"})
+    assert too_high.status_code == 422
+    forged = app_client.post(f"/contest-entries/{entry_id}/score", data={"score": "90"})
+    assert forged.status_code == 403  # no CSRF token: not scored
+    scored = app_client.post(f"/contest-entries/{entry_id}/score", follow_redirects=False,
+                             data={"csrf_token": csrf, "score": "80"})
+    assert scored.status_code == 303
+    assert scored.headers["location"] == f"/contests/{contest_id}#entry-{entry_id}"
+    again = app_client.post(f"/contest-entries/{entry_id}/score",
+                            data={"csrf_token": csrf, "score": "85"})
+    assert again.status_code == 200  # a second score replaces the first
+    shown = app_client.get(f"/contests/{contest_id}?lang={lang}").text
+    card = shown.split(f'id="entry-{entry_id}"', 1)[1].split("</li>", 1)[0]
+    assert ("您的评分：85" if lang == "zh" else "Your score: 85") in card
+    with _store(app_client).read() as session:
+        assert [s.score for s in session.scalars(select(ContestScore))] == [85]
+
+
+def test_only_the_contests_judges_score(app_client: TestClient, world: World) -> None:
+    contest_id, entry_id = judged_contest(_store(app_client), world)
+    csrf = sign_in(app_client, "agent")  # staff, but not this contest's judge
+    page = app_client.get(f"/contests/{contest_id}?lang=en").text
+    assert "/score" not in page and "You judge this contest" not in page
+    refused = app_client.post(f"/contest-entries/{entry_id}/score",
+                              data={"csrf_token": csrf, "score": "99", "lang": "zh"})
+    assert refused.status_code == 403
+    with _store(app_client).read() as session:
+        assert session.scalars(select(ContestScore)).all() == []

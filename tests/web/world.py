@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from shequn.community import ideas, posts, presales, spaces
+from shequn.community import contests, ideas, posts, presales, spaces
 from shequn.community.accounts import ROLES, NewAccount, create_account
-from shequn.community.models import AuditEntry
+from shequn.community.models import Account, AuditEntry
 from shequn.community.payments import InProcessProvider
 from shequn.community.screening import DEFAULT_RULES
 from shequn.community.store import Store
@@ -81,3 +81,18 @@ def audit_since(store: Store, world: World) -> list[AuditEntry]:
     with store.read() as session:
         return list(session.scalars(select(AuditEntry).where(AuditEntry.id > world.audit_mark)
                                     .order_by(AuditEntry.id)))
+
+
+def judged_contest(store: Store, world: World) -> tuple[int, int]:
+    """A contest of the idea space under review, with zhao's entry and the world's member
+    named its judge: the contest's and the entry's ids."""
+    with store.write() as session:
+        operator, zhao, judge = (session.scalar(select(Account).where(Account.username == name))
+                                 for name in (username("operator"), "zhao", username("member")))
+        assert operator is not None and zhao is not None and judge is not None
+        contest = contests.create_contest(session, operator, contests.NewContest(
+            "静音挑战", shortlist_size=1, space_id=world.idea_space))
+        entry = contests.enter(session, zhao, contest.id, "夜里无声", "脱水时 38 分贝")
+        contests.add_judge(session, operator, contest.id, judge.id)
+        contests.transition(session, operator, contest.id, "reviewing")
+        return contest.id, entry.id

@@ -1,6 +1,6 @@
 """What the red packets and contests pages list: a space's red packets with the shares
-left and the viewer's own share, a contest's entries with the viewer's votes. Bounded
-queries."""
+left and the viewer's own share, a contest's entries with the viewer's votes and, for a
+judge, her scores. Bounded queries."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from shequn.community.models import (
     Contest,
     ContestBallot,
     ContestEntry,
+    ContestScore,
     ContestVote,
     RedPacket,
     RedPacketShare,
@@ -85,3 +86,11 @@ def entries_of(session: Session, contest: Contest) -> list[ContestEntry]:
         ContestEntry.contest_id == contest.id)
         .order_by(ContestEntry.rank.is_(None), ContestEntry.rank, ContestEntry.votes.desc(),
                   ContestEntry.id).limit(ENTRIES_SHOWN)))
+
+
+def judge_scores(session: Session, contest: Contest, judge_id: int) -> dict[int, int]:
+    """The judge's scores of the contest's entries, by entry."""
+    return dict(session.execute(select(ContestScore.entry_id, ContestScore.score)
+                                .join(ContestEntry, ContestEntry.id == ContestScore.entry_id)
+                                .where(ContestEntry.contest_id == contest.id,
+                                       ContestScore.judge_id == judge_id)).tuples().all())

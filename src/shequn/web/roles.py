@@ -34,6 +34,7 @@ PAGES: dict[str, frozenset[str]] = {
     "site.grab": EVERYONE,
     "site.enter": EVERYONE,
     "site.vote": EVERYONE,
+    "site.score": EVERYONE,  # a contest's judges only (the contest says who)
     # the console
     "console.overview": frozenset({"analyst", "operator", "admin"}),
     "console.member": frozenset({"agent", "analyst", "operator", "admin"}),

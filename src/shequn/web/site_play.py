@@ -1,5 +1,6 @@
 """The members' site, for fun and rewards: grabbing a space's red packets (the share
-shown, a refusal in words) and contests (entries, entering, voting)."""
+shown, a refusal in words) and contests (entries, entering, voting, and a judge's scores
+while the contest is reviewed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from shequn.community import contests, redpackets, spaces
 from shequn.community.errors import Refused
 from shequn.community.models import RedPacket
 from shequn.web import listings, play
-from shequn.web.forms import BODY_MAX, TITLE_MAX, InvalidForm, ObjectId, text
+from shequn.web.forms import BODY_MAX, TITLE_MAX, InvalidForm, ObjectId, number, text
 from shequn.web.render import page, redirect
 from shequn.web.visits import Visit, VisitDep
 
@@ -58,10 +59,12 @@ def contest_page(contest_id: ObjectId, visit: VisitDep) -> Response:
                                  spaces.get_space(session, contest.space_id)) \
             if contest.space_id else None
         judge = account.id in contests.judges(session, contest.id)
+        scores = play.judge_scores(session, contest, account.id) if judge else {}
     takes_part = row is None or row.status == "active"
     return page(visit, "site/contest.html", contest=contest, entries=entries,
                 authors=authors, ballot=ballot, row=row, takes_part=takes_part,
-                entered=any(e.author_id == account.id for e in entries), judge=judge)
+                entered=any(e.author_id == account.id for e in entries), judge=judge,
+                scores=scores, max_score=contests.MAX_SCORE)
 
 
 @router.post("/contests/{contest_id}/entries")
@@ -88,6 +91,19 @@ def _record(visit: Visit) -> float | None:
     if not abs(value) <= MAX_RECORD:  # also refuses NaN
         raise InvalidForm("record", visit.gettext("The record must be a number."))
     return value
+
+
+@router.post("/contest-entries/{entry_id}/score")
+def score(entry_id: ObjectId, visit: VisitDep) -> Response:
+    """A judge's score of an entry while the contest is reviewed (again: replaced); a
+    member who is not its judge is refused (403)."""
+    account = visit.require("site.score")
+    value = number(visit, "score", visit.gettext("Score"), 0, contests.MAX_SCORE)
+    with visit.web.store.write() as session:
+        _, contest = contests.get_entry(session, account, entry_id)  # if she may see it
+        contests.score(session, account, entry_id, value)
+        contest_id = contest.id
+    return redirect(visit, f"/contests/{contest_id}#entry-{entry_id}")
 
 
 @router.post("/contest-entries/{entry_id}/vote")

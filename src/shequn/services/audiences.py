@@ -5,8 +5,8 @@ A condition is a set of chosen values per dimension (a tag of the build, or a pr
 trait): a member matches when, for every dimension chosen, its value is one of those
 chosen. Conditions are checked against the values the build has, then compiled with
 SQLGlot, so nothing a person types reaches the engine as SQL. The values to choose from,
-the whole population's spread, and every member's value of every dimension (coded
-small, :mod:`shequn.tags.segment_index`) are read once per build and kept, so a count
+the whole population's spread, and every member's value of every dimension (as
+bits, :mod:`shequn.tags.segment_index`) are read once per build and kept, so a count
 and its portrait are array operations in memory, not a query per view.
 
 Saved segments and audiences are kept in ``<home>/saved_segments.json`` (written whole,
@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from shequn.engines.duckdb import DuckDBEngine
@@ -38,7 +37,7 @@ from shequn.services.engines import engine_for
 from shequn.services.errors import UserError
 from shequn.settings import Settings
 from shequn.tags import chosen
-from shequn.tags.segment_index import Coded, SegmentIndex
+from shequn.tags.segment_index import SegmentIndex
 
 TRAIT_FIELDS = ("gender", "education", "income_band", "community_grade", "city")
 UNKNOWN = chosen.UNKNOWN
@@ -183,7 +182,7 @@ def portrait_dimensions(choices: Choices) -> list[str]:
 def count_segment(settings: Settings, conditions: Conditions) -> SegmentCount:
     """The live count and portrait of the members matching ``conditions`` in the current
     build: the build's own spread when nothing is chosen, else counted on the build's
-    members coded in memory."""
+    members held as bits in memory."""
     choices = segment_choices(settings)
     checked = _checked(choices, conditions)
     dims = portrait_dimensions(choices)
@@ -195,12 +194,11 @@ def count_segment(settings: Settings, conditions: Conditions) -> SegmentCount:
 
 _indexes: dict[str, SegmentIndex] = {}
 _index_lock = threading.Lock()
-SEGMENT_MEMBERS = "segment_members"
 
 
 def _segment_index(settings: Settings, choices: Choices) -> SegmentIndex:
-    """The current build's members coded by dimension (read once per build and process:
-    about 17 bytes a member, a second or two at 1M members)."""
+    """The current build's members as bits per value (read once per build and process:
+    a few seconds and about 25 MB at 1M members)."""
     with _index_lock:
         if choices.run_id not in _indexes:
             try:
@@ -213,21 +211,17 @@ def _segment_index(settings: Settings, choices: Choices) -> SegmentIndex:
 
 
 def _read_index(settings: Settings, choices: Choices) -> SegmentIndex:
+    """Streamed from the snapshot, a batch at a time; the values kept are those offered
+    (conditions can name no other) and every value of the portrait's dimensions."""
+    traits = [d for d in choices.dimensions if d not in choices.tags]
+    portrait = set(portrait_dimensions(choices))
+    keep = {dim: None if dim in portrait else {v for v, _ in values}
+            for dim, values in choices.dimensions.items()}
     engine = engine_for(settings)
-    dims = list(choices.dimensions)
-    traits = [d for d in dims if d not in choices.tags]
-    engine.materialise(chosen.members_sql(choices.tags, traits).sql(dialect="duckdb"),
-                       _paths(_snapshots(settings)), SEGMENT_MEMBERS)
     try:
-        codes = engine.query(chosen.coded_sql(SEGMENT_MEMBERS, dims))
-        coded = {}
-        for dim in dims:
-            values = engine.query(chosen.values_sql(SEGMENT_MEMBERS, dim)).column(0)
-            kind = np.uint8 if len(values) <= 1 << 8 else np.uint16 if len(
-                values) <= 1 << 16 else np.uint32
-            coded[dim] = Coded([str(v) for v in values.to_pylist()],
-                               codes.column(dim).to_numpy().astype(kind))
-        return SegmentIndex(coded)
+        return SegmentIndex.from_batches(engine.stream(
+            chosen.members_sql(choices.tags, traits).sql(dialect="duckdb"),
+            _paths(_snapshots(settings))), keep)
     finally:
         engine.close()
 

@@ -62,25 +62,6 @@ def portrait_sql(tags: Sequence[str], traits: Sequence[str], portrait: Sequence[
     return query.sql(dialect="duckdb")
 
 
-def coded_sql(table: str, dims: Sequence[str]) -> str:
-    """Each member's value of each dimension as its position (from 0) among the
-    dimension's distinct values in order: what :func:`values_sql` lists."""
-    def code(dim: str) -> exp.Expr:
-        rank = exp.Window(this=exp.Anonymous(this="dense_rank"), order=exp.Order(
-            expressions=[exp.Ordered(this=exp.column(dim, quoted=True))]))
-        return exp.cast(exp.Sub(this=rank, expression=exp.Literal.number(1)), "INT"
-                        ).as_(dim, quoted=True)
-    return exp.select(*[code(d) for d in dims]).from_(
-        exp.to_table(table, quoted=True)).sql(dialect="duckdb")
-
-
-def values_sql(table: str, dim: str) -> str:
-    """A dimension's distinct values in order."""
-    value = exp.column(dim, quoted=True)
-    return exp.select(value).distinct().from_(exp.to_table(table, quoted=True)).order_by(
-        value).sql(dialect="duckdb")
-
-
 def holdout_group(audience: str, holdout: float) -> exp.Expr:
     """target or holdout, drawn as the build draws it (tags/compile.py audiences_sql)."""
     bucket = exp.Mod(this=stable_hash(exp.Literal.string(audience), exp.column("member_id")),

@@ -4,6 +4,7 @@ the message shown on it (``?done=``). Also the pages' shared query fields."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -52,6 +53,15 @@ def done_messages(visit: Visit) -> dict[str, str]:
 
 def done_message(visit: Visit, done: str) -> str | None:
     return done_messages(visit).get(done)
+
+
+def listing_page(visit: Visit, template: str, rows: Sequence[Any], offset: int,
+                 done: str = "", **values: Any) -> Response:
+    """A console list's page: ``rows`` read one past the page (``PAGE_SIZE + 1``), so
+    the page knows whether another follows; the flash of the action that led here."""
+    return page(visit, template, rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
+                offset=offset, page_size=PAGE_SIZE, done_message=done_message(visit, done),
+                **values)
 
 
 def back_to(visit: Visit, default: str) -> str:

@@ -26,6 +26,7 @@ from shequn.web.console_actions import (
     back_to,
     done,
     done_message,
+    listing_page,
 )
 from shequn.web.console_community import choice
 from shequn.web.console_staff import FIRST_DAY, LAST_DAY
@@ -88,9 +89,8 @@ def presales_page(visit: VisitDep, state: Choice = "", offset: Offset = 0,
     state = state if state in PRESALE else ""
     with visit.web.store.read() as session:
         rows = lists.campaigns(session, account, state or None, PAGE_SIZE + 1, offset)
-    return page(visit, "console/campaigns/presales.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, state=state, offset=offset, page_size=PAGE_SIZE,
-                states=tuple(PRESALE), done_message=done_message(visit, done))
+    return listing_page(visit, "console/campaigns/presales.html", rows, offset, done,
+                        state=state, states=tuple(PRESALE))
 
 
 @router.post("/presales")
@@ -153,9 +153,8 @@ def meetups_page(visit: VisitDep, offset: Offset = 0, done: Done = "") -> Respon
     with visit.web.store.read() as session:
         rows = lists.meetup_rows(session, account, PAGE_SIZE + 1, offset)
         spaces = console_lists.managed_spaces(session, account)
-    return page(visit, "console/campaigns/meetups.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, offset=offset, page_size=PAGE_SIZE,
-                spaces=spaces, done_message=done_message(visit, done))
+    return listing_page(visit, "console/campaigns/meetups.html", rows, offset, done,
+                        spaces=spaces)
 
 
 @router.post("/meetups")
@@ -218,11 +217,9 @@ def rewards_page(visit: VisitDep, offset: Offset = 0, done: Done = "") -> Respon
     with visit.web.store.read() as session:
         rows = lists.packets(session, account, PAGE_SIZE + 1, offset)
         spaces = console_lists.managed_spaces(session, account)
-    return page(visit, "console/campaigns/rewards.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, offset=offset, page_size=PAGE_SIZE, spaces=spaces,
-                points=sorted(rewards.POINTS.items(), key=lambda kv: -kv[1]),
-                levels=rewards.LEVELS, badges=rewards.BADGES,
-                done_message=done_message(visit, done))
+    return listing_page(visit, "console/campaigns/rewards.html", rows, offset, done,
+                        spaces=spaces, levels=rewards.LEVELS, badges=rewards.BADGES,
+                        points=sorted(rewards.POINTS.items(), key=lambda kv: -kv[1]))
 
 
 @router.post("/rewards/packets")

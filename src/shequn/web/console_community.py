@@ -23,6 +23,7 @@ from shequn.web.console_actions import (
     back_to,
     done,
     done_message,
+    listing_page,
 )
 from shequn.web.forms import BODY_MAX, InvalidForm, ObjectId, text
 from shequn.web.render import page
@@ -162,9 +163,8 @@ def answers_page(visit: VisitDep, space: SpaceFilter = None, kind: Choice = "",
         rows = lists.unanswered(session, account, space, kind or None, PAGE_SIZE + 1, offset)
         shown = [s for s in lists.managed_spaces(session, account)
                  if s.kind in posts.ANSWERED_KINDS]
-    return page(visit, "console/community/answers.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, space=space, kind=kind, offset=offset,
-                page_size=PAGE_SIZE, spaces=shown, done_message=done_message(visit, done))
+    return listing_page(visit, "console/community/answers.html", rows, offset, done,
+                        space=space, kind=kind, spaces=shown)
 
 
 @router.post("/answers/{post_id}")

@@ -14,7 +14,7 @@ from shequn.community.errors import Refused
 from shequn.community.states import CONTEST
 from shequn.web import campaign_lists as lists
 from shequn.web import console_lists, staff_lists
-from shequn.web.console_actions import PAGE_SIZE, Done, Offset, done, done_message
+from shequn.web.console_actions import PAGE_SIZE, Done, Offset, done, done_message, listing_page
 from shequn.web.console_community import choice
 from shequn.web.forms import ObjectId, number, text
 from shequn.web.render import page
@@ -29,9 +29,8 @@ def contests_page(visit: VisitDep, offset: Offset = 0, done: Done = "") -> Respo
     with visit.web.store.read() as session:
         rows = lists.contest_rows(session, account, PAGE_SIZE + 1, offset)
         spaces = console_lists.managed_spaces(session, account)
-    return page(visit, "console/campaigns/contests.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, offset=offset, page_size=PAGE_SIZE,
-                spaces=spaces, done_message=done_message(visit, done))
+    return listing_page(visit, "console/campaigns/contests.html", rows, offset, done,
+                        spaces=spaces)
 
 
 @router.post("")

@@ -22,11 +22,10 @@ from shequn.web.console_actions import (
     SpaceFilter,
     back_to,
     done,
-    done_message,
+    listing_page,
 )
 from shequn.web.console_community import choice
 from shequn.web.forms import ObjectId, number
-from shequn.web.render import page
 from shequn.web.visits import Visit, VisitDep
 
 router = APIRouter(prefix="/console/community/ideas")
@@ -43,10 +42,9 @@ def ideas_page(visit: VisitDep, space: SpaceFilter = None, state: Choice = "",
         rows = lists.ideas_of(session, account, space, state or None, PAGE_SIZE + 1, offset)
         context = _choices(session, account, space)
         shown = lists.managed_spaces(session, account)
-    return page(visit, "console/community/ideas.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, space=space, state=state, offset=offset,
-                page_size=PAGE_SIZE, states=lists.IDEA_STATES, spaces=shown,
-                done_message=done_message(visit, done), **context)
+    return listing_page(visit, "console/community/ideas.html", rows, offset, done,
+                        space=space, state=state, states=lists.IDEA_STATES, spaces=shown,
+                        **context)
 
 
 def _choices(session: Session, account: Account, space: int | None) -> dict[str, Any]:

@@ -23,11 +23,10 @@ from shequn.web.console_actions import (
     Offset,
     back_to,
     done,
-    done_message,
+    listing_page,
 )
 from shequn.web.console_community import choice
 from shequn.web.forms import InvalidForm, ObjectId, text
-from shequn.web.render import page
 from shequn.web.visits import Visit, VisitDep
 
 router = APIRouter(prefix="/console/staff")
@@ -51,10 +50,8 @@ def users_page(visit: VisitDep, role: Choice = "", team: TeamFilter = None, q: S
         rows = staff_lists.users(session, role or None, team, q.strip(), PAGE_SIZE + 1,
                                  offset)
         teams = staff_lists.teams(session)
-    return page(visit, "console/staff/users.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, role=role, team=team, q=q.strip(), offset=offset,
-                page_size=PAGE_SIZE, roles=ROLES, teams=teams,
-                done_message=done_message(visit, done))
+    return listing_page(visit, "console/staff/users.html", rows, offset, done, role=role,
+                        team=team, q=q.strip(), roles=ROLES, teams=teams)
 
 
 def _team_field(visit: Visit) -> str | None:
@@ -125,6 +122,6 @@ def audit_page(visit: VisitDep, person: Search = "", kind: Choice = "", since: D
             action=kind or None,
             since=datetime.combine(first, time(), zone) if first else None,
             until=datetime.combine(last + timedelta(days=1), time(), zone) if last else None)
-    return page(visit, "console/staff/audit.html", rows=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, person=person.strip(), kind=kind, since=since,
-                until=until, offset=offset, page_size=PAGE_SIZE, actions=audit.ACTIONS)
+    return listing_page(visit, "console/staff/audit.html", rows, offset,
+                        person=person.strip(), kind=kind, since=since, until=until,
+                        actions=audit.ACTIONS)

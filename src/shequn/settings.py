@@ -170,6 +170,13 @@ class Settings(BaseSettings):
         "database work; more queue in the event loop. Few threads keep Python's one lock "
         "from being passed around in slices while a write holds the database.",
     )
+    community_sign_in_seconds: float = Field(
+        10.0, ge=0, le=300, description="Seconds a server process keeps the account a bearer "
+        "token signs in, instead of reading it again on every request. A sign-out or a "
+        "changed role takes effect at once in the process that made it, and within this "
+        "many seconds in the others; a ban from a space always at once. 0 reads it every "
+        "time.",
+    )
     community_new_member_days: int = Field(
         3, ge=0, le=3650, description="In a space whose moderation is `new_members`, the "
         "posts of a member who joined it fewer than this many days ago wait for a "

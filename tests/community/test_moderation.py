@@ -53,6 +53,8 @@ def _age(store: Store, days: int, account_id: int | None = None,
     with store.write() as session:
         if space_id is None:
             session.execute(update(Account).values(created_at=then))
+            # as if the days had passed: the server's remembered sign-ins are not that old
+            store.signed_in.forget_where(lambda _account: True)
         else:
             session.execute(update(SpaceMember).where(SpaceMember.space_id == space_id,
                                                       SpaceMember.account_id == account_id)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
-from shequn.community.accounts import account_for_token
+from shequn.community.accounts import remembered, signed_in
 from shequn.community.errors import Refused
 from shequn.community.models import Account
 from shequn.community.payments import PaymentProvider
@@ -39,18 +40,22 @@ async def _services(request: Request) -> Services:
     return services
 
 
-def _current(services: Annotated[Services, Depends(_services)],
-             token: Annotated[str | None, Depends(_bearer)]) -> Account:
+async def _current(services: Annotated[Services, Depends(_services)],
+                   token: Annotated[str | None, Depends(_bearer)]) -> Account:
+    """The signed-in account: remembered from the last seconds without a thread, else
+    read in the thread pool."""
     if not token:
         raise Refused("not_signed_in")
-    with services.store.read() as session:
-        return account_for_token(session, token)
+    account = remembered(services.store, token)
+    if account is not None:
+        return account
+    return await run_in_threadpool(signed_in, services.store, token)
 
 
-def _caller(services: Annotated[Services, Depends(_services)],
-            token: Annotated[str | None, Depends(_bearer)]) -> Account | None:
+async def _caller(services: Annotated[Services, Depends(_services)],
+                  token: Annotated[str | None, Depends(_bearer)]) -> Account | None:
     """The signed-in account on a page anyone may read, or None; a bad token is refused."""
-    return _current(services, token) if token else None
+    return await _current(services, token) if token else None
 
 
 @dataclass(frozen=True)

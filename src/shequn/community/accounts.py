@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shequn.community import audit
 from shequn.community.errors import Refused
 from shequn.community.models import Account, Team, Token, utcnow
-from shequn.community.store import insert_or_ignore
+from shequn.community.store import Store, insert_or_ignore
 from shequn.events.keys import normalise_key
 
 # A partner is an outside organisation's account (a supplier, a research institute, a
@@ -164,6 +164,30 @@ def account_for_token(session: Session, token: str) -> Account:
     if account is None:
         raise Refused("not_signed_in")
     return account
+
+
+def remembered(store: Store, token: str) -> Account | None:
+    """The account the token signed in during the store's last seconds, if it did."""
+    account: Account | None = store.signed_in.get(_digest(token))
+    return account
+
+
+def signed_in(store: Store, token: str) -> Account:
+    """The account a token signs in, as :func:`account_for_token` finds it, remembered
+    for the store's few seconds (``community_sign_in_seconds``): the same client asks
+    again on its next request. The account is detached: read, never changed."""
+    account = remembered(store, token)
+    if account is None:
+        with store.read() as session:
+            account = account_for_token(session, token)
+        store.signed_in.put(_digest(token), account)
+    return account
+
+
+def forget_signed_in(store: Store, account_id: int) -> None:
+    """This process stops remembering the account's tokens (it signed out, or its role
+    or language changed); the others within their few seconds."""
+    store.signed_in.forget_where(lambda account: account.id == account_id)
 
 
 def identity_keys(account: Account) -> dict[str, str]:

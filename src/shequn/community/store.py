@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,41 @@ class _WritersQueue:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class Recent:
+    """Values looked up in the last few seconds, by key (the account a bearer token signs
+    in, which every request asks for). Kept ``seconds`` at most, so a change made by
+    another process is seen that late; this process forgets a key or a value at once.
+    0 seconds keeps nothing."""
+
+    LIMIT = 20_000  # past this many keys the memo starts again (no eviction to tune)
+
+    def __init__(self, seconds: float, clock: Any = time.monotonic) -> None:
+        self.seconds, self._clock = seconds, clock
+        self._kept: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> Any | None:
+        found = self._kept.get(key)
+        if found is None or found[0] <= self._clock():
+            return None
+        return found[1]
+
+    def put(self, key: str, value: Any) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._kept) >= self.LIMIT:
+            self._kept = {}
+        self._kept[key] = (self._clock() + self.seconds, value)
+
+    def forget(self, key: str) -> None:
+        self._kept.pop(key, None)
+
+    def forget_where(self, matches: Any) -> None:
+        """Forget every key whose value ``matches`` (a predicate)."""
+        for key, (_until, value) in list(self._kept.items()):
+            if matches(value):
+                self._kept.pop(key, None)
+
+
 def _hold(session: Session, instance: object) -> None:
     """Keep every row a session has loaded for as long as the session lives. Its identity
     map holds rows weakly, so a row looked up once, dropped and looked up again (a
@@ -89,8 +125,10 @@ def _hold(session: Session, instance: object) -> None:
 class Store:
     """The engines and session factories of one community database."""
 
-    def __init__(self, url: str, pool: bool = True) -> None:
+    def __init__(self, url: str, pool: bool = True, sign_in_seconds: float = 10.0) -> None:
         self.url = url
+        # token digest -> its account, as the requests of the last seconds found it
+        self.signed_in = Recent(sign_in_seconds)
         self.dialect = make_url(url).get_backend_name()
         if self.dialect == "sqlite":
             self.writer = _sqlite_engine(url, immediate=True)

@@ -41,7 +41,7 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
     url = make_url(settings.community_url)
     if url.get_backend_name() == "sqlite" and url.database:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.community_url)
+    store = Store(settings.community_url, sign_in_seconds=settings.community_sign_in_seconds)
     if migrate:
         store.migrate()
     return store

@@ -12,7 +12,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from shequn.community import audit
-from shequn.community.accounts import ROLES, NewAccount, create_account, hash_password, set_role
+from shequn.community.accounts import (
+    ROLES,
+    NewAccount,
+    create_account,
+    forget_signed_in,
+    hash_password,
+    set_role,
+)
 from shequn.community.errors import Refused
 from shequn.community.models import Account
 from shequn.web import staff_lists
@@ -84,6 +91,7 @@ def change_role(account_id: ObjectId, visit: VisitDep) -> Response:
         if account is None:
             raise Refused("not_found", what=visit.gettext("user"))
         set_role(session, admin, account_id, role, team)
+    forget_signed_in(visit.web.store, account_id)
     with visit.web.store.read() as session:
         account = session.get(Account, account_id)
         assert account is not None

@@ -7,7 +7,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from shequn.community import signins
-from shequn.community.accounts import account_for_token, revoke_token, set_language
+from shequn.community.accounts import (
+    account_for_token,
+    forget_signed_in,
+    revoke_token,
+    set_language,
+)
 from shequn.community.errors import HTTP_STATUS, REASONS, Refused, message
 from shequn.services.addresses import client_address
 from shequn.web import i18n, sessions
@@ -68,6 +73,7 @@ def sign_in(visit: VisitDep) -> Response:
         visit.account = account_for_token(session, token)
         if chosen and chosen != visit.account.language:  # chosen before signing in: kept
             set_language(session, visit.account.id, chosen)
+    forget_signed_in(visit.web.store, visit.account.id)
     return redirect(visit, _next(visit, asked))
 
 
@@ -76,5 +82,6 @@ def sign_out(visit: VisitDep) -> Response:
     if visit.account is not None:
         with visit.web.store.write() as session:
             revoke_token(session, visit.bound)
+        forget_signed_in(visit.web.store, visit.account.id)
     visit.cookies.append((sessions.SESSION_COOKIE, None, 0))
     return redirect(visit, "/login")

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from shequn.community.accounts import account_for_token, set_language
+from shequn.community.accounts import account_for_token, forget_signed_in, set_language
 from shequn.community.errors import Refused
 from shequn.community.models import Account
 from shequn.web import i18n, sessions
@@ -110,6 +110,7 @@ def _visit_of(request: Request) -> Visit:
         if account is not None and account.language != asked:
             with web.store.write() as session:  # remembered with the account, too
                 set_language(session, account.id, asked)
+            forget_signed_in(web.store, account.id)
             account.language = asked
     return Visit(request, web, lang, account, sessions.csrf_token(web.secret, bound),
                  bound=bound, cookies=cookies)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from shequn.community import notifications, outbox
@@ -104,6 +105,13 @@ def unfollow(session: Session, actor: Account, subject_type: str,
         outbox.record(session, "unfollow", actor, target_id=f"{subject_type}:{subject_id}")
     return Following(subject_type, subject_id, False,
                      follower_count(session, subject_type, subject_id))
+
+
+def follows_subject(account_id: int, subject_type: str, subject_id: Any) -> Any:
+    """Whether the account follows the subject, as a column of a larger query
+    (``subject_id`` may be an expression over its rows)."""
+    return exists().where(Follow.account_id == account_id,
+                          Follow.subject_type == subject_type, Follow.subject_id == subject_id)
 
 
 def is_following(session: Session, account_id: int, subject_type: str,

@@ -20,12 +20,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import Integer, and_, cast, false, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, follows, mentions, outbox, search
 from shequn.community.errors import Refused
-from shequn.community.models import Account, Post, PostRevision, Space, utcnow
+from shequn.community.models import (
+    Account,
+    Mention,
+    Post,
+    PostRevision,
+    Reaction,
+    ReactionCount,
+    Space,
+    SpaceMember,
+    utcnow,
+)
 from shequn.community.notifications import notify
 from shequn.community.screening import ModerationRules, screen, words_in
 from shequn.community.spaces import (
@@ -230,6 +240,30 @@ class Thread:
     post: Post
     replies: list[Post]
     reply_count: int
+    following: bool = False  # whether the viewer follows the thread
+
+
+def _head(session: Session, post_id: int, viewer: Account | None) -> tuple[Post, bool]:
+    """The post with its space and the viewer's membership there, in one query, and
+    whether the viewer follows its thread. The rows stay in the session, so the checks
+    that follow (``sees``, ``may_manage``) find them without asking again."""
+    if viewer is None:
+        query = select(Post).join(Space, Space.id == Post.space_id)
+        found = session.execute(query.add_columns(Space).where(Post.id == post_id)).first()
+        if found is None:
+            raise Refused("not_found", what="post")
+        return found[0], False
+    thread_id = func.coalesce(Post.parent_id, Post.id)  # a reply is in its parent's thread
+    row = session.execute(
+        select(Post, Space, SpaceMember,
+               follows.follows_subject(viewer.id, "post", thread_id).label("following"))
+        .join(Space, Space.id == Post.space_id)
+        .outerjoin(SpaceMember, and_(SpaceMember.space_id == Post.space_id,
+                                     SpaceMember.account_id == viewer.id))
+        .where(Post.id == post_id)).first()
+    if row is None:
+        raise Refused("not_found", what="post")
+    return row[0], bool(row.following)
 
 
 def _replies_below(root_id: int, viewer: Account | None, manages: bool) -> Any:
@@ -244,7 +278,11 @@ def _replies_below(root_id: int, viewer: Account | None, manages: bool) -> Any:
 
 def thread(session: Session, post_id: int, limit: int, offset: int,
            viewer: Account | None = None) -> Thread:
-    post = get_visible_post(session, viewer, post_id)
+    """A page of a post's replies (all depths, oldest first) with their count, for a
+    viewer who may see the post (else not found)."""
+    post, following = _head(session, post_id, viewer)
+    if not sees(session, viewer, post):
+        raise Refused("not_found", what="post")
     manages = _manages(session, viewer, get_space(session, post.space_id))
     shown = (Post.id.in_(select(_replies_below(post.id, viewer, manages).c.id)),)
     # the page and the count of all replies in one query (a window over the same rows)
@@ -252,10 +290,57 @@ def thread(session: Session, post_id: int, limit: int, offset: int,
                            .order_by(Post.created_at, Post.id)
                            .limit(limit).offset(offset)).all()
     if rows:
-        return Thread(post, [reply for reply, _ in rows], rows[0][1])
+        return Thread(post, [reply for reply, _ in rows], rows[0][1], following)
     count = (session.scalar(select(func.count()).select_from(Post).where(*shown)) or 0
              if offset else 0)  # a page past the end still says how many there are
-    return Thread(post, [], count)
+    return Thread(post, [], count, following)
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """What posts show beside their text, by post id."""
+
+    mentions: dict[int, list[tuple[int, str]]]  # (account id, user name), by id
+    reactions: dict[int, dict[str, int]]  # kind -> count, kinds with none left out
+    mine: dict[int, list[str]]  # the viewer's own reactions' kinds
+
+
+_MENTION, _COUNT, _MINE = 0, 1, 2
+
+
+def annotate(session: Session, post_ids: list[int],
+                viewer_id: int | None = None) -> Annotations:
+    """The accounts each post mentions, its reactions by kind and the viewer's own, in
+    one query (three lists of rows, told apart by their first column)."""
+    found = Annotations({pid: [] for pid in post_ids}, {pid: {} for pid in post_ids},
+                        {pid: [] for pid in post_ids})
+    if not post_ids:
+        return found
+
+    def part(tag: int) -> Any:
+        return cast(literal(tag), Integer).label("part")
+
+    parts = [
+        select(part(_MENTION), Mention.post_id.label("post_id"), Account.id.label("number"),
+               Account.username.label("text"))
+        .join(Account, Account.id == Mention.account_id).where(Mention.post_id.in_(post_ids)),
+        select(part(_COUNT), ReactionCount.post_id, ReactionCount.count, ReactionCount.kind)
+        .where(ReactionCount.post_id.in_(post_ids), ReactionCount.count > 0),
+    ]
+    if viewer_id is not None:
+        parts.append(select(part(_MINE), Reaction.post_id, cast(null(), Integer), Reaction.kind)
+                     .where(Reaction.account_id == viewer_id, Reaction.post_id.in_(post_ids)))
+    rows = session.execute(union_all(*parts)).all()
+    # mentions by account id, reactions by kind: the order they were always shown in
+    for tag, post_id, number, text in sorted(
+            rows, key=lambda r: (r[0], r[1], r[2] if r[0] == _MENTION else 0, r[3])):
+        if tag == _MENTION:
+            found.mentions[post_id].append((number, text))
+        elif tag == _COUNT:
+            found.reactions[post_id][text] = number
+        else:
+            found.mine[post_id].append(text)
+    return found
 
 
 def posts_in(session: Session, space_id: int, limit: int, offset: int,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.schemas import (
@@ -23,7 +24,7 @@ from shequn.api.schemas import (
     RevisionsPublic,
     ThreadPublic,
 )
-from shequn.community import follows, mentions, posts, reactions
+from shequn.community import posts, reactions
 from shequn.community.models import Account, Post
 
 router = APIRouter(tags=["posts"])
@@ -33,30 +34,33 @@ def present(session: Session, found: Sequence[Post],
             caller: Account | None = None) -> list[PostPublic]:
     """Posts as the API shows them: with their mentions, reaction counts and the
     caller's own reactions."""
-    ids = [p.id for p in found]
-    named = mentions.of_posts(session, ids)
-    counts = reactions.counts(session, ids)
-    mine = reactions.mine(session, caller.id, ids) if caller is not None else {}
+    shown = posts.annotate(session, [p.id for p in found],
+                              caller.id if caller is not None else None)
     return [PostPublic.model_validate(p, from_attributes=True).model_copy(update={
-        "mentions": [MentionPublic(account_id=a, username=u) for a, u in named[p.id]],
-        "reactions": counts[p.id], "mine": mine.get(p.id, [])}) for p in found]
+        "mentions": [MentionPublic(account_id=a, username=u) for a, u in shown.mentions[p.id]],
+        "reactions": shown.reactions[p.id], "mine": shown.mine[p.id]}) for p in found]
 
 
 def present_one(session: Session, post: Post, caller: Account | None = None) -> PostPublic:
     return present(session, [post], caller)[0]
 
 
-@router.get("/posts/{post_id}", response_model=ThreadPublic)
-def read_thread(post_id: ObjectId, services: ServicesDep, page: PageDep,
-                caller: MaybeAccount) -> ThreadPublic:
-    """The thread; signed in, with the caller's reactions and whether they follow it."""
+def _thread(services: ServicesDep, post_id: int, page: PageDep,
+            caller: Account | None) -> ThreadPublic:
     with services.store.read() as session:
         found = posts.thread(session, post_id, page.limit, page.offset, caller)
         shown = present(session, [found.post, *found.replies], caller)
-        following = caller is not None and follows.is_following(
-            session, caller.id, "post", found.post.parent_id or found.post.id)
         return ThreadPublic(post=shown[0], replies=shown[1:], reply_count=found.reply_count,
-                            following=following)
+                            following=found.following)
+
+
+@router.get("/posts/{post_id}", response_model=ThreadPublic)
+async def read_thread(post_id: ObjectId, services: ServicesDep, page: PageDep,
+                      caller: MaybeAccount) -> ThreadPublic:
+    """The thread; signed in, with the caller's reactions and whether they follow it."""
+    # the database work in the thread pool; the answer checked and written on the loop
+    # (a plain function's answer is checked in the pool again, a second hop)
+    return await run_in_threadpool(_thread, services, post_id, page, caller)
 
 
 @router.patch("/posts/{post_id}", response_model=PostPublic)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community import notifications, outbox
@@ -141,6 +141,18 @@ def followed_by(session: Session, account: Account, subject_type: str | None, li
 def followers(session: Session, subject_type: str, subject_id: int) -> list[int]:
     return list(session.scalars(select(Follow.account_id).where(
         Follow.subject_type == subject_type, Follow.subject_id == subject_id)))
+
+
+def followers_of(session: Session, *subjects: tuple[str, int]) -> list[set[int]]:
+    """The followers of each (subject type, id), in one query."""
+    found: dict[tuple[str, int], set[int]] = {subject: set() for subject in subjects}
+    for row in session.execute(select(Follow.subject_type, Follow.subject_id,
+                                      Follow.account_id)
+                               .where(or_(*(and_(Follow.subject_type == kind,
+                                                 Follow.subject_id == subject_id)
+                                            for kind, subject_id in subjects)))):
+        found[(row.subject_type, row.subject_id)].add(row.account_id)
+    return [found[subject] for subject in subjects]
 
 
 # What an idea's followers hear. The hooks are called by ideas.py in its transaction.

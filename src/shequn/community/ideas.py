@@ -30,6 +30,7 @@ from shequn.community.screening import (
 )
 from shequn.community.spaces import (
     get_space,
+    in_space_for,
     may_manage,
     may_see,
     require_member,
@@ -101,7 +102,11 @@ def _published(session: Session, idea: Idea) -> None:
 
 
 def support(session: Session, actor: Account, idea_id: int) -> Idea:
-    idea = get_idea(session, idea_id, for_update=True)  # a merge waits for it, and it for one
+    # a merge waits for it, and it for one; its space and the supporter's membership
+    # come in the same query
+    idea = in_space_for(session, Idea, idea_id, actor, for_update=True)
+    if idea is None:
+        raise Refused("not_found", what="idea")
     space = get_space(session, idea.space_id)
     require_member(session, actor, space)
     if idea.state not in TAKES_SUPPORT:

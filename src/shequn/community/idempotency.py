@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from shequn.community.errors import Refused
 from shequn.community.models import IdempotentRequest
+from shequn.community.store import insert_or_ignore
 
 
 @dataclass(frozen=True)
@@ -35,25 +36,24 @@ def _stored(row: IdempotentRequest, request_digest: str) -> Stored:
 
 
 def claim(session: Session, account_id: int, key: str, request_digest: str) -> Stored | None:
-    """The stored answer of an earlier request with this key, or None once claimed."""
-    row = session.get(IdempotentRequest, (account_id, key))
-    if row is not None:
-        return _stored(row, request_digest)
-    try:
-        with session.begin_nested():
-            session.add(IdempotentRequest(account_id=account_id, key=key,
-                                          request_digest=request_digest, status=0,
-                                          response=""))
-    except IntegrityError:  # a twin committed its claim while this one waited
-        row = session.get(IdempotentRequest, (account_id, key), populate_existing=True)
-        if row is None:
-            raise
-        return _stored(row, request_digest)
-    return None
+    """The stored answer of an earlier request with this key, or None once claimed: the
+    claim is inserted unless the key is there (a twin still in its transaction makes
+    this one wait for its end, then find its row)."""
+    if insert_or_ignore(session, IdempotentRequest.__table__, {
+            "account_id": account_id, "key": key, "request_digest": request_digest,
+            "status": 0, "response": ""}):
+        return None
+    row = session.get(IdempotentRequest, (account_id, key), populate_existing=True)
+    if row is None:  # cannot be: a twin's rolled-back claim lets this insert through
+        raise RuntimeError(f"no claim of idempotency key {key!r} and no room for one")
+    return _stored(row, request_digest)
 
 
 def finish(session: Session, account_id: int, key: str, status: int, body: str) -> None:
-    row = session.get(IdempotentRequest, (account_id, key))
-    if row is None:
+    done = session.execute(update(IdempotentRequest)
+                           .where(IdempotentRequest.account_id == account_id,
+                                  IdempotentRequest.key == key)
+                           .values(status=status, response=body)
+                           .execution_options(synchronize_session=False))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
         raise RuntimeError("finish() without claim()")
-    row.status, row.response = status, body

@@ -106,18 +106,20 @@ def _best(run: str, by_username: dict[str, int], by_display: dict[str, set[int]]
     return None
 
 
-def record(session: Session, post: Post, space: Space) -> list[int]:
+def record(session: Session, post: Post, space: Space, new: bool = False) -> list[int]:
     """Keep the post's mentions equal to its text; the accounts newly mentioned who may
-    see the space (those to tell)."""
+    see the space (those to tell). ``new``: the post was just written, so it has no
+    mentions to replace."""
     named = [a for a in named_accounts(session, _text(post)) if a != post.author_id]
-    before = set(mentioned(session, post.id))
-    session.execute(delete(Mention).where(Mention.post_id == post.id,
-                                          Mention.account_id.not_in(named)))
+    before: set[int] = set() if new else set(mentioned(session, post.id))
+    if not new:
+        session.execute(delete(Mention).where(Mention.post_id == post.id,
+                                              Mention.account_id.not_in(named)))
     insert_or_ignore(session, Mention.__table__,
                      [{"post_id": post.id, "account_id": a, "created_at": utcnow()}
                       for a in named if a not in before])
-    new = [a for a in named if a not in before]
-    return [a for a in new if (account := session.get(Account, a)) is not None
+    added = [a for a in named if a not in before]
+    return [a for a in added if (account := session.get(Account, a)) is not None
             and may_see(session, account, space)]
 
 

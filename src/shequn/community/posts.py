@@ -40,6 +40,7 @@ from shequn.community.notifications import notify
 from shequn.community.screening import ModerationRules, screen, words_in
 from shequn.community.spaces import (
     get_space,
+    get_space_for,
     may_manage,
     may_see,
     require_member,
@@ -88,25 +89,27 @@ def get_visible_post(session: Session, viewer: Account | None, post_id: int) -> 
     return post
 
 
-def _tell_mentioned(session: Session, actor: Account, post: Post, space: Space) -> set[int]:
-    """Record the post's mentions and tell those newly named; who was told."""
-    named = set(mentions.record(session, post, space))
+def _tell_mentioned(session: Session, actor: Account, post: Post, space: Space,
+                    new: bool = False) -> set[int]:
+    """Record the post's mentions and tell those newly named; who was told. ``new``: a
+    post just written, with no mentions recorded yet."""
+    named = set(mentions.record(session, post, space, new))
     notify(session, named, "mention", "post", post.id, actor=actor,
            thread_id=post.parent_id or post.id)
     return named
 
 
 def announce(session: Session, post: Post, author: Account,
-             at: datetime | None = None) -> None:
-    """A post has become public (``at``, by default when it was written): the named and
-    the followers are told, its event is written (post, comment or share), and a reply
-    by anyone but the author answers its parent."""
+             at: datetime | None = None, new: bool = False) -> None:
+    """A post has become public (``at``, by default when it was written; ``new``: as it
+    was written): the named and the followers are told, its event is written (post,
+    comment or share), and a reply by anyone but the author answers its parent."""
     space = get_space(session, post.space_id)
     if post.parent_id is not None:
         parent = get_post(session, post.parent_id)
         if parent.first_answer_at is None and author.id != parent.author_id:
             parent.first_answer_at = at or post.created_at
-        told = _tell_mentioned(session, author, post, space)
+        told = _tell_mentioned(session, author, post, space, new)
         thread_id = parent.parent_id or parent.id  # a reply to a reply is in the same thread
         readers = who_may_see(session, space, follows.followers(session, "post", thread_id))
         notify(session, readers - told, "reply",
@@ -114,15 +117,17 @@ def announce(session: Session, post: Post, author: Account,
         outbox.record(session, "comment", author, post_id=str(parent.id),
                       comment_id=str(post.id), space=str(space.id), text=post.body)
     elif post.reshare_of is not None:
-        _tell_mentioned(session, author, post, space)
+        _tell_mentioned(session, author, post, space, new)
         outbox.record(session, "share", author, target_id=f"post:{post.reshare_of}",
                       space=str(space.id), channel="community")
     else:
-        told = _tell_mentioned(session, author, post, space)
-        fans = who_may_see(session, space, follows.followers(session, "account", author.id))
+        told = _tell_mentioned(session, author, post, space, new)
+        of_author, of_space = follows.followers_of(session, ("account", author.id),
+                                                   ("space", space.id))
+        fans = who_may_see(session, space, of_author)
         notify(session, fans - told, "member_post", "post", post.id, actor=author,
                space_id=space.id)
-        readers = who_may_see(session, space, follows.followers(session, "space", space.id))
+        readers = who_may_see(session, space, of_space)
         notify(session, readers - fans - told,
                "new_post", "post", post.id, actor=author, space_id=space.id)
         outbox.record(session, "post", author, post_id=str(post.id), space=str(space.id),
@@ -141,13 +146,13 @@ def _write(session: Session, actor: Account, space: Space, rules: ModerationRule
     if post.parent_id is None:  # authors follow their posts and re-shares
         follows.add_followers(session, [actor.id], "post", post.id)
     if post.state == "visible":
-        announce(session, post, actor)
+        announce(session, post, actor, new=True)
     return post
 
 
 def create_post(session: Session, actor: Account, space_id: int, body: str,
                 title: str | None = None, *, rules: ModerationRules) -> Post:
-    space = get_space(session, space_id)
+    space = get_space_for(session, space_id, actor)
     require_member(session, actor, space)
     return _write(session, actor, space, rules, title=title, body=body)
 

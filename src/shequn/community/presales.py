@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, outbox
@@ -84,9 +84,15 @@ def pledge(session: Session, actor: Account, presale_id: int, tier_id: int, quan
     the lock, so a settlement (or a staff move) either waits for this pledge and then
     counts or refunds it, or has already closed the campaign and this pledge is refused
     before anything is charged."""
-    presale = get_presale(session, presale_id)
-    tier = session.get(Tier, tier_id)
-    if tier is None or tier.presale_id != presale.id:
+    # the campaign and its tier in one query
+    found = session.execute(select(Presale, Tier)
+                            .outerjoin(Tier, and_(Tier.id == tier_id,
+                                                  Tier.presale_id == Presale.id))
+                            .where(Presale.id == presale_id)).first()
+    if found is None:
+        raise Refused("not_found", what="pre-sale")
+    presale, tier = found
+    if tier is None:
         raise Refused("not_found", what="tier")
     amount = tier.price_fen * quantity
     counted = session.execute(update(Presale)

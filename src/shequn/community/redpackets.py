@@ -10,13 +10,19 @@ from __future__ import annotations
 import itertools
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, outbox
 from shequn.community.errors import Refused
 from shequn.community.models import Account, RedPacket, RedPacketShare, utcnow
-from shequn.community.spaces import get_space, may_manage, require_member, require_visible
+from shequn.community.spaces import (
+    get_space,
+    in_space_for,
+    may_manage,
+    require_member,
+    require_visible,
+)
 
 MAX_SHARES = 10_000
 
@@ -53,20 +59,21 @@ def grab(session: Session, actor: Account, packet_id: int) -> RedPacketShare:
     """The next free share for ``actor``, or a refusal that names why: grabs of one
     packet take turns on its row (a lock held to the commit), so each sees the shares
     the ones before took and nobody is told to try again."""
-    packet = session.scalar(select(RedPacket).where(RedPacket.id == packet_id)
-                            .with_for_update())
+    packet = in_space_for(session, RedPacket, packet_id, actor, for_update=True)
     if packet is None:
         raise Refused("not_found", what="red packet")
     space = get_space(session, packet.space_id)
     require_visible(session, actor, space, "red packet")  # outsiders of a closed space
     require_member(session, actor, space)
-    if session.scalar(select(RedPacketShare.id).where(RedPacketShare.packet_id == packet.id,
-                                                      RedPacketShare.account_id == actor.id)):
-        raise Refused("already_grabbed")
+    # the actor's own share if she has one, else the next free one: one query
     share = session.scalar(select(RedPacketShare)
                            .where(RedPacketShare.packet_id == packet.id,
-                                  RedPacketShare.account_id.is_(None))
-                           .order_by(RedPacketShare.seq).limit(1))
+                                  or_(RedPacketShare.account_id == actor.id,
+                                      RedPacketShare.account_id.is_(None)))
+                           .order_by(RedPacketShare.account_id.is_(None), RedPacketShare.seq)
+                           .limit(1))
+    if share is not None and share.account_id == actor.id:
+        raise Refused("already_grabbed")
     if share is None:
         raise Refused("all_grabbed")
     share.account_id, share.grabbed_at = actor.id, utcnow()

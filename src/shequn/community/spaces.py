@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, outbox, rewards
@@ -28,6 +28,35 @@ def get_space(session: Session, space_id: int) -> Space:
     if space is None:
         raise Refused("not_found", what="space")
     return space
+
+
+def _with_membership(query: Select[Any], account: Account) -> Select[Any]:
+    return query.add_columns(SpaceMember).outerjoin(
+        SpaceMember, and_(SpaceMember.space_id == Space.id,
+                          SpaceMember.account_id == account.id))
+
+
+def get_space_for(session: Session, space_id: int, account: Account) -> Space:
+    """The space and the account's membership there, in one query; both stay in the
+    session, so the checks that follow (``require_member``, ``may_manage``) find them
+    without asking again."""
+    row = session.execute(_with_membership(select(Space), account)
+                          .where(Space.id == space_id)).first()
+    if row is None:
+        raise Refused("not_found", what="space")
+    space: Space = row[0]
+    return space
+
+
+def in_space_for(session: Session, model: Any, object_id: int, account: Account,
+                 for_update: bool = False) -> Any | None:
+    """The row of ``model`` (one with a ``space_id``) by id, with its space and the
+    account's membership there in the same query (kept in the session as by
+    :func:`get_space_for`); ``for_update`` locks that row only. None if there is none."""
+    query = _with_membership(select(model, Space).join(Space, Space.id == model.space_id),
+                             account).where(model.id == object_id)
+    row = session.execute(query.with_for_update(of=model) if for_update else query).first()
+    return None if row is None else row[0]
 
 
 def may_manage(session: Session, actor: Account, space: Space) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, ServicesDep
 from shequn.api.schemas import (
@@ -14,6 +15,7 @@ from shequn.api.schemas import (
     IdeaView,
 )
 from shequn.community import ideas, suggestions
+from shequn.community.models import Account
 
 router = APIRouter(tags=["ideas"])
 
@@ -41,12 +43,16 @@ def read(idea_id: ObjectId, services: ServicesDep, viewer: MaybeAccount) -> Idea
         return out
 
 
-@router.post("/ideas/{idea_id}/supports", status_code=201, response_model=IdeaPublic)
-def support(idea_id: ObjectId, actor: CurrentAccount, services: ServicesDep) -> IdeaPublic:
-    """One vote of the member's budget in the idea's space."""
+def _support(services: ServicesDep, actor: Account, idea_id: int) -> IdeaPublic:
     with services.store.write() as session:
         return IdeaPublic.model_validate(ideas.support(session, actor, idea_id),
                                          from_attributes=True)
+
+
+@router.post("/ideas/{idea_id}/supports", status_code=201, response_model=IdeaPublic)
+async def support(idea_id: ObjectId, actor: CurrentAccount, services: ServicesDep) -> IdeaPublic:
+    """One vote of the member's budget in the idea's space."""
+    return await run_in_threadpool(_support, services, actor, idea_id)  # one hop, see posts
 
 
 @router.post("/ideas/{idea_id}/transitions", response_model=IdeaPublic)

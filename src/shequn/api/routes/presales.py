@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from shequn.api.deps import CurrentAccount, ObjectId, ServicesDep
 from shequn.api.schemas import (
@@ -21,7 +22,7 @@ from shequn.api.schemas import (
     TierPublic,
 )
 from shequn.community import idempotency, launch, presales
-from shequn.community.models import Presale, Tier
+from shequn.community.models import Account, Presale, Tier
 
 router = APIRouter(tags=["presales"])
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
@@ -83,12 +84,18 @@ def move(presale_id: ObjectId, body: PresaleMove, actor: CurrentAccount,
 @router.post("/presales/{presale_id}/pledges", status_code=201, response_model=PledgePublic,
              responses={200: {"description": "The stored answer of an earlier request with "
                               "the same Idempotency-Key"}})
-def pledge(presale_id: ObjectId, body: PledgeCreate, request: Request,
-           idempotency_key: IdempotencyKey, actor: CurrentAccount,
-           services: ServicesDep) -> Response:
+async def pledge(presale_id: ObjectId, body: PledgeCreate, request: Request,
+                 idempotency_key: IdempotencyKey, actor: CurrentAccount,
+                 services: ServicesDep) -> Response:
     """A pledge; a retry with the same ``Idempotency-Key`` returns the first answer and
     charges nothing twice."""
     digest = idempotency.digest("POST", request.url.path, body.model_dump_json().encode())
+    return await run_in_threadpool(_pledge, services, actor, presale_id, body,
+                                   idempotency_key, digest)
+
+
+def _pledge(services: ServicesDep, actor: Account, presale_id: int, body: PledgeCreate,
+            idempotency_key: str, digest: str) -> Response:
     with services.store.write() as session:
         stored = idempotency.claim(session, actor.id, idempotency_key, digest)
         if stored is not None:

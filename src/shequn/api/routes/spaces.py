@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from shequn.api.deps import CurrentAccount, MaybeAccount, ObjectId, PageDep, ServicesDep
 from shequn.api.routes.posts import present, present_one
@@ -102,15 +103,20 @@ def leave(space_id: ObjectId, body: Leaving, actor: CurrentAccount,
         spaces.leave(session, actor, space_id, body.reason)
 
 
-@router.post("/spaces/{space_id}/posts", status_code=201, response_model=PostPublic)
-def create_post(space_id: ObjectId, body: PostCreate, actor: CurrentAccount,
-                services: ServicesDep) -> PostPublic:
+def _create_post(services: ServicesDep, actor: Account, space_id: int,
+                 body: PostCreate) -> PostPublic:
     with services.store.write() as session:
         post = posts.create_post(session, actor, space_id, body.body, body.title,
                                  rules=services.rules)
     # shown after the commit: SQLite's writers wait for each other, not for this read
     with services.store.read() as session:
         return present_one(session, post)
+
+
+@router.post("/spaces/{space_id}/posts", status_code=201, response_model=PostPublic)
+async def create_post(space_id: ObjectId, body: PostCreate, actor: CurrentAccount,
+                      services: ServicesDep) -> PostPublic:
+    return await run_in_threadpool(_create_post, services, actor, space_id, body)  # see posts
 
 
 @router.get("/spaces/{space_id}/posts", response_model=list[PostPublic])

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         "weight without the prior: the same decision whatever the size of the data); exact name "
         "and address are enough when no birth date or gender differs.",
     )
+    identity_pair_budget: float = Field(
+        10.0, gt=0, description="Each blocking rule of the probabilistic pass may add at "
+        "most this many candidate pairs per record (a tenth of it for the loose rules: "
+        "the surname with an initial, the birth date alone; never fewer than a million); a "
+        "rule beyond it is left out, and the build report says so beside its pair count. "
+        "Records alike in every weak key count as one.",
+    )
     offer_score_threshold: int = Field(
         50, ge=0, le=100, description="A member has demand in a category (and may get an "
         "offer) when the rules score there reaches this, or when the learned probability "

@@ -55,3 +55,15 @@ def test_short_name_parts_that_differ_are_other_names() -> None:
     assert not names_conflict((None, "henry"), ("henry", "agius"))
     assert names_conflict((None, "maddison"), ("ashleigh", "quilliam"))
     assert names_conflict(("li", "wei"), ("wei", "liu"))  # swapped, but li / liu differ
+
+
+def test_with_nothing_but_a_city_one_name_part_that_disagrees_is_another_name() -> None:
+    # a typo or one replaced part leaves a name that may be one person's...
+    assert not names_conflict(("robert", "greenberg"), ("robert", "finnance"))
+    # ...unless nothing but a city can say so: then either part disagreeing is enough
+    assert names_conflict(("robert", "greenberg"), ("robert", "finnance"), strict=True)
+    assert names_conflict(("hideo", "ito"), ("hideo", "yoshizawa"), strict=True)
+    assert not names_conflict(("robert j.", "greenberg"), ("robert", "greenberg"), strict=True)
+    assert not names_conflict(("anna", "smith"), ("anna", "smyth"), strict=True)
+    assert not names_conflict(("dixon", "cale"), ("caleb", "dixon"), strict=True)
+    assert not names_conflict(("seung june", "yi"), ("seungjune", "yi"), strict=True)

@@ -21,7 +21,7 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from shequn.engines.base import Engine
-from shequn.sql import Step, count_rows
+from shequn.sql import Step, count_rows, retarget
 
 # Columns read from the records; a column absent from the data is left out of the model.
 WEAK_COLUMNS = ("first_name", "last_name", "birth_date", "address", "city", "gender")
@@ -38,23 +38,39 @@ U_PAIRS = 3e5
 EM_PAIRS = 3e5
 # EM passes, in order: each learns the columns its block does not fix. A pass is used when
 # the data has its columns and it leaves a compared column to learn.
-TRAINING = (("address",), ("birth_date",), ("first_name", "last_name"), ("city",))
+# With the city alone to block on, the names are learnt within the city and the first
+# letters of one name part: a block of one whole city holds too few matches among its
+# strangers for EM to tell them apart (it took a shared common surname for a match).
+TRAINING = (("address",), ("birth_date",), ("first_name", "last_name"),
+            ("surname_start", "city"), ("given_start", "city"))
+# Columns only the training blocks read: the comparisons do not read them, so a block on
+# them leaves both name parts to learn.
+TRAINING_KEYS = {"surname_start": "last_name", "given_start": "first_name"}
+TRAINING_VIEW = """
+SELECT *, substr(last_name, 1, 3) AS surname_start, substr(first_name, 1, 3) AS given_start
+FROM link_records
+"""
 # Candidate pairs: only records that agree on one of these are compared. Each block
 # must stay small as the data grows: a birth date within a city holds ever more people
 # (a hundred times the pairs at ten times the members), so it also needs the name's
 # last character (the first is another rule: a typo in one still meets the other).
-BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"),
+# The whole name without the place: people move, and a brand's records of one person
+# carry the cities they lived in over the years.
+BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"), ("name",),
             ("birth_date", "city", "right(name, 1)"), ("birth_date", "substr(name, 1, 1)"),
             ("last_name", "substr(first_name, 1, 1)", "city"), ("first_name", "city"),
             ("birth_date", "last_name"), ("swapped names",))
 # Looser rules after those: they bring together records whose every other field has a
-# typo (the whole name alone, the surname with the given name's initial, the birth date
-# alone), which only small or varied data can afford: each is held to a smaller budget.
-LOOSE_BLOCKING = (("name",), ("last_name", "substr(first_name, 1, 1)"), ("birth_date",))
+# typo (the surname with the given name's initial, the birth date alone), which only
+# small or varied data can afford: each is held to a smaller budget.
+LOOSE_BLOCKING = (("last_name", "substr(first_name, 1, 1)"), ("birth_date",))
 # A blocking rule may add at most this many candidate pairs per record (and always this
-# many): beyond it the block is too loose to score at scale, and is left out.
-PAIR_BUDGET = 10
-LOOSE_PAIR_BUDGET = 1
+# many): beyond it the block is too loose to score at scale, and is left out. Pairs are
+# counted between distinct combinations of weak keys: records alike in every weak key
+# are compared once, as one (a customer re-exported a thousand times is no thousand
+# squared pairs).
+PAIR_BUDGET = 10.0  # identity_pair_budget, the setting
+LOOSE_SHARE = 0.1  # of the pair budget, for each loose rule
 MIN_PAIR_BUDGET = 1_000_000
 # The given name and the surname written the other way round (Troy Reid / Reid Troy).
 SWAPPED = "l.first_name = r.last_name AND l.last_name = r.first_name"
@@ -82,6 +98,7 @@ class ProbabilisticResult:
     merged_members: int = 0
     refused_conflicting_names: int = 0
     threshold_weight: float | None = None
+    distinct_records: int = 0  # distinct combinations of weak keys, compared pairwise
     blocking: list[dict[str, Any]] = field(default_factory=list)
     training: list[dict[str, Any]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -107,8 +124,9 @@ COMPARED = {"first_name": ("first_name",), "last_name": ("last_name",),
             "birth_date": ("birth_date",), "place": ("address", "city"),
             "gender": ("gender",)}
 # Columns a blocking or training rule fixes, per compared column.
-FIXES = {"first_name": ("first_name", "last_name"), "address": ("place",), "city": ("place",),
-         "birth_date": ("birth_date",)}
+FIXES = {"first_name": ("first_name",), "last_name": ("last_name",), "address": ("place",),
+         "city": ("place",), "birth_date": ("birth_date",), "surname_start": (),
+         "given_start": ()}
 
 
 def comparisons_for(columns: list[str]) -> list[str]:
@@ -239,7 +257,8 @@ def _comparison(name: str, columns: list[str], engine: Engine) -> Any:
 
 def _uses(rule: tuple[str, ...], columns: list[str]) -> bool:
     """Whether every column a rule reads is present (``name`` stands for its parts)."""
-    have = [*columns, *(["name"] if "last_name" in columns else [])]
+    have = [*columns, *(["name"] if "last_name" in columns else []),
+            *(key for key, source in TRAINING_KEYS.items() if source in columns)]
     if rule == ("swapped names",):
         return "first_name" in columns and "last_name" in columns
     return all(any(c == part or f"({c}," in part for c in have) for part in rule)
@@ -251,16 +270,16 @@ def blocking_rules(columns: list[str]) -> list[tuple[str, ...]]:
 
 
 def training_rules(columns: list[str]) -> list[tuple[str, ...]]:
-    """EM passes the data allows, each leaving a compared column to learn; the city alone
-    only when there is neither an address nor a birth date to block on."""
+    """EM passes the data allows, each leaving a compared column to learn; those within
+    the city only when there is neither an address nor a birth date to block on."""
     compared = comparisons_for(columns)
     rules: list[tuple[str, ...]] = []
     for rule in TRAINING:
         if not _uses(rule, columns):
             continue
-        if rule == ("city",) and ("address" in columns or "birth_date" in columns):
+        if "city" in rule and ("address" in columns or "birth_date" in columns):
             continue
-        if set(compared) - set(FIXES[rule[0]]):
+        if set(compared) - {fixed for c in rule for fixed in FIXES[c]}:
             rules.append(rule)
     return rules
 
@@ -333,16 +352,17 @@ def count_candidates(api: Any, records: Any, columns: list[str], n: int
                                                                         strict=True)]
 
 
-def within_budget(blocking: list[dict[str, Any]], records: int) -> list[tuple[str, ...]]:
-    """The rules kept: a rule that alone would add more than ``PAIR_BUDGET`` pairs per
-    record (a given name within a city of millions; ``LOOSE_PAIR_BUDGET`` for the loose
-    rules) is left out, and says so."""
+def within_budget(blocking: list[dict[str, Any]], records: int,
+                  pair_budget: float = PAIR_BUDGET) -> list[tuple[str, ...]]:
+    """The rules kept: a rule that alone would add more than ``pair_budget`` pairs per
+    record (a given name within a city of millions; a tenth of it for the loose rules,
+    and never less than ``MIN_PAIR_BUDGET``) is left out, and says so."""
     by_label = {", ".join(r): r for r in (*BLOCKING, *LOOSE_BLOCKING)}
     kept = []
     for row in blocking:
-        per_record = LOOSE_PAIR_BUDGET if by_label[row["rule"]] in LOOSE_BLOCKING \
-            else PAIR_BUDGET
-        budget = max(MIN_PAIR_BUDGET, per_record * records)
+        per_record = pair_budget * LOOSE_SHARE if by_label[row["rule"]] in LOOSE_BLOCKING \
+            else pair_budget
+        budget = max(MIN_PAIR_BUDGET, int(per_record * records))
         row["used"] = row["pairs"] <= budget
         if row["used"]:
             kept.append(row["rule"])
@@ -351,34 +371,129 @@ def within_budget(blocking: list[dict[str, Any]], records: int) -> list[tuple[st
     return [by_label[label] for label in kept]
 
 
+# Records alike in every weak key, numbered within their combination (the first names it).
+ALIKE = """
+SELECT *, min(unique_id) OVER (PARTITION BY name, first_name, last_name, birth_date,
+                                            address, city, gender) AS rep,
+       row_number() OVER (PARTITION BY name, first_name, last_name, birth_date, address,
+                                       city, gender ORDER BY unique_id) AS nth,
+       count(*) OVER (PARTITION BY name, first_name, last_name, birth_date, address, city,
+                                   gender) AS alike
+FROM link_records
+"""
+# One record of each combination: these are compared with each other.
+DISTINCT = """
+SELECT unique_id, name, first_name, last_name, birth_date, address, city, gender
+FROM link_alike WHERE nth = 1
+"""
+# The first two records of each combination held more than once: their pair, scored,
+# says whether records this alike are one person (a rare name in a village is; a common
+# one in a city of millions may not be).
+TWINS = """
+SELECT unique_id, name, first_name, last_name, birth_date, address, city, gender, rep
+FROM link_alike WHERE alike > 1 AND nth <= 2
+"""
+TWIN_RULE = "l.rep = r.rep"
+
+# Pairs of combinations back to pairs of records. A combination whose twins were
+# accepted joins each of its records to its first; a link from another combination
+# reaches its first record only. A combination whose twins were not accepted keeps its
+# records apart, and a link accepted from another reaches each of them.
+RECORD_PAIRS = """
+WITH together AS (SELECT unique_id_l AS rep FROM scored WHERE twins AND accepted),
+open AS (
+    SELECT a.unique_id, a.rep FROM link_alike a
+    WHERE a.rep NOT IN (SELECT rep FROM together)
+)
+SELECT s.unique_id_l, a.unique_id AS unique_id_r, s.match_probability, s.match_weight,
+       s.evidence, s.agreed, s.accepted
+FROM scored s JOIN link_alike a ON a.rep = s.unique_id_l AND a.unique_id <> a.rep
+WHERE s.twins AND s.accepted
+UNION ALL
+SELECT unique_id_l, unique_id_r, match_probability, match_weight, evidence, agreed, accepted
+FROM scored WHERE twins AND NOT accepted
+UNION
+SELECT coalesce(o.unique_id, s.unique_id_l), s.unique_id_r, s.match_probability,
+       s.match_weight, s.evidence, s.agreed, s.accepted
+FROM scored s LEFT JOIN open o ON o.rep = s.unique_id_l AND s.accepted
+WHERE NOT s.twins
+UNION
+SELECT s.unique_id_l, coalesce(o.unique_id, s.unique_id_r), s.match_probability,
+       s.match_weight, s.evidence, s.agreed, s.accepted
+FROM scored s LEFT JOIN open o ON o.rep = s.unique_id_r AND s.accepted
+WHERE NOT s.twins
+"""
+
+NO_PAIRS = """
+SELECT CAST(NULL AS BIGINT) AS unique_id_l, CAST(NULL AS BIGINT) AS unique_id_r,
+       CAST(NULL AS DOUBLE) AS match_probability, CAST(NULL AS DOUBLE) AS match_weight,
+       CAST(NULL AS DOUBLE) AS evidence, CAST(NULL AS VARCHAR) AS agreed,
+       CAST(NULL AS BOOLEAN) AS accepted
+WHERE false
+"""
+# The columns whose exact agreement weighs by the value's rarity (the comparisons'
+# term-frequency adjustments). Rarity is counted among the distinct combinations of weak
+# keys: a customer exported a thousand times does not make their own name common.
+TF_COLUMNS = ("first_name", "last_name", "address", "city")
+
+
+def _term_frequencies(engine: Engine, table: str, column: str) -> str:
+    """Each value's share of ``column`` in ``table`` (Splink's ``tf_<column>``), as the
+    table it returns the name of."""
+    share = exp.Div(this=exp.cast(exp.func("count", exp.Star()), "DOUBLE"),
+                    expression=exp.Window(this=exp.func("sum", exp.func(
+                        "count", exp.Star()))))
+    query = exp.select(exp.column(column), share.as_(f"tf_{column}")).from_(
+        exp.to_table(table)).where(exp.column(column).is_(exp.null()).not_()).group_by(
+        exp.column(column))
+    out = f"link_tf_{column}"
+    engine.run([Step(out, query.sql(dialect="duckdb"))])
+    return out
+
+
 @dataclass(frozen=True)
 class Prediction:
     pairs: int
     blocking: list[dict[str, Any]]
     training: list[dict[str, Any]]
     seconds: dict[str, float]
+    distinct_records: int = 0
 
 
 def predict_links(engine: Engine, records: str, columns: list[str], threshold_weight: float,
-                  out: str) -> Prediction:
-    """Train on ``records`` (``unique_id``, ``name`` + the weak columns) and write the
-    candidate pairs with some evidence to table ``out`` (``unique_id_l``, ``unique_id_r``,
-    ``match_probability``, ``match_weight``, ``evidence``, ``agreed``, ``accepted``).
+                  out: str, pair_budget: float = PAIR_BUDGET) -> Prediction:
+    """Train on ``records`` (``link_records``: ``unique_id``, ``name`` + the weak
+    columns) and write the candidate pairs with some evidence to table ``out``
+    (``unique_id_l``, ``unique_id_r``, ``match_probability``, ``match_weight``,
+    ``evidence``, ``agreed``, ``accepted``).
+
+    The model learns from the records as they are; pairs are then scored between
+    distinct combinations of weak keys (and once within each combination held more than
+    once), and written back as pairs of records.
 
     A pair is accepted when the evidence of its fields (the match weight without the
     prior, which shrinks as the data grows) reaches ``threshold_weight`` bits, or when it
     agrees exactly on the whole name and the address and neither the birth date nor the
     gender differ; never when one address holds two birth dates (namesakes at home)."""
     from splink import Linker
+    from splink.blocking_rule_library import CustomRule
 
     logging.getLogger("splink").setLevel(logging.ERROR)  # untrained-level notes are expected
     api = engine.splink_api()
     n = int(engine.scalar(count_rows(records)))
     started = time.perf_counter()
-    registered = api.register(records)
-    blocking = count_candidates(api, registered, columns, n)
+    engine.run([Step("link_alike", retarget(ALIKE, {"link_records": records})),
+                Step("link_distinct", DISTINCT), Step("link_twins", TWINS)])
+    distinct = int(engine.scalar(count_rows("link_distinct")))
+    twins = int(engine.scalar(count_rows("link_twins")))
+    engine.run([Step("link_training", retarget(TRAINING_VIEW, {"link_records": records}))])
+    registered = api.register("link_training")
+    apart = api.register("link_distinct")
+    blocking = count_candidates(api, apart, columns, distinct)
+    blocking.append({"rule": "alike in every weak key", "pairs": twins // 2,
+                     "estimated": False, "used": True})
     counted = time.perf_counter()
-    rules = within_budget(blocking, n)
+    rules = within_budget(blocking[:-1], n, pair_budget)
     linker = Linker(registered, splink_settings(columns, engine, rules), log_level=None)
     training = _train(linker, columns)
     trained = time.perf_counter()
@@ -386,24 +501,44 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
               1 - 1e-12)
     linker._settings_obj._probability_two_random_records_match = lam  # never 0 or 1
     prior = math.log2(lam / (1 - lam))
-    predicted = linker.inference.predict(threshold_match_weight=prior + min(
-        KEEP_WEIGHT, threshold_weight))
+    tf_tables = [_term_frequencies(engine, "link_distinct", c) for c in TF_COLUMNS
+                 if c in columns]
+    for column, table in zip([c for c in TF_COLUMNS if c in columns], tf_tables, strict=True):
+        linker.table_management.register_term_frequency_lookup(api.register(table), column)
+    keep = prior + min(KEEP_WEIGHT, threshold_weight)
+    scored = []
+    if distinct > 1 and rules:
+        scored.append((linker.inference.predict_within(
+            apart, threshold_match_weight=keep, warning_mode="never"), False))
+    if twins:
+        scored.append((linker.inference.predict_within(
+            api.register("link_twins"), threshold_match_weight=keep, warning_mode="never",
+            blocking_rules_to_generate_predictions=[CustomRule(TWIN_RULE, "duckdb")]), True))
     evidence = exp.Sub(this=exp.column("match_weight"), expression=exp.Literal.number(prior))
-    select = exp.select(
+    selects = [exp.select(
         "unique_id_l", "unique_id_r", "match_probability", "match_weight",
         evidence.as_("evidence"), _agreed(comparisons_for(columns)),
         exp.and_(exp.or_(exp.GTE(this=evidence.copy(),
                                  expression=exp.Literal.number(threshold_weight)),
                          _exact_name_and_address(columns)),
-                 exp.Not(this=_namesakes_at_home(columns, engine))).as_("accepted"),
-    ).from_(exp.to_table(predicted.physical_name))
-    engine.run([Step(out, select.sql(dialect="duckdb"))])
+                 exp.Not(this=_namesakes_at_home(columns, engine)),
+                 exp.Not(this=_a_name_part_disagrees(columns))).as_("accepted"),
+        exp.convert(is_twins).as_("twins"),
+    ).from_(exp.to_table(table.physical_name)) for table, is_twins in scored]
+    if selects:
+        union = selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
+        engine.run([Step("link_scored", union.sql(dialect="duckdb"), scratch=True),
+                    Step(out, retarget(RECORD_PAIRS, {"scored": "link_scored"}))])
+    else:
+        engine.run([Step(out, NO_PAIRS)])
     linker.table_management.delete_tables_created_by_splink_from_db()
+    for scratch in ("link_alike", "link_distinct", "link_twins", "link_training", *tf_tables):
+        engine.drop(scratch)
     done = time.perf_counter()
     return Prediction(int(engine.scalar(count_rows(out))), blocking, training,
                       {"blocking_count": round(counted - started, 3),
                        "training": round(trained - counted, 3),
-                       "prediction": round(done - trained, 3)})
+                       "prediction": round(done - trained, 3)}, distinct)
 
 
 def _namesakes_at_home(columns: list[str], engine: Engine) -> exp.Expr:
@@ -416,6 +551,17 @@ def _namesakes_at_home(columns: list[str], engine: Engine) -> exp.Expr:
     return exp.func("coalesce", exp.and_(
         exp.EQ(this=_side("address", "l"), expression=_side("address", "r")), apart),
         exp.false())
+
+
+def _a_name_part_disagrees(columns: list[str]) -> exp.Expr:
+    """With nothing but a city beside the names, a given name or surname that is neither
+    the same, nor alike, nor written apart (the comparison's last level) is another
+    person's: a shared city and the other part cannot outweigh it."""
+    if "address" in columns or "birth_date" in columns:
+        return exp.false()
+    parts = [exp.EQ(this=exp.column(f"gamma_{c}"), expression=exp.Literal.number(0))
+             for c in ("first_name", "last_name") if c in columns]
+    return exp.paren(exp.or_(*parts)) if parts else exp.false()
 
 
 def _exact_name_and_address(columns: list[str]) -> exp.Expr:
@@ -461,14 +607,15 @@ def part_conflicts(x: str | None, y: str | None) -> bool:
 Name = tuple[str | None, str | None]
 
 
-def names_conflict(x: Name, y: Name) -> bool:
+def names_conflict(x: Name, y: Name, strict: bool = False) -> bool:
     """Whether two (first name, surname) are two people's names. A name written in
     Chinese characters is one word: any part that differs makes another name. Other
     names disagree when no part both hold agrees (exact, or alike when long enough for a
-    typo): a typo in one part, or one part replaced, still leaves the other to agree. The
-    ways one name is written apart agree too, as in the name comparison: the same letters
-    split elsewhere, the parts swapped (with a typo or not), a name written alone that is
-    the other's given name."""
+    typo): a typo in one part, or one part replaced, still leaves the other to agree;
+    ``strict`` (nothing but a city beside the names to say otherwise), when any part
+    disagrees. The ways one name is written apart agree too, as in the name comparison:
+    the same letters split elsewhere, the parts swapped (with a typo or not), a name
+    written alone that is the other's given name."""
     pairs = [(p, q) for p, q in zip(x, y, strict=True) if p is not None and q is not None]
     if not pairs:
         return False
@@ -482,7 +629,8 @@ def names_conflict(x: Name, y: Name) -> bool:
     for alone, full in ((x, y), (y, x)):  # one word: it may be the given name
         if alone[0] is None and full[0] is not None and not part_conflicts(alone[1], full[0]):
             return False
-    return all(part_conflicts(p, q) for p, q in pairs)
+    conflicts = [part_conflicts(p, q) for p, q in pairs]
+    return any(conflicts) if strict else all(conflicts)
 
 
 def _is_chinese(text: str) -> bool:

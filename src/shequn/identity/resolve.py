@@ -29,6 +29,7 @@ from shequn.identity.probabilistic import (
     DEFAULT_MATCH_WEIGHT,
     EXCLUSIVE_KEYS,
     MIN_OTHER_COLUMNS,
+    PAIR_BUDGET,
     ProbabilisticResult,
     names_conflict,
     predict_links,
@@ -70,13 +71,15 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
             match_probability: float | None = None,
             timings: dict[str, float] | None = None,
             match_weight: float | None = None,
-            splits: pa.Table | None = None) -> IdentityResult:
+            splits: pa.Table | None = None,
+            pair_budget: float = PAIR_BUDGET) -> IdentityResult:
     """Build ``members``, ``identity_map``, ``signature_members``, ``merge_reasons`` and
     ``blocked_keys`` from the view ``events``; with ``match_weight`` (or, as before,
     ``match_probability``, which then only asks for the pass), the probabilistic pass
     then links components whose weak keys give at least that many bits of evidence
     (:data:`DEFAULT_MATCH_WEIGHT` when not given; its seconds go to
-    ``timings["identity_probabilistic"]``)."""
+    ``timings["identity_probabilistic"]``), comparing at most about ``pair_budget``
+    candidate pairs per record for each blocking rule."""
     engine.run(q.signature_steps(as_of, cap, blocked_values, EXCLUSIVE_KEYS))
     split = splits is not None and splits.num_rows > 0
     _key_graph(engine, splits if split else None)
@@ -91,7 +94,7 @@ def resolve(engine: Engine, as_of: dt.datetime, cap: int,
     if match_probability is not None or match_weight is not None:
         started = time.perf_counter()
         probable = _link_probable(engine, as_of, DEFAULT_MATCH_WEIGHT if match_weight is None
-                                  else match_weight, max_rounds, apart)
+                                  else match_weight, max_rounds, apart, pair_budget)
         if timings is not None:
             timings["identity_probabilistic"] = round(time.perf_counter() - started, 3)
             timings.update((f"identity_probabilistic_{part}", seconds)
@@ -145,7 +148,8 @@ def _block_devices_joining_people_apart(engine: Engine, max_rounds: int) -> int:
 
 
 def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
-                   max_rounds: int, apart: set[tuple[int, int]]) -> ProbabilisticResult:
+                   max_rounds: int, apart: set[tuple[int, int]],
+                   pair_budget: float = PAIR_BUDGET) -> ProbabilisticResult:
     """Link exact-pass components by weak keys, never two that ``apart`` (operators'
     splits) holds apart; relabels ``key_labels`` and leaves the kept links in
     ``link_edges``."""
@@ -158,7 +162,7 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
         return ProbabilisticResult(False, "too few weak keys (names with a birth date, "
                                    "address, city or gender) to compare", records)
     prediction = predict_links(engine, "link_records", columns, threshold_weight,
-                               "probable_pairs")
+                               "probable_pairs", pair_budget)
     if not any(p["trained"] for p in prediction.training if p["rule"] != "prior"):
         for scratch in ("link_records", "probable_pairs"):
             engine.drop(scratch)
@@ -173,7 +177,9 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
     started = time.perf_counter()
     accepted = int(engine.scalar(
         "SELECT count(*) FROM probable_pairs WHERE accepted"))
-    clusters, edges = _cluster(engine, apart)
+    # with nothing but a city beside the names, one name part that disagrees is enough
+    clusters, edges = _cluster(engine, apart, strict_names="address" not in columns
+                               and "birth_date" not in columns)
     kept = edges.take(pa.array(clusters.kept, type=pa.int64()))
     engine.view_arrow("kept_edges", kept)
     engine.view_arrow("link_labels_found", pa.table({
@@ -192,14 +198,17 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
     return ProbabilisticResult(
         True, "", records, accepted, len(clusters.kept), accepted - edges.num_rows, merged,
         refused_conflicting_names=len(clusters.refused), threshold_weight=threshold_weight,
+        distinct_records=prediction.distinct_records,
         blocking=prediction.blocking, training=prediction.training, seconds=seconds)
 
 
-def _cluster(engine: Engine, apart: set[tuple[int, int]]) -> tuple[Clusters, pa.Table]:
+def _cluster(engine: Engine, apart: set[tuple[int, int]], strict_names: bool = False
+             ) -> tuple[Clusters, pa.Table]:
     """The accepted links clustered without chaining: a link never joins two records of
     different names, nor two groups that hold two values of a key one person has one of
     or two components an operator split, or whose names conflict in at least
-    :data:`NAME_CONFLICT_SHARE` of their pairs."""
+    :data:`NAME_CONFLICT_SHARE` of their pairs (names conflict when every part
+    disagrees; with ``strict_names``, when any part does)."""
     edges = engine.query(q.CLUSTER_EDGES)
     names = {r["unique_id"]: (r["first_name"], r["last_name"])
              for r in engine.query(q.CLUSTER_NAMES).to_pylist()}
@@ -219,7 +228,7 @@ def _cluster(engine: Engine, apart: set[tuple[int, int]]) -> tuple[Clusters, pa.
             return "split"
         if x[1] & y[1]:
             return "keys"
-        if names_conflict(x[0], y[0]):
+        if names_conflict(x[0], y[0], strict_names):
             return "names"
         return None
 

@@ -130,7 +130,8 @@ def resolve_identity(engine: Engine, as_of: dt.datetime, settings: Settings,
     match = settings.identity_match_probability if settings.identity_probabilistic else None
     return resolve(engine, as_of, settings.identity_key_cap, match_probability=match,
                    match_weight=settings.identity_match_weight if match else None,
-                   timings=timings, splits=load_splits(settings.home))
+                   timings=timings, splits=load_splits(settings.home),
+                   pair_budget=settings.identity_pair_budget)
 
 
 def _profile(engine: Engine, as_of: dt.datetime) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -344,9 +345,14 @@ def count_candidates(api: Any, records: Any, columns: list[str], n: int
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     rules = blocking_rules(columns)
-    found = count_comparisons_from_blocking_rules(
-        records, blocking_rules=[_rule(r) for r in rules], link_type="dedupe_only",
-        record_sample_proportion=1.0 if n <= 100_000 else 0.05)
+    with warnings.catch_warnings():
+        # a sampled count warns on the terminal when few pairs were sampled; the report
+        # says which counts are estimates (``estimated``), and the build's output stays
+        # the build's
+        warnings.simplefilter("ignore", UserWarning)
+        found = count_comparisons_from_blocking_rules(
+            records, blocking_rules=[_rule(r) for r in rules], link_type="dedupe_only",
+            record_sample_proportion=1.0 if n <= 100_000 else 0.05)
     return [{"rule": ", ".join(rule), "pairs": int(row["marginal_comparison_count"]),
              "estimated": bool(row["is_estimate"])} for rule, row in zip(rules, found,
                                                                         strict=True)]

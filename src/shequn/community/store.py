@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ class Recent:
     def forget(self, key: str) -> None:
         self._kept.pop(key, None)
 
-    def forget_where(self, matches: Any) -> None:
+    def forget_where(self, matches: Callable[[Any], bool]) -> None:
         """Forget every key whose value ``matches`` (a predicate)."""
         for key, (_until, value) in list(self._kept.items()):
             if matches(value):

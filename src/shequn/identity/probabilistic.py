@@ -496,10 +496,10 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
     registered = api.register("link_training")
     apart = api.register("link_distinct")
     blocking = count_candidates(api, apart, columns, distinct)
-    blocking.append({"rule": "alike in every weak key", "pairs": twins // 2,
-                     "estimated": False, "used": True})
     counted = time.perf_counter()
-    rules = within_budget(blocking[:-1], n, pair_budget)
+    rules = within_budget(blocking, n, pair_budget)
+    blocking.append({"rule": "alike in every weak key", "pairs": twins // 2,
+                     "estimated": False, "used": True})  # always scored, within no budget
     linker = Linker(registered, splink_settings(columns, engine, rules), log_level=None)
     training = _train(linker, columns)
     trained = time.perf_counter()

@@ -328,8 +328,7 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
     Run again after a crash, it does the same (each step can be repeated)."""
     ready = orjson.loads((staging / READY).read_bytes())
     ingest_id = ready["ingest_id"]
-    duplicates = np.zeros(len(ready["files"]), dtype=np.int64)
-    conflicts = np.zeros(len(ready["files"]), dtype=np.int64)
+    duplicates = conflicts = np.zeros(len(ready["files"]), dtype=np.int64)
     stems = ready["staged"]
     partitions = sorted({stem.split("-")[0] for stem in stems})
     added: list[DataFile] = []
@@ -339,8 +338,11 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
         params = {"ids": ids, "existing": existing} if existing else {"ids": ids}
         engine.materialise(queries.drops_table_sql(bool(existing)), params, queries.DROPS)
         try:
-            added = _commit_staged(lake, staging, ready, stems, existing, engine,
-                                   duplicates, conflicts)
+            duplicates, conflicts = _rejected_per_input(engine, len(duplicates))
+            if conflicts.any():
+                _quarantine_conflicts(engine.query(queries.CONFLICTING_DROPS, {"ids": ids}),
+                                      ready, staging, stems, existing, engine)
+            added = _move_staged(lake, staging, str(ingest_id), stems, engine)
         finally:
             engine.drop(queries.DROPS)
     if added:  # an ingest of nothing new makes no version
@@ -351,24 +353,22 @@ def _commit(lake: Lake, staging: Path, settings: Settings, engine: DuckDBEngine)
     return _Committed(duplicates.tolist(), conflicts.tolist(), len(partitions), compacted)
 
 
-def _commit_staged(lake: Lake, staging: Path, ready: dict[str, object], stems: list[str],
-                   existing: list[str], engine: DuckDBEngine, duplicates: np.ndarray,
-                   conflicts: np.ndarray) -> list[DataFile]:
-    """Count the rejected rows per input file, quarantine the conflicts, and move each
-    staged file into the lake without its rejected rows."""
-    ingest_id = ready["ingest_id"]
-    ids = [str(staging / f"{stem}.ids.parquet") for stem in stems]
+def _rejected_per_input(engine: DuckDBEngine, inputs: int) -> tuple[np.ndarray, np.ndarray]:
+    """The repeats and the conflicts of each input file, from the rejected rows."""
     counts = engine.query(queries.DROPS_BY_INPUT)
     files = counts.column("_file").to_numpy()
     clash = counts.column("conflict").to_numpy(zero_copy_only=False).astype(bool)
     rows = counts.column("n").to_numpy()
-    duplicates += np.bincount(files[~clash], weights=rows[~clash], minlength=len(duplicates)
-                              ).astype(np.int64)
-    conflicts += np.bincount(files[clash], weights=rows[clash], minlength=len(conflicts)
-                             ).astype(np.int64)
-    if clash.any():
-        _quarantine_conflicts(engine.query(queries.CONFLICTING_DROPS, {"ids": ids}), ready,
-                              staging, stems, existing, engine)
+
+    def per_input(these: np.ndarray) -> np.ndarray:
+        return np.bincount(files[these], weights=rows[these], minlength=inputs).astype(np.int64)
+    return per_input(~clash), per_input(clash)
+
+
+def _move_staged(lake: Lake, staging: Path, ingest_id: str, stems: list[str],
+                 engine: DuckDBEngine) -> list[DataFile]:
+    """Move each staged file into the lake without its rejected rows (a file wholly
+    rejected is not moved)."""
     by_staged = engine.query(queries.DROPS_BY_STAGED).to_pydict()
     dropped = dict(zip(by_staged["stem"], by_staged["n"], strict=True))
     added: list[DataFile] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -18,6 +19,24 @@ def _trusted(address: str, networks: Iterable[Network]) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in networks)
+
+
+class Connection(Protocol):
+    """What a web framework's request tells of where it came from (Starlette's)."""
+
+    @property
+    def client(self) -> Any: ...  # an address with ``host``, or None
+
+    @property
+    def headers(self) -> Any: ...  # with ``getlist(name)``
+
+
+def address_of(request: Connection, trusted: tuple[Network, ...]) -> str:
+    """The client's address of a request: its connection's, or whom a trusted proxy
+    forwards for (every ``X-Forwarded-For`` header of it read as one list)."""
+    return client_address(request.client.host if request.client else None,
+                          ",".join(request.headers.getlist("x-forwarded-for")) or None,
+                          trusted)
 
 
 def client_address(peer: str | None, forwarded_for: str | None,
@@ -36,5 +55,3 @@ def client_address(peer: str | None, forwarded_for: str | None,
         if not _trusted(hop, trusted):
             return hop
     return address  # proxies all the way: the leftmost of them
-
-

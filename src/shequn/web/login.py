@@ -14,7 +14,7 @@ from shequn.community.accounts import (
     set_language,
 )
 from shequn.community.errors import HTTP_STATUS, REASONS, Refused, message
-from shequn.services.addresses import client_address
+from shequn.services.addresses import address_of
 from shequn.web import i18n, sessions
 from shequn.web.forms import text
 from shequn.web.render import page, redirect
@@ -38,10 +38,7 @@ def _next(visit: Visit, asked: str) -> str:
 def _address(visit: Visit) -> str:
     """Where the try comes from: the connection's address, or the client a trusted
     proxy forwards for."""
-    request = visit.request
-    return client_address(request.client.host if request.client else None,
-                          ",".join(request.headers.getlist("x-forwarded-for")) or None,
-                          visit.web.settings.trusted_networks)
+    return address_of(visit.request, visit.web.settings.trusted_networks)
 
 
 @router.get("/login")

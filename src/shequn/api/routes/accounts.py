@@ -26,7 +26,7 @@ from shequn.community.accounts import (
 )
 from shequn.community.errors import Refused
 from shequn.community.models import Account
-from shequn.services.addresses import client_address
+from shequn.services.addresses import address_of
 
 router = APIRouter(tags=["accounts"])
 
@@ -50,9 +50,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Reques
           services: ServicesDep) -> TokenOut:
     """A bearer token; too many wrong passwords for a user name or from an address lock
     further tries out for a while (429, with Retry-After)."""
-    address = client_address(request.client.host if request.client else None,
-                             ",".join(request.headers.getlist("x-forwarded-for")) or None,
-                             services.settings.trusted_networks)
+    address = address_of(request, services.settings.trusted_networks)
     return TokenOut(access_token=signins.sign_in(services.store, form.username,
                                                  form.password, address, services.sign_in))
 

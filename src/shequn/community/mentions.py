@@ -130,16 +130,3 @@ def _text(post: Post) -> str:
 def mentioned(session: Session, post_id: int) -> list[int]:
     return list(session.scalars(select(Mention.account_id).where(Mention.post_id == post_id)
                                 .order_by(Mention.account_id)))
-
-
-def of_posts(session: Session, post_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-    """Each post's mentioned accounts as (id, user name)."""
-    found: dict[int, list[tuple[int, str]]] = {pid: [] for pid in post_ids}
-    if not post_ids:
-        return found
-    for row in session.execute(select(Mention.post_id, Account.id, Account.username)
-                               .join(Account, Account.id == Mention.account_id)
-                               .where(Mention.post_id.in_(post_ids))
-                               .order_by(Mention.post_id, Account.id)):
-        found[row.post_id].append((row.id, row.username))
-    return found

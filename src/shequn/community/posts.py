@@ -314,7 +314,7 @@ _MENTION, _COUNT, _MINE = 0, 1, 2
 
 
 def annotate(session: Session, post_ids: list[int],
-                viewer_id: int | None = None) -> Annotations:
+             viewer_id: int | None = None) -> Annotations:
     """The accounts each post mentions, its reactions by kind and the viewer's own, in
     one query (three lists of rows, told apart by their first column)."""
     found = Annotations({pid: [] for pid in post_ids}, {pid: {} for pid in post_ids},

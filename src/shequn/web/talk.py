@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shequn.community import mentions, posts, reactions
+from shequn.community import posts, reactions
 from shequn.community.models import Account, Post, utcnow
 
 REACTION_KINDS = tuple(reactions.KINDS)
@@ -42,17 +42,16 @@ class Talk:
 
 
 def talk_of(session: Session, rows: list[Post], viewer: Account) -> dict[int, Talk]:
-    ids = [p.id for p in rows]
-    counts = reactions.counts(session, ids)
-    mine = reactions.mine(session, viewer.id, ids)
-    named = _mentioned(session, ids)
+    shown = posts.annotate(session, [p.id for p in rows], viewer.id)
+    named = _mentioned(session, shown.mentions)
     originals = _originals(session, [p for p in rows if p.reshare_of is not None], viewer)
-    return {p.id: Talk(counts[p.id], tuple(mine[p.id]), tuple(named.get(p.id, ())),
-                       originals.get(p.id)) for p in rows}
+    return {p.id: Talk(shown.reactions[p.id], tuple(shown.mine[p.id]),
+                       tuple(named.get(p.id, ())), originals.get(p.id)) for p in rows}
 
 
-def _mentioned(session: Session, post_ids: list[int]) -> dict[int, list[Mentioned]]:
-    pairs = mentions.of_posts(session, post_ids)
+def _mentioned(session: Session, pairs: dict[int, list[tuple[int, str]]]
+               ) -> dict[int, list[Mentioned]]:
+    """Each post's mentioned accounts, with every name they go by."""
     account_ids = {a for found in pairs.values() for a, _ in found}
     if not account_ids:
         return {}

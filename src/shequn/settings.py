@@ -67,11 +67,12 @@ class Settings(BaseSettings):
         "and address are enough when no birth date or gender differs.",
     )
     identity_pair_budget: float = Field(
-        10.0, gt=0, description="Each blocking rule of the probabilistic pass may add at "
-        "most this many candidate pairs per record (a tenth of it for the loose rules: "
-        "the surname with an initial, the birth date alone; never fewer than a million); a "
-        "rule beyond it is left out, and the build report says so beside its pair count. "
-        "Records alike in every weak key count as one.",
+        10.0, gt=0, description="The blocking rules of the probabilistic pass together may "
+        "add at most this many candidate pairs per record (never fewer than a million), "
+        "taken in the rules' order; a rule that would pass it is left out, and the build "
+        "report says so beside its pair count; a loose rule (the surname with an initial, "
+        "the birth date alone) may take a tenth of it at most. Records alike in every weak "
+        "key count as one.",
     )
     offer_score_threshold: int = Field(
         50, ge=0, le=100, description="A member has demand in a category (and may get an "

@@ -67,3 +67,8 @@ def test_with_nothing_but_a_city_one_name_part_that_disagrees_is_another_name() 
     assert not names_conflict(("anna", "smith"), ("anna", "smyth"), strict=True)
     assert not names_conflict(("dixon", "cale"), ("caleb", "dixon"), strict=True)
     assert not names_conflict(("seung june", "yi"), ("seungjune", "yi"), strict=True)
+    # alike given names are two names unless one is the other's beginning
+    assert names_conflict(("hideki", "tanaka"), ("hideo", "tanaka"), strict=True)
+    assert names_conflict(("jianping", "wang"), ("jianming", "wang"), strict=True)
+    assert not names_conflict(("hideki", "tanaka"), ("hideo", "tanaka"))
+    assert not names_conflict(("christopher", "lee"), ("christopher j.", "lee"), strict=True)

@@ -212,11 +212,17 @@ def test_namesakes_of_one_household_with_their_own_phones_stay_two(engine: Engin
 def test_a_blocking_rule_too_loose_for_the_data_is_left_out_and_says_so() -> None:
     from shequn.identity.probabilistic import MIN_PAIR_BUDGET, PAIR_BUDGET, within_budget
 
-    records = MIN_PAIR_BUDGET  # the budget is PAIR_BUDGET pairs a record
-    blocking = [{"rule": "address", "pairs": 5_000}, {"rule": "first_name, city",
-                                                      "pairs": PAIR_BUDGET * records + 1}]
-    assert within_budget(blocking, records) == [("address",)]
-    assert blocking[1]["used"] is False and "new pairs" in blocking[1]["why"]
+    records = MIN_PAIR_BUDGET  # the budget is PAIR_BUDGET pairs a record, in all
+    budget = int(PAIR_BUDGET * records)
+    blocking = [{"rule": "address", "pairs": 5_000},
+                {"rule": "first_name, city", "pairs": budget - 4_000},  # past it, with 5,000
+                {"rule": "name, city", "pairs": budget - 5_000},  # exactly what is left
+                {"rule": "swapped names", "pairs": 1}]  # nothing is left
+    assert within_budget(blocking, records) == [("address",), ("name", "city")]
+    assert [row["used"] for row in blocking] == [True, False, True, False]
+    assert "budget" in blocking[1]["why"]
+    loose = [{"rule": "last_name, substr(first_name, 1, 1)", "pairs": budget // 10 + 1}]
+    assert within_budget(loose, records) == []  # a loose rule: a tenth at most
 
 
 PINYIN_SURNAMES = ("wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou")

@@ -65,8 +65,9 @@ BLOCKING = (("address",), ("name", "birth_date"), ("name", "city"), ("name",),
 # typo (the surname with the given name's initial, the birth date alone), which only
 # small or varied data can afford: each is held to a smaller budget.
 LOOSE_BLOCKING = (("last_name", "substr(first_name, 1, 1)"), ("birth_date",))
-# A blocking rule may add at most this many candidate pairs per record (and always this
-# many): beyond it the block is too loose to score at scale, and is left out. Pairs are
+# The blocking rules together may add at most this many candidate pairs per record (and
+# always this many): beyond it the blocks are too loose to score at scale, and the rule
+# that would pass it is left out. Pairs are
 # counted between distinct combinations of weak keys: records alike in every weak key
 # are compared once, as one (a customer re-exported a thousand times is no thousand
 # squared pairs).
@@ -190,16 +191,34 @@ def _name_comparison(column: str, engine: Engine) -> Any:
         _alike(engine, _side(column, "l"), _side(other, "r")),
         _alike(engine, _side(other, "l"), _side(column, "r"))), engine),
         label_for_charts="names swapped, with a typo")
-    levels = [cll.NullLevel(column),
-              cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
-              split, swapped, *alike, swapped_alike]
+    levels = {"exact": cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+              "split": split, "swapped": swapped,
+              **{f"alike {t}": level for t, level in zip(FUZZY_NAME_SIMILARITY, alike,
+                                                          strict=True)},
+              "swapped alike": swapped_alike}
     if column == "last_name":
         alone = [exp.and_(exp.Is(this=_side("first_name", a), expression=exp.Null()),
                           _alike(engine, _side("last_name", a), _side("first_name", b)))
                  for a, b in (("l", "r"), ("r", "l"))]
-        levels.append(cll.CustomLevel(_sql(exp.or_(*alone), engine),
-                                      label_for_charts="a name alone, the other's given name"))
-    return cl.CustomComparison([*levels, cll.ElseLevel()], output_column_name=column)
+        levels["alone"] = cll.CustomLevel(_sql(exp.or_(*alone), engine),
+                                          label_for_charts="a name alone, the other's "
+                                                           "given name")
+    assert list(levels) == name_levels(column)[:-1]
+    return cl.CustomComparison([cll.NullLevel(column), *levels.values(), cll.ElseLevel()],
+                               output_column_name=column)
+
+
+def name_levels(column: str) -> list[str]:
+    """The name comparison's levels below the null level, best first, as
+    :func:`_name_comparison` builds them: Splink numbers them (``gamma_<column>``) from
+    one less than their count down to 0, the last ("else")."""
+    return ["exact", "split", "swapped", *(f"alike {t}" for t in FUZZY_NAME_SIMILARITY),
+            "swapped alike", *(["alone"] if column == "last_name" else []), "else"]
+
+
+def _gamma(column: str, level: str) -> int:
+    levels = name_levels(column)
+    return len(levels) - 1 - levels.index(level)
 
 
 def _edits(engine: Engine, column: str, edits: int) -> Any:
@@ -360,20 +379,25 @@ def count_candidates(api: Any, records: Any, columns: list[str], n: int
 
 def within_budget(blocking: list[dict[str, Any]], records: int,
                   pair_budget: float = PAIR_BUDGET) -> list[tuple[str, ...]]:
-    """The rules kept: a rule that alone would add more than ``pair_budget`` pairs per
-    record (a given name within a city of millions; a tenth of it for the loose rules,
-    and never less than ``MIN_PAIR_BUDGET``) is left out, and says so."""
+    """The rules kept: in their order, the rules share one budget of ``pair_budget``
+    candidate pairs per record (never less than ``MIN_PAIR_BUDGET``); a rule whose new
+    pairs would take the total past it (a given name within a city of millions) is left
+    out and says so, and the later rules are still weighed; a loose rule may also take no
+    more than a tenth of the budget. Each rule's pairs are counted as new to all the
+    rules before it, those left out too, so the total kept is at most the budget."""
     by_label = {", ".join(r): r for r in (*BLOCKING, *LOOSE_BLOCKING)}
-    kept = []
+    budget = max(MIN_PAIR_BUDGET, int(pair_budget * records))
+    kept, spent = [], 0
     for row in blocking:
-        per_record = pair_budget * LOOSE_SHARE if by_label[row["rule"]] in LOOSE_BLOCKING \
-            else pair_budget
-        budget = max(MIN_PAIR_BUDGET, int(per_record * records))
-        row["used"] = row["pairs"] <= budget
+        loose = by_label[row["rule"]] in LOOSE_BLOCKING
+        allowed = min(budget - spent, int(budget * LOOSE_SHARE)) if loose else budget - spent
+        row["used"] = row["pairs"] <= allowed
         if row["used"]:
             kept.append(row["rule"])
+            spent += row["pairs"]
         else:
-            row["why"] = f"more than {budget:,} new pairs"
+            row["why"] = (f"{row['pairs']:,} new pairs: more than the {allowed:,} left of the "
+                          f"budget of {budget:,}")
     return [by_label[label] for label in kept]
 
 
@@ -404,7 +428,9 @@ TWIN_RULE = "l.rep = r.rep"
 # Pairs of combinations back to pairs of records. A combination whose twins were
 # accepted joins each of its records to its first; a link from another combination
 # reaches its first record only. A combination whose twins were not accepted keeps its
-# records apart, and a link accepted from another reaches each of them.
+# records apart, and a link accepted from another reaches each of them. (The accepted
+# pairs are picked by the join key, not by a condition beside it: DuckDB joins an outer
+# join with such a condition by nested loops, hours at 1M members.)
 RECORD_PAIRS = """
 WITH together AS (SELECT unique_id_l AS rep FROM scored WHERE twins AND accepted),
 open AS (
@@ -421,12 +447,12 @@ FROM scored WHERE twins AND NOT accepted
 UNION
 SELECT coalesce(o.unique_id, s.unique_id_l), s.unique_id_r, s.match_probability,
        s.match_weight, s.evidence, s.agreed, s.accepted
-FROM scored s LEFT JOIN open o ON o.rep = s.unique_id_l AND s.accepted
+FROM scored s LEFT JOIN open o ON o.rep = if(s.accepted, s.unique_id_l, NULL)
 WHERE NOT s.twins
 UNION
 SELECT s.unique_id_l, coalesce(o.unique_id, s.unique_id_r), s.match_probability,
        s.match_weight, s.evidence, s.agreed, s.accepted
-FROM scored s LEFT JOIN open o ON o.rep = s.unique_id_r AND s.accepted
+FROM scored s LEFT JOIN open o ON o.rep = if(s.accepted, s.unique_id_r, NULL)
 WHERE NOT s.twins
 """
 
@@ -528,7 +554,7 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
                                  expression=exp.Literal.number(threshold_weight)),
                          _exact_name_and_address(columns)),
                  exp.Not(this=_namesakes_at_home(columns, engine)),
-                 exp.Not(this=_a_name_part_disagrees(columns))).as_("accepted"),
+                 exp.Not(this=_a_name_part_disagrees(columns, engine))).as_("accepted"),
         exp.convert(is_twins).as_("twins"),
     ).from_(exp.to_table(table.physical_name)) for table, is_twins in scored]
     if selects:
@@ -559,14 +585,25 @@ def _namesakes_at_home(columns: list[str], engine: Engine) -> exp.Expr:
         exp.false())
 
 
-def _a_name_part_disagrees(columns: list[str]) -> exp.Expr:
+def _a_name_part_disagrees(columns: list[str], engine: Engine) -> exp.Expr:
     """With nothing but a city beside the names, a given name or surname that is neither
     the same, nor alike, nor written apart (the comparison's last level) is another
-    person's: a shared city and the other part cannot outweigh it."""
+    person's: a shared city and the other part cannot outweigh it. Nor is a given name
+    alike to another enough unless one is the other's beginning (robert / robert j.):
+    hideki and hideo, jianping and jianming are two names (:func:`given_names_differ`)."""
     if "address" in columns or "birth_date" in columns:
         return exp.false()
-    parts = [exp.EQ(this=exp.column(f"gamma_{c}"), expression=exp.Literal.number(0))
-             for c in ("first_name", "last_name") if c in columns]
+    parts: list[exp.Expr] = [
+        exp.EQ(this=exp.column(f"gamma_{c}"), expression=exp.Literal.number(0))
+        for c in ("first_name", "last_name") if c in columns]
+    if "first_name" in columns:
+        left, right = _side("first_name", "l"), _side("first_name", "r")
+        prefix = exp.or_(exp.func("starts_with", left, right.copy()),
+                         exp.func("starts_with", right, left.copy()))
+        alike = exp.column("gamma_first_name").isin(*[
+            exp.Literal.number(_gamma("first_name", f"alike {t}"))
+            for t in FUZZY_NAME_SIMILARITY])
+        parts.append(exp.and_(alike, exp.Not(this=exp.paren(prefix))))
     return exp.paren(exp.or_(*parts)) if parts else exp.false()
 
 
@@ -618,10 +655,11 @@ def names_conflict(x: Name, y: Name, strict: bool = False) -> bool:
     Chinese characters is one word: any part that differs makes another name. Other
     names disagree when no part both hold agrees (exact, or alike when long enough for a
     typo): a typo in one part, or one part replaced, still leaves the other to agree;
-    ``strict`` (nothing but a city beside the names to say otherwise), when any part
-    disagrees. The ways one name is written apart agree too, as in the name comparison:
-    the same letters split elsewhere, the parts swapped (with a typo or not), a name
-    written alone that is the other's given name."""
+    ``strict`` (nothing but a city beside the names to say otherwise), when either part
+    disagrees, a given name alike to the other but not its beginning too
+    (:func:`given_names_differ`). The ways one name is written apart agree too, as in
+    the name comparison: the same letters split elsewhere, the parts swapped (with a typo
+    or not), a name written alone that is the other's given name."""
     pairs = [(p, q) for p, q in zip(x, y, strict=True) if p is not None and q is not None]
     if not pairs:
         return False
@@ -635,8 +673,24 @@ def names_conflict(x: Name, y: Name, strict: bool = False) -> bool:
     for alone, full in ((x, y), (y, x)):  # one word: it may be the given name
         if alone[0] is None and full[0] is not None and not part_conflicts(alone[1], full[0]):
             return False
-    conflicts = [part_conflicts(p, q) for p, q in pairs]
-    return any(conflicts) if strict else all(conflicts)
+    if not strict:
+        return all(part_conflicts(p, q) for p, q in pairs)
+    return part_conflicts(x[1], y[1]) or given_names_differ(x[0], y[0])
+
+
+def given_names_differ(x: str | None, y: str | None) -> bool:
+    """With nothing but a city beside the names: two given names are two people's
+    unless the same, or one the other's beginning (robert / robert j., cale / caleb).
+    Alike is not enough: hideki and hideo, jianping and jianming are other names."""
+    if x is None or y is None:
+        return False
+    x, y = _letters(x), _letters(y)
+    return x != y and (part_conflicts(x, y) or not (x.startswith(y) or y.startswith(x)))
+
+
+def _letters(name: str) -> str:
+    """A name part without the spaces and marks it may be written with (seung june)."""
+    return "".join(c for c in name if c.isalnum())
 
 
 def _is_chinese(text: str) -> bool:

@@ -146,3 +146,27 @@ def test_directory_ingest_loads_reference_tables(tmp_path: Path) -> None:
     code, out, _ = run("--home", str(tmp_path / "home"), "ingest", str(world), "--json")
     assert code == 0
     assert json.loads(out)["reference"]["products"] == 60
+
+
+def test_user_add_reads_the_password_from_stdin_and_is_audited(tmp_path: Path) -> None:
+    from shequn.community import audit
+    from shequn.services.community import open_store
+
+    home = str(tmp_path / "home")
+    result = runner.invoke(app, ["--home", home, "user", "add", "li", "--role", "analyst",
+                                 "--team", "crm", "--password-stdin", "--json"],
+                           input="a long password\n")
+    assert result.exit_code == 0, result.stderr
+    added = json.loads(result.stdout)
+    assert (added["username"], added["role"], added["team"]) == ("li", "analyst", "crm")
+    store = open_store(Settings(home=Path(home)))
+    try:
+        with store.read() as session:
+            entries = audit.entries(session, limit=10)
+    finally:
+        store.close()
+    assert [(e.entry.action, e.actor, e.entry.object_id, e.after["role"]) for e in entries] == [
+        ("user_added", None, added["id"], "analyst")]  # by the command line, no account
+    refused = runner.invoke(app, ["--home", home, "user", "add", "li", "--role", "analyst",
+                                  "--password-stdin"], input="another password\n")
+    assert refused.exit_code != 0 and "taken" in refused.stderr

@@ -3,6 +3,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from shequn.community import mentions, notifications
-from shequn.community.models import Account, OutboxEvent, Post, Space, Transition
+from shequn.community.models import Account, AuditEntry, OutboxEvent, Post, Space, Transition
 from shequn.community.states import IDEA
 from shequn.community.store import Store
 from tests.community.helpers import member, sign_up, space, staff, token
@@ -364,6 +365,12 @@ def test_edits_keep_every_earlier_version(client: TestClient, app_store: Store) 
     assert refused.status_code == 403 and refused.json()["error"] == "not_allowed"
     by_moderator = client.patch(path, headers=operator, json={"title": "噪音（已处理）"})
     assert by_moderator.json()["edited_by"] != by_moderator.json()["author_id"]
+    # the moderator's change of a member's words is audited; the author's own are not
+    with app_store.read() as session:
+        edits = [(e.actor_id, e.object_id, json.loads(e.before)["title"],
+                  json.loads(e.after)["title"]) for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "post_edited"))]
+    assert edits == [(by_moderator.json()["edited_by"], post["id"], "噪音", "噪音（已处理）")]
     history = client.get(f"{path}/revisions").json()
     assert history["current_version"] == 3
     assert [(r["version"], r["title"], r["body"]) for r in history["revisions"]] == [

@@ -71,10 +71,12 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, role: str) -> str:
-    """Sign ``client`` in as the world's account of ``role``; the session's CSRF token."""
+def sign_in(client: TestClient, role: str, user: str | None = None) -> str:
+    """Sign ``client`` in as the world's account of ``role`` (or as ``user``, whose
+    password is the world's); the session's CSRF token."""
     form = client.get("/login")
-    answer = client.post("/login", data={"username": username(role), "password": PASSWORD,
+    answer = client.post("/login", data={"username": user or username(role),
+                                         "password": PASSWORD,
                                          "csrf_token": csrf_of(form.text), "next": "/"},
                          follow_redirects=False)
     assert answer.status_code == 303, answer.text

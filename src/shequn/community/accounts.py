@@ -89,10 +89,11 @@ def hash_password(password: str) -> str:
 
 
 def create_account(session: Session, new: NewAccount, password_hash: str | None = None, *,
-                   by: Account | None = None) -> Account:
+                   by: Account | None = None, by_command_line: bool = False) -> Account:
     """A new account, its keys normalised; a taken name or key is refused by name.
     ``password_hash``: :func:`hash_password` of ``new.password``, made beforehand;
-    ``by``: the admin who adds it (recorded), none when a member signs up."""
+    ``by``: the admin who adds it (recorded), none when a member signs up;
+    ``by_command_line``: added with ``shequn user add`` (recorded, with no account)."""
     if by is not None and by.role != "admin":
         raise Refused("not_allowed")
     if new.role not in ROLES:
@@ -110,7 +111,7 @@ def create_account(session: Session, new: NewAccount, password_hash: str | None 
                       display_name=new.display_name, language=new.language, **keys)
     session.add(account)
     session.flush()
-    if by is not None:
+    if by is not None or by_command_line:
         audit.record(session, by, "user_added", "account", account.id,
                      after={"username": new.username, "role": new.role, "team": new.team})
     return account

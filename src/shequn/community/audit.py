@@ -23,16 +23,19 @@ ACTIONS = ("space_created", "space_policy", "space_moderation", "space_role",
            "user_added", "user_role", "user_team", "presale_created", "presale_tier",
            "presale_moved", "presale_settled", "meetup_created", "checked_in",
            "red_packet_sent", "contest_created", "contest_moved", "contest_judge",
-           "contest_score", "member_approved", "member_banned")
+           "contest_score", "member_approved", "member_banned", "post_edited",
+           "segment_saved", "audience_created")
 
 
-def record(session: Session, actor: Account, action: str, object_kind: str, object_id: int,
-           before: dict[str, Any] | None = None,
+def record(session: Session, actor: Account | None, action: str, object_kind: str,
+           object_id: int, before: dict[str, Any] | None = None,
            after: dict[str, Any] | None = None) -> AuditEntry:
+    """``actor``: who acted; ``None`` for the command line (someone with the server's
+    shell, who has no account)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    entry = AuditEntry(actor_id=actor.id, action=action, object_kind=object_kind,
-                       object_id=object_id, at=utcnow(),
+    entry = AuditEntry(actor_id=None if actor is None else actor.id, action=action,
+                       object_kind=object_kind, object_id=object_id, at=utcnow(),
                        before=json.dumps(before, ensure_ascii=False) if before else None,
                        after=json.dumps(after, ensure_ascii=False) if after else None)
     session.add(entry)
@@ -44,7 +47,7 @@ class Entry:
     """An audit entry as people read it: the actor's name, the values decoded."""
 
     entry: AuditEntry
-    actor: str
+    actor: str | None  # None: the command line
     before: dict[str, Any]
     after: dict[str, Any]
 
@@ -54,7 +57,7 @@ def entries(session: Session, limit: int, offset: int = 0, actor_id: int | None 
             until: datetime | None = None) -> list[Entry]:
     """Entries newest first, filtered by who (an account id), what and when
     (``since`` inclusive, ``until`` exclusive)."""
-    query = select(AuditEntry, Account).join(Account, Account.id == AuditEntry.actor_id)
+    query = select(AuditEntry, Account).outerjoin(Account, Account.id == AuditEntry.actor_id)
     if actor_id is not None:
         query = query.where(AuditEntry.actor_id == actor_id)
     if action is not None:
@@ -65,6 +68,6 @@ def entries(session: Session, limit: int, offset: int = 0, actor_id: int | None 
         query = query.where(AuditEntry.at < until)
     rows = session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
                            .limit(limit).offset(offset))
-    return [Entry(entry, who.display_name or who.username,
+    return [Entry(entry, None if who is None else who.display_name or who.username,
                   json.loads(entry.before) if entry.before else {},
                   json.loads(entry.after) if entry.after else {}) for entry, who in rows]

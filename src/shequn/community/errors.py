@@ -108,6 +108,9 @@ REASONS: dict[str, tuple[str, str, str]] = {
                        "该用户名或该网络地址的密码错误次数过多，请在{minutes}分钟后再试。"),
     "nothing_to_decide": ("conflict", "This post waits for no decision.",
                           "该帖子没有待处理的审核。"),
+    "name_taken": ("conflict", "The name {name} is used already.", "名称 {name} 已被使用。"),
+    "too_many_kept": ("conflict", "At most {limit} are kept: remove one first.",
+                      "最多保存{limit}个：请先删除一个。"),
 }
 
 
@@ -121,7 +124,7 @@ NOUNS_ZH = {
     "contest results": "比赛结果", "pre-sale": "预售", "draft pre-sale": "预售草稿",
     "campaign past its deadline": "已过截止日期的预售", "tier": "档位", "red packet": "红包",
     "meetup": "活动", "perk": "权益", "level": "等级",
-    "request": "请求", "word": "词语",
+    "request": "请求", "word": "词语", "segment": "分群", "audience": "受众",
 }
 
 

@@ -597,7 +597,7 @@ class AuditEntry(Base):
                       Index("ix_audit_log_action_at", "action", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    actor_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))  # None: the CLI
     action: Mapped[str] = mapped_column(String(40))
     object_kind: Mapped[str] = mapped_column(String(24))
     object_id: Mapped[int] = mapped_column(Integer)
@@ -624,3 +624,37 @@ class SignInKey(Base):
 
     __tablename__ = "sign_in_keys"
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class SavedSegment(Base):
+    """A segment an analyst saved from the console: the values chosen per tag or trait
+    (JSON), with its size in the build it was saved on. It belongs to the saver's team
+    (none: the brand's staff without a team); names are the brand's, used once."""
+
+    __tablename__ = "saved_segments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(60), default="")
+    conditions: Mapped[str] = mapped_column(Text)  # JSON: dimension → chosen values
+    members: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(40))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))  # None: imported
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SavedAudience(Base):
+    """An audience of a saved segment: a share of its members held out, never contacted
+    (drawn by a hash of audience and member, so a member stays on one side)."""
+
+    __tablename__ = "saved_audiences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("saved_segments.id"), index=True)
+    holdout: Mapped[float] = mapped_column(Float)  # share, 0 to 0.5
+    target: Mapped[int] = mapped_column(Integer)
+    held_out: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(40))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

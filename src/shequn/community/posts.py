@@ -216,6 +216,7 @@ def edit(session: Session, actor: Account, post_id: int, body: str | None,
     version = (session.scalar(select(func.count()).where(PostRevision.post_id == post.id))
                or 0) + 1
     now = utcnow()
+    post_was = (post.title, post.body)
     session.add(PostRevision(post_id=post.id, version=version, title=post.title,
                              body=post.body, written_by=post.edited_by or post.author_id,
                              written_at=post.edited_at or post.created_at,
@@ -224,6 +225,10 @@ def edit(session: Session, actor: Account, post_id: int, body: str | None,
     if held and post.state == "visible" and not may_manage(session, actor, space):
         post.state, post.held_for = "held", "sensitive_words"
     session.flush()
+    if actor.id != post.author_id:  # a manager changed a member's words: accountable
+        audit.record(session, actor, "post_edited", "post", post.id,
+                     before={"title": post_was[0], "body": post_was[1]},
+                     after={"title": new_title, "body": new_body})
     search.index_post(session, post)
     if post.state == "visible":
         _tell_mentioned(session, actor, post, space)

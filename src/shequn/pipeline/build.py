@@ -39,6 +39,7 @@ from shequn.scoring.learn import (
 from shequn.scoring.queries import check_rules
 from shequn.scoring.rules import DEFAULT_RULES
 from shequn.serving.publish import write_serving_store
+from shequn.serving.segments import publish_index
 from shequn.settings import Settings
 from shequn.tags import compile as tc
 from shequn.tags.spec import TagFile
@@ -312,6 +313,7 @@ def build(settings: Settings, engine: Engine, as_of: dt.date | None = None,
 
     stage("publish", publish)
     stage("serving", lambda: write_serving_store(work, run_id, report.as_of, settings))
+    stage("segments", lambda: publish_index(work, settings))
     report.steps = dict(engine.steps.seconds)
     final = snapshots.publish(work, report.to_dict(), allow_empty)
     report.snapshot = str(final)

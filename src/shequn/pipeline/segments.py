@@ -9,9 +9,8 @@ import sqlglot.expressions as exp
 
 from shequn.engines.duckdb import DuckDBEngine
 from shequn.pipeline.snapshot import Snapshots
+from shequn.tags.chosen import PORTRAIT_BY
 
-PORTRAIT_BY = ("age_band", "gender", "education", "income_band", "community_grade",
-               "lifecycle")
 SEGMENT_SIZES = "SELECT name, count(*) AS members FROM read_parquet($path) GROUP BY name"
 AUDIENCE_SIZES = """
 SELECT audience, group_name, count(*) AS members FROM read_parquet($path)

@@ -9,43 +9,45 @@ the whole population's spread, and every member's value of every dimension (as
 bits, :mod:`shequn.tags.segment_index`) are read once per build and kept, so a count
 and its portrait are array operations in memory, not a query per view.
 
-Saved segments and audiences are kept in ``<home>/saved_segments.json`` (written whole,
-under a lock, replaced atomically); an audience's target and holdout are drawn as the
-build draws them (a hash of audience and member), so a member stays on one side.
+Saved segments and audiences are kept in the community database, each owned by the
+team of the analyst who saved it (``community/saved_segments.py``); an audience's target
+and holdout are drawn as the build draws them (a hash of audience and member), so a
+member stays on one side.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import suppress
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from shequn.engines.duckdb import DuckDBEngine
-from shequn.pipeline.segments import PORTRAIT_BY
+from shequn.community import saved_segments
+from shequn.community.errors import Refused, message
+from shequn.community.models import Account
+from shequn.community.models import SavedAudience as SavedAudienceRow
+from shequn.community.models import SavedSegment as SavedSegmentRow
+from shequn.community.saved_segments import NewAudience, NewSegment
+from shequn.community.store import Store
 from shequn.pipeline.snapshot import NoSnapshot, Snapshots
 from shequn.services.engines import engine_for
 from shequn.services.errors import UserError
+from shequn.serving.segments import CHOICES_MAX, PublishedIndex, compute_index, read_index
 from shequn.settings import Settings
 from shequn.tags import chosen
+from shequn.tags.chosen import PORTRAIT_BY
 from shequn.tags.segment_index import SegmentIndex
 
-TRAIT_FIELDS = ("gender", "education", "income_band", "community_grade", "city")
 UNKNOWN = chosen.UNKNOWN
-CHOICES_MAX = 50  # values offered per dimension, the most common first
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 LABEL_MAX = 60
-SAVED_MAX = 200  # saved segments, and audiences, kept at most
-SAVED_FILE = "saved_segments.json"
+OLD_SAVED_FILE = "saved_segments.json"  # where an earlier version kept them
 
 Conditions = chosen.Conditions
 
@@ -105,56 +107,47 @@ def _paths(snapshots: Snapshots) -> dict[str, str]:
     return {name: str(snapshots.table_path(name)) for name in ("tags", "profiles")}
 
 
-_choices: dict[Path, Choices] = {}
-_choices_lock = threading.Lock()
+@dataclass(frozen=True)
+class _Current:
+    choices: Choices
+    index: SegmentIndex
 
 
-def segment_choices(settings: Settings) -> Choices:
-    """The dimensions and values of the current build (read once per build)."""
+_current: dict[Path, _Current] = {}
+_current_lock = threading.Lock()
+
+
+def _published(settings: Settings) -> _Current:
+    """The current build's segment index (the file its build published, mapped; for a
+    build published without one, computed here once), kept until the next build."""
     snapshots = _snapshots(settings)
     try:
         run = snapshots.current()
-        with _choices_lock:
-            if run not in _choices:
-                _choices.clear()  # only the current build's are kept
-                _choices[run] = _read_choices(settings, snapshots, run)
-            return _choices[run]
+        with _current_lock:
+            if run not in _current:
+                found = read_index(run) or _computed(settings, run)
+                index = found.index
+                choices = Choices(run.name, index.members,
+                                  {d: index.spread(d)[:CHOICES_MAX] for d in index.dimensions},
+                                  found.tags)
+                _current.clear()  # only the current build's is kept
+                _current[run] = _Current(choices, index)
+            return _current[run]
     except (NoSnapshot, FileNotFoundError) as error:
         raise UserError(str(error)) from error
 
 
-TAG_NAMES = "SELECT DISTINCT name FROM read_parquet($tags) ORDER BY name"
-
-
-def _read_choices(settings: Settings, snapshots: Snapshots, run: Path) -> Choices:
+def _computed(settings: Settings, run: Path) -> PublishedIndex:
     engine = engine_for(settings)
-    paths = _paths(snapshots)
-    tags = tuple(engine.query(TAG_NAMES, {"tags": paths["tags"]}).column("name").to_pylist())
-    columns = set(engine.parquet([paths["profiles"]]).columns)
-    traits = tuple(t for t in TRAIT_FIELDS if t in columns and t not in tags)
-    dims = (*tags, *traits)
-    members, spread = _count(engine, paths, tags, traits, dims, {})
-    return Choices(run.name, members, {d: spread.get(d, [])[:CHOICES_MAX] for d in dims},
-                   tags)
+    try:
+        return compute_index(run, engine)
+    finally:
+        engine.close()
 
 
-def _count(engine: DuckDBEngine, paths: Mapping[str, str], tags: Sequence[str],
-           traits: Sequence[str], portrait: Sequence[str], conditions: Conditions
-           ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
-    """How many members match, and how they spread over ``portrait``: one query."""
-    sql = chosen.portrait_sql(tags, traits, portrait, conditions)
-    rows = engine.query(sql, dict(paths)).to_pylist()
-    total = 0
-    spread: dict[str, list[tuple[str, int]]] = {}
-    for row in rows:
-        named = [d for d in portrait if row[d] is not None]
-        if not named:
-            total = int(row["n"])
-        else:
-            spread.setdefault(named[0], []).append((row[named[0]], int(row["n"])))
-    for values in spread.values():
-        values.sort(key=lambda vn: (-vn[1], vn[0]))
-    return total, spread
+def segment_choices(settings: Settings) -> Choices:
+    """The dimensions and values of the current build, the most common first."""
+    return _published(settings).choices
 
 
 def _checked(choices: Choices, conditions: Conditions) -> dict[str, list[str]]:
@@ -181,85 +174,60 @@ def portrait_dimensions(choices: Choices) -> list[str]:
 
 def count_segment(settings: Settings, conditions: Conditions) -> SegmentCount:
     """The live count and portrait of the members matching ``conditions`` in the current
-    build: the build's own spread when nothing is chosen, else counted on the build's
-    members held as bits in memory."""
-    choices = segment_choices(settings)
-    checked = _checked(choices, conditions)
-    dims = portrait_dimensions(choices)
-    if not checked:
-        return SegmentCount(choices.members, {d: choices.dimensions[d] for d in dims})
-    members, spread = _segment_index(settings, choices).count(checked, dims)
+    build, counted on the build's members held as bits."""
+    current = _published(settings)
+    checked = _checked(current.choices, conditions)
+    dims = portrait_dimensions(current.choices)
+    members, spread = current.index.count(checked, dims)
     return SegmentCount(members, {d: spread.get(d, []) for d in dims})
-
-
-_indexes: dict[str, SegmentIndex] = {}
-_index_lock = threading.Lock()
-
-
-def _segment_index(settings: Settings, choices: Choices) -> SegmentIndex:
-    """The current build's members as bits per value (read once per build and process:
-    a few seconds and about 25 MB at 1M members)."""
-    with _index_lock:
-        if choices.run_id not in _indexes:
-            try:
-                index = _read_index(settings, choices)
-            except (NoSnapshot, FileNotFoundError) as error:
-                raise UserError(str(error)) from error
-            _indexes.clear()  # only the current build's is kept
-            _indexes[choices.run_id] = index
-        return _indexes[choices.run_id]
-
-
-def _read_index(settings: Settings, choices: Choices) -> SegmentIndex:
-    """Streamed from the snapshot, a batch at a time; the values kept are those offered
-    (conditions can name no other) and every value of the portrait's dimensions."""
-    traits = [d for d in choices.dimensions if d not in choices.tags]
-    portrait = set(portrait_dimensions(choices))
-    keep = {dim: None if dim in portrait else {v for v, _ in values}
-            for dim, values in choices.dimensions.items()}
-    engine = engine_for(settings)
-    try:
-        return SegmentIndex.from_batches(engine.stream(
-            chosen.members_sql(choices.tags, traits).sql(dialect="duckdb"),
-            _paths(_snapshots(settings))), keep)
-    finally:
-        engine.close()
 
 
 # ---- saved segments and audiences ---------------------------------------------------
 
-_file_lock = threading.Lock()
 
-
-@contextmanager
-def _saved_file(settings: Settings) -> Iterator[dict[str, Any]]:
-    """The saved file's content, written back whole when the block ends without error
-    (one writer at a time, across threads and processes)."""
-    path = settings.home / SAVED_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock, open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = _load(path)
-        yield data
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
-        os.replace(temporary, path)
-
-
-def _load(path: Path) -> dict[str, Any]:
+def _import_file(settings: Settings, store: Store) -> None:
+    """Segments and audiences an earlier version kept in ``<home>/saved_segments.json``
+    move into the database once (for staff without a team), and the file is renamed."""
+    path = settings.home / OLD_SAVED_FILE
     if not path.exists():
-        return {"segments": {}, "audiences": {}}
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
+        return
+    data = json.loads(path.read_text("utf-8"))
+    with store.write() as session:
+        kept: dict[str, SavedSegmentRow] = {}
+        for record in sorted(data.get("segments", {}).values(), key=lambda r: r["saved_at"]):
+            with suppress(Refused):  # a name in the database already stays as it is
+                kept[record["name"]] = saved_segments.save_segment(session, None, NewSegment(
+                    record["name"], record.get("label", ""), record["conditions"],
+                    record["members"], record["run_id"]))
+        for record in sorted(data.get("audiences", {}).values(), key=lambda r: r["saved_at"]):
+            if record["segment"] in kept:
+                with suppress(Refused):
+                    saved_segments.add_audience(session, None, NewAudience(
+                        record["name"], kept[record["segment"]], record["holdout"],
+                        record["target"], record["held_out"], record["run_id"]))
+    os.replace(path, path.with_suffix(".json.imported"))
 
 
-def saved(settings: Settings) -> Saved:
-    """The saved segments and audiences, newest first."""
-    data = _load(settings.home / SAVED_FILE)
-    return Saved(sorted((SavedSegment(**s) for s in data["segments"].values()),
-                        key=lambda s: s.saved_at, reverse=True),
-                 sorted((SavedAudience(**a) for a in data["audiences"].values()),
-                        key=lambda a: a.saved_at, reverse=True))
+def saved(settings: Settings, store: Store, viewer: Account) -> Saved:
+    """The saved segments and audiences ``viewer`` sees (their team's), newest first."""
+    _import_file(settings, store)
+    try:
+        with store.read() as session:
+            return Saved([_segment(row) for row in saved_segments.segments(session, viewer)],
+                         [_audience(row, name)
+                          for row, name in saved_segments.audiences(session, viewer)])
+    except Refused as refused:
+        raise _refusal(refused) from None
+
+
+def _segment(row: SavedSegmentRow) -> SavedSegment:
+    return SavedSegment(row.name, row.label, saved_segments.conditions_of(row), row.members,
+                        row.run_id, row.created_at.isoformat(timespec="seconds"))
+
+
+def _audience(row: SavedAudienceRow, segment: str) -> SavedAudience:
+    return SavedAudience(row.name, segment, row.holdout, row.target, row.held_out,
+                         row.run_id, row.created_at.isoformat(timespec="seconds"))
 
 
 class NameTaken(UserError):
@@ -274,82 +242,93 @@ class UnknownSaved(UserError):
     pass
 
 
+def _refusal(refused: Refused) -> Exception:
+    """A taken or unknown name as this module's errors; other refusals (a role, a limit)
+    as they are, for the entry point to answer in the user's language."""
+    if refused.reason == "name_taken":
+        return NameTaken(message(refused.reason, "en", refused.details))
+    if refused.reason == "not_found":
+        return UnknownSaved(message(refused.reason, "en", refused.details))
+    return refused
+
+
 def _check_name(name: str) -> None:
     if not NAME.match(name):
         raise BadName(f"'{name}' is not a name: lower-case letters, digits and _, "
                       "starting with a letter, at most 40")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _keep(settings: Settings, kind: str, name: str, record: dict[str, Any]) -> None:
-    """Add one saved segment or audience; a name is used once per kind."""
-    with _saved_file(settings) as data:
-        if name in data[kind]:
-            raise NameTaken(f"{kind} already holds one named '{name}'")
-        if len(data[kind]) >= SAVED_MAX:
-            raise UserError(f"at most {SAVED_MAX} {kind} are kept")
-        data[kind][name] = record
-
-
-def save_segment(settings: Settings, name: str, label: str, conditions: Conditions
-                 ) -> SavedSegment:
-    """Keep the segment ``conditions`` describe under ``name``, with its current size."""
+def save_segment(settings: Settings, store: Store, actor: Account, name: str, label: str,
+                 conditions: Conditions) -> SavedSegment:
+    """Keep the segment ``conditions`` describe under ``name``, with its current size, for
+    the actor's team."""
     _check_name(name)
+    _import_file(settings, store)
     choices = segment_choices(settings)
     checked = _checked(choices, conditions)
     members = count_segment(settings, checked).members
-    segment = SavedSegment(name, label.strip()[:LABEL_MAX], checked, members,
-                           choices.run_id, _now())
-    _keep(settings, "segments", name, asdict(segment))
-    return segment
+    try:
+        with store.write() as session:
+            row = saved_segments.save_segment(session, actor, NewSegment(
+                name, label.strip()[:LABEL_MAX], checked, members, choices.run_id))
+            return _segment(row)
+    except Refused as refused:
+        raise _refusal(refused) from None
 
 
-def _audience_members(settings: Settings, audience: str, segment: SavedSegment,
+def _audience_members(settings: Settings, audience: str, conditions: Conditions,
                       holdout: float) -> pa.Table:
-    """member_id and group_name of every member of ``segment`` in the current build."""
+    """member_id and group_name of every member matching ``conditions`` in the current
+    build."""
     choices = segment_choices(settings)
-    checked = _checked(choices, segment.conditions)
+    checked = _checked(choices, conditions)
     traits = [d for d in choices.dimensions if d not in choices.tags]
     try:
         paths = _paths(_snapshots(settings))
     except NoSnapshot as error:
         raise UserError(str(error)) from error
     sql = chosen.audience_sql(choices.tags, traits, checked, audience, holdout)
-    table: pa.Table = engine_for(settings).query(sql, paths)
-    return table
+    engine = engine_for(settings)
+    try:
+        table: pa.Table = engine.query(sql, paths)
+        return table
+    finally:
+        engine.close()
 
 
-def create_audience(settings: Settings, name: str, segment: str, holdout: float
-                    ) -> SavedAudience:
+def create_audience(settings: Settings, store: Store, actor: Account, name: str,
+                    segment: str, holdout: float) -> SavedAudience:
     """An audience of the saved ``segment``'s members in the current build, ``holdout``
     of them (0 to 0.5) kept aside and never contacted: the measure of the campaign."""
     _check_name(name)
     if not 0 <= holdout <= 0.5:
         raise UserError("the holdout share is from 0 to 0.5")
-    found = {s.name: s for s in saved(settings).segments}
-    if segment not in found:
-        raise UnknownSaved(f"no saved segment '{segment}'")
-    groups = _audience_members(settings, name, found[segment], holdout).column(
-        "group_name").to_pylist()
-    audience = SavedAudience(name, segment, holdout, groups.count("target"),
-                             groups.count("holdout"), segment_choices(settings).run_id,
-                             _now())
-    _keep(settings, "audiences", name, asdict(audience))
-    return audience
+    _import_file(settings, store)
+    try:
+        with store.read() as session:
+            conditions = saved_segments.conditions_of(
+                saved_segments.segment_named(session, actor, segment))
+        groups = _audience_members(settings, name, conditions, holdout).column(
+            "group_name").to_pylist()
+        with store.write() as session:
+            row = saved_segments.add_audience(session, actor, NewAudience(
+                name, saved_segments.segment_named(session, actor, segment), holdout,
+                groups.count("target"), groups.count("holdout"),
+                segment_choices(settings).run_id))
+            return _audience(row, segment)
+    except Refused as refused:
+        raise _refusal(refused) from None
 
 
-def export_audience(settings: Settings, name: str) -> pa.Table:
+def export_audience(settings: Settings, store: Store, viewer: Account, name: str
+                    ) -> pa.Table:
     """The audience's members in the current build: member_id, group_name (target or
     holdout), by member id."""
-    current = saved(settings)
-    audience = next((a for a in current.audiences if a.name == name), None)
-    if audience is None:
-        raise UnknownSaved(f"no audience '{name}'")
-    segment = next((s for s in current.segments if s.name == audience.segment), None)
-    if segment is None:
-        raise UnknownSaved(f"no saved segment '{audience.segment}'")
-    return _audience_members(settings, name, segment, audience.holdout)
-
+    _import_file(settings, store)
+    try:
+        with store.read() as session:
+            audience, segment = saved_segments.audience_named(session, viewer, name)
+            conditions, holdout = saved_segments.conditions_of(segment), audience.holdout
+    except Refused as refused:
+        raise _refusal(refused) from None
+    return _audience_members(settings, name, conditions, holdout)

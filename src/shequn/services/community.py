@@ -97,7 +97,8 @@ def add_user(settings: Settings, name: str, role: str, password: str,
     try:
         with store.write() as session:
             account = create_account(session, NewAccount(username=name, password=password,
-                                                         role=role, team=team))
+                                                         role=role, team=team),
+                                     by_command_line=True)
             return {"id": account.id, "username": account.username, "role": account.role,
                     "team": team}
     except Refused as refused:

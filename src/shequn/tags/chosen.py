@@ -13,6 +13,11 @@ from shequn.sql import stable_hash
 from shequn.tags.compile import HOLDOUT_BUCKETS
 
 UNKNOWN = "(unknown)"
+# the profile traits a segment can be built from, beside every tag of the build
+TRAIT_FIELDS = ("gender", "education", "income_band", "community_grade", "city")
+# the portrait statistics (S1) a segment is described by, those of them a build has
+PORTRAIT_BY = ("age_band", "gender", "education", "income_band", "community_grade",
+               "lifecycle")
 
 Conditions = Mapping[str, Sequence[str]]
 

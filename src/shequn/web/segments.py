@@ -78,7 +78,7 @@ def _result(visit: Visit, conditions: dict[str, list[str]]) -> dict[str, Any]:
 
 @router.get("")
 def segments_page(visit: VisitDep) -> Response:
-    visit.require("console.segments")
+    account = visit.require("console.segments")
     conditions = _conditions(list(visit.request.query_params.multi_items()))
     try:
         choices = audiences.segment_choices(visit.web.settings)
@@ -86,7 +86,8 @@ def segments_page(visit: VisitDep) -> Response:
         return page(visit, "console/segments.html", choices=None, saved=None)
     return page(visit, "console/segments.html", choices=choices,
                 labels=_labels(visit), value_labels=_value_labels(visit),
-                saved=audiences.saved(visit.web.settings), **_result(visit, conditions))
+                saved=audiences.saved(visit.web.settings, visit.web.store, account),
+                **_result(visit, conditions))
 
 
 @router.get("/count")
@@ -108,7 +109,7 @@ def _name(visit: Visit, label: str) -> str:
 
 @router.post("/save")
 def save(visit: VisitDep) -> Response:
-    visit.require("console.segments.save")
+    account = visit.require("console.segments.save")
     name = _name(visit, visit.gettext("Segment name"))
     label = text(visit, "label", visit.gettext("Label"), audiences.LABEL_MAX, required=False)
     encoded = text(visit, "conditions", visit.gettext("Conditions"), CONDITIONS_MAX,
@@ -116,7 +117,8 @@ def save(visit: VisitDep) -> Response:
     conditions = _conditions(parse_qsl(encoded))
     _counted(visit, conditions)  # known tags and values, or why not
     try:
-        audiences.save_segment(visit.web.settings, name, label, conditions)
+        audiences.save_segment(visit.web.settings, visit.web.store, account, name, label,
+                               conditions)
     except audiences.NameTaken:
         raise InvalidForm("name", visit.gettext(
             "A segment named %(name)s is saved already.", name=name)) from None
@@ -125,7 +127,7 @@ def save(visit: VisitDep) -> Response:
 
 @router.post("/audiences")
 def create_audience(visit: VisitDep) -> Response:
-    visit.require("console.segments.save")
+    account = visit.require("console.segments.save")
     name = _name(visit, visit.gettext("Audience name"))
     segment = text(visit, "segment", visit.gettext("Saved segment"), 40)
     share = visit.field("holdout")
@@ -133,7 +135,8 @@ def create_audience(visit: VisitDep) -> Response:
         raise InvalidForm("holdout", visit.gettext(
             "The holdout is a whole percentage from 0 to 50."))
     try:
-        audiences.create_audience(visit.web.settings, name, segment, int(share) / 100)
+        audiences.create_audience(visit.web.settings, visit.web.store, account, name,
+                                  segment, int(share) / 100)
     except audiences.NameTaken:
         raise InvalidForm("name", visit.gettext(
             "An audience named %(name)s is saved already.", name=name)) from None
@@ -146,9 +149,9 @@ def create_audience(visit: VisitDep) -> Response:
 @router.get("/audiences/{name}.csv")
 def export(name: str, visit: VisitDep) -> Response:
     """The audience's members in the current build, with target or holdout, as CSV."""
-    visit.require("console.segments.save")
+    account = visit.require("console.segments.save")
     try:
-        table = audiences.export_audience(visit.web.settings, name)
+        table = audiences.export_audience(visit.web.settings, visit.web.store, account, name)
     except audiences.UnknownSaved:
         raise InvalidForm("name", visit.gettext(
             "No audience is named %(name)s.", name=name[:40])) from None

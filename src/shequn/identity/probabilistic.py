@@ -553,8 +553,8 @@ def predict_links(engine: Engine, records: str, columns: list[str], threshold_we
         exp.and_(exp.or_(exp.GTE(this=evidence.copy(),
                                  expression=exp.Literal.number(threshold_weight)),
                          _exact_name_and_address(columns)),
-                 exp.Not(this=_namesakes_at_home(columns, engine)),
-                 exp.Not(this=_a_name_part_disagrees(columns, engine))).as_("accepted"),
+                 exp.not_(_namesakes_at_home(columns, engine)),
+                 exp.not_(_a_name_part_disagrees(columns, engine))).as_("accepted"),
         exp.convert(is_twins).as_("twins"),
     ).from_(exp.to_table(table.physical_name)) for table, is_twins in scored]
     if selects:
@@ -603,7 +603,7 @@ def _a_name_part_disagrees(columns: list[str], engine: Engine) -> exp.Expr:
         alike = exp.column("gamma_first_name").isin(*[
             exp.Literal.number(_gamma("first_name", f"alike {t}"))
             for t in FUZZY_NAME_SIMILARITY])
-        parts.append(exp.and_(alike, exp.Not(this=exp.paren(prefix))))
+        parts.append(exp.and_(alike, exp.not_(exp.paren(prefix))))
     return exp.paren(exp.or_(*parts)) if parts else exp.false()
 
 
@@ -616,7 +616,7 @@ def _exact_name_and_address(columns: list[str]) -> exp.Expr:
                       expression=exp.func("coalesce", _side(c, "r"), exp.Literal.string("")))
 
     def no_conflict(c: str) -> exp.Expr:
-        return exp.Not(this=exp.func("coalesce", exp.NEQ(this=_side(c, "l"),
+        return exp.not_(exp.func("coalesce", exp.NEQ(this=_side(c, "l"),
                                                           expression=_side(c, "r")),
                                      exp.false()))
 

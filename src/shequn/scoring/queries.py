@@ -171,7 +171,7 @@ def scores_sql(rules: Sequence[Rule]) -> str:
         exp.Array(expressions=[
             exp.If(this=_condition(r.condition), true=exp.Literal.string(r.name),
                    false=exp.null()) for r in rules]),
-        exp.Lambda(this=exp.Not(this=exp.Is(this=exp.column("x"), expression=exp.null())),
+        exp.Lambda(this=exp.not_(exp.Is(this=exp.column("x"), expression=exp.null())),
                    expressions=[exp.to_identifier("x")]),
     ])
     query = exp.select(exp.Star(), score.as_("score"), fired.as_("fired")).from_("features")

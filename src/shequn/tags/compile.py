@@ -167,7 +167,7 @@ def _long(table: str, columns: Sequence[tuple[str, exp.Expression]], filtered: b
             part = part.where(value)
         else:
             part = part.select(exp.cast(value, "VARCHAR").as_("value")).where(
-                exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
+                exp.not_(exp.Is(this=value.copy(), expression=exp.null())))
         parts.append(part)
     if not parts:
         empty = exp.select(exp.cast(exp.null(), "VARCHAR").as_("name"),

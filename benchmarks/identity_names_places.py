@@ -93,7 +93,7 @@ def resolve_mentions(events: Path, home: Path) -> tuple[pd.Series, dict[str, Any
               "timings": timings, "members": result.members,
               "probabilistic": {k: probable.get(k) for k in (
                   "ran", "why", "records", "candidate_links", "links", "merged_members",
-                  "refused_conflicting_names", "blocking", "training")}}
+                  "refused_conflicting_names", "blocking", "training", "recall_ceiling")}}
     return found.set_index("event_id")["member_id"], detail
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import sqlglot.expressions as exp
 
 from shequn.engines.base import Engine
 from shequn.engines.duckdb import DuckDBEngine
@@ -264,6 +265,51 @@ def test_a_common_full_name_does_not_link_strangers_across_places(engine: Engine
     assert len(groups) == 2 and sizes == {"case0": 1, "case1": 1}
     rules = {r["rule"]: r for r in found["blocking"]}
     assert rules["name"]["used"]  # the whole name without the place is compared
+    # every rule these records allow fits the budget: nothing is left to miss
+    assert all(r["used"] for r in found["blocking"])
+    assert found["recall_ceiling"]["estimate"] == 1.0
+    assert found["recall_ceiling"]["relative_to"] is None
+
+
+def test_a_rule_left_out_is_sampled_for_the_links_it_would_add(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a budget too small for the loose rules, the model scores a sample of the
+    loosest one's pairs and tells how many of the links it would make the kept rules
+    also make. Here each person is written twice at one address, which the address
+    (kept) reaches; the surname with the initial (left out) pairs many strangers but
+    would link no one the address does not."""
+    from shequn.identity import probabilistic
+
+    monkeypatch.setattr(probabilistic, "MIN_PAIR_BUDGET", 0)
+    rows: list[dict[str, object]] = []
+    for i in range(300):
+        person = {"name": f"{'abc'[i % 3]}{i:03d}given Surname{i % 5}",
+                  "address": f"{i} Long Road", "city": CITIES[i % 6]}
+        rows += [{"customer_id": f"p{i}", **person},
+                 {"customer_id": f"p{i}-card", **person, "gender": "f"}]
+    engine.view_arrow("events", events(rows))
+    result = resolve(engine, AS_OF, 3, match_probability=0.99, pair_budget=0.5)
+    found = result.probabilistic
+    used = {r["rule"]: r["used"] for r in found["blocking"]}
+    assert used["address"] and not used["last_name, substr(first_name, 1, 1)"]
+    ceiling = found["recall_ceiling"]
+    assert ceiling["relative_to"] == "last_name, substr(first_name, 1, 1)"
+    assert ceiling["links_sampled"] > 0  # the sample holds the people's own pairs
+    assert ceiling["links_sampled_kept"] == ceiling["links_sampled"]
+    assert ceiling["estimate"] == 1.0
+
+
+def test_a_blocking_rule_reads_either_side_of_a_pair() -> None:
+    from shequn.identity.probabilistic import _rule_holds, _side
+
+    def qualified(column: str, side: str) -> exp.Expr:
+        return exp.column(column, side)
+
+    assert _rule_holds(("last_name", "substr(first_name, 1, 1)"), qualified).sql("duckdb") == (
+        "l.last_name = r.last_name AND SUBSTRING(l.first_name, 1, 1) = "
+        "SUBSTRING(r.first_name, 1, 1)")
+    assert _rule_holds(("swapped names",), _side).sql("duckdb") == (
+        "first_name_l = last_name_r AND last_name_l = first_name_r")
 
 
 def test_records_alike_in_every_weak_key_are_compared_once(engine: Engine) -> None:

@@ -199,7 +199,8 @@ def _link_probable(engine: Engine, as_of: dt.datetime, threshold_weight: float,
         True, "", records, accepted, len(clusters.kept), accepted - edges.num_rows, merged,
         refused_conflicting_names=len(clusters.refused), threshold_weight=threshold_weight,
         distinct_records=prediction.distinct_records,
-        blocking=prediction.blocking, training=prediction.training, seconds=seconds)
+        blocking=prediction.blocking, training=prediction.training,
+        recall_ceiling=prediction.recall_ceiling, seconds=seconds)
 
 
 def _cluster(engine: Engine, apart: set[tuple[int, int]], strict_names: bool = False

@@ -8,8 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+import pytest
+
 from shequn.services.community import background_turn
 from shequn.settings import Settings
+from tests.community.server import Server
 
 # A process that takes the turn, says so, and keeps it until it is killed.
 HOLDER = """
@@ -51,3 +55,32 @@ def test_another_process_takes_the_turn_when_its_holder_dies(tmp_path: Path) -> 
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """The inodes of the sockets listening on ``port`` (IPv4, /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and int(local.split(":")[1], 16) == port:
+            found.add(inode)
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's")
+def test_each_server_process_listens_on_a_socket_of_its_own(tmp_path: Path) -> None:
+    """Two workers, two listening sockets in one SO_REUSEPORT group: the kernel spreads
+    connections across them (one shared socket gave one worker most of them)."""
+    settings = Settings(home=tmp_path / "home", secret_key="test-secret")
+    server = Server(settings, tmp_path / "server.log", workers=2).start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(_listening_sockets(server.port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)  # the second worker listens once its application started
+        assert len(_listening_sockets(server.port)) == 2
+        with httpx.Client(base_url=server.base, timeout=30) as client:
+            assert all(client.get("/openapi.json").status_code == 200 for _ in range(5))
+    finally:
+        server.stop()
+    assert _listening_sockets(server.port) == set()  # both gone with the server

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 SECRET_FILE = "secret.key"
 BACKGROUND_LOCK = "community-background.lock"
 WORKER_STARTUP_SECONDS = 120
+APP = "shequn.server.app:app_from_environment"  # the factory each server process runs
 
 
 def open_store(settings: Settings, migrate: bool = True) -> Store:
@@ -162,17 +163,25 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     module)."""
     import uvicorn
 
+    from shequn.services.workers import balances, run_workers
+
     open_store(settings).close()  # migrate once here, not in each worker at the same time
     for name in Settings.model_fields:
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"SHEQUN_{name.upper()}"] = str(value)
-    uvicorn.run("shequn.server.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", access_log=False,
-                # a worker first imports the command line again (its main module), many
-                # seconds on a busy machine: uvicorn's 5 s default killed and restarted
-                # workers that had not yet answered, over and over
-                timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)
+    options: dict[str, Any] = dict(
+        factory=True, host=host, port=port, workers=workers, log_level="warning",
+        access_log=False,
+        # a worker first imports the command line again (its main module), many seconds
+        # on a busy machine: uvicorn's 5 s default killed and restarted workers that had
+        # not yet answered, over and over
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)
+    config = uvicorn.Config(APP, **options)
+    if balances(config):  # each worker on a socket of its own
+        run_workers(config)
+    else:
+        uvicorn.run(APP, **options)
 
 
 @dataclass(frozen=True)

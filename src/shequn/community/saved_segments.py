@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,8 +102,8 @@ def audience_named(session: Session, viewer: Account, name: str
 
 def _count_kept(session: Session, model: type[SavedSegment] | type[SavedAudience],
                 team_id: int | None) -> int:
-    return len(session.scalars(select(model.id).where(_owned_by(model, team_id))
-                               .limit(SAVED_MAX)).all())
+    return session.scalar(select(func.count()).select_from(model)
+                          .where(_owned_by(model, team_id))) or 0
 
 
 def _added(session: Session, row: SavedSegment | SavedAudience) -> None:

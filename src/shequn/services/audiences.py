@@ -5,9 +5,10 @@ A condition is a set of chosen values per dimension (a tag of the build, or a pr
 trait): a member matches when, for every dimension chosen, its value is one of those
 chosen. Conditions are checked against the values the build has, then compiled with
 SQLGlot, so nothing a person types reaches the engine as SQL. The values to choose from,
-the whole population's spread, and every member's value of every dimension (as
-bits, :mod:`shequn.tags.segment_index`) are read once per build and kept, so a count
-and its portrait are array operations in memory, not a query per view.
+the whole population's spread, and every member's value of every dimension (as bits,
+:mod:`shequn.tags.segment_index`) come from the index the build published beside its
+snapshot (:mod:`shequn.serving.segments`), mapped once per build and process, so a
+count and its portrait are array operations in memory, not a query per view.
 
 Saved segments and audiences are kept in the community database, each owned by the
 team of the analyst who saved it (``community/saved_segments.py``); an audience's target

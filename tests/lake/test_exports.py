@@ -4,15 +4,18 @@ odd headers. Each input is written here byte for byte as the export would."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from shequn.cli.app import app
 from shequn.engines.duckdb import DuckDBEngine
+from shequn.lake import readers
 from shequn.lake.ingest import ingest
 from shequn.settings import Settings
 from tests.lake.helpers import lake_rows
@@ -152,6 +155,22 @@ def test_gb18030_file_whose_first_64_kb_are_ascii(
     report = ingest([path], settings, engine)
     assert report.totals["accepted"] == 3001 and not report.problems
     assert "陈静" in {r["name"] for r in lake_rows(settings, engine)}
+
+
+@pytest.mark.parametrize("chunk", [5, 6, 7, 8])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_encoding_read_in_chunks_that_end_inside_characters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, suffix: str,
+) -> None:
+    """The whole file is checked a chunk at a time; a chunk may end inside a Chinese
+    character (three bytes in UTF-8, two in GB18030) without misjudging the file."""
+    monkeypatch.setattr(readers, "_DECODE_CHUNK", chunk)
+    text = "type,ts,name\r\nidentify,2024-05-01T10:00:00+08:00,陈静 王小明 欧阳娜娜\r\n"
+    for encoding in ("utf-8", "gb18030"):
+        path = tmp_path / f"{encoding}{suffix}"
+        data = text.encode(encoding)
+        path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+        assert readers._encoding(path) == encoding
 
 
 def test_excel_unicode_text_utf16_with_bom(

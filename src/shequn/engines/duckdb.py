@@ -6,6 +6,7 @@ values and file lists always travel as bound parameters or registered Arrow tabl
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import threading
@@ -51,6 +52,17 @@ class DuckDBEngine(StepEngine):
         self._con.execute("SET memory_limit = ?", [memory_limit or _default_memory_limit()])
         if temp_directory:
             self._con.execute("SET temp_directory = ?", [str(temp_directory)])
+
+    def cursor(self) -> DuckDBEngine:
+        """An engine on this one's database through a connection of its own, for
+        another thread: its queries run beside this engine's, not after them."""
+        other = copy.copy(self)
+        other._con = self._con.cursor()
+        other._lock = threading.RLock()
+        other.steps = StepTimes()
+        other._con.execute("SET TimeZone = 'UTC'")  # a connection's own setting
+        other._con.execute("SET enable_progress_bar = false")
+        return other
 
     def close(self) -> None:
         self._con.close()

@@ -124,6 +124,9 @@ def parse_times(values: pa.Array, zone: str | None) -> Times:
 
     text = clean_text(values if pa.types.is_string(values.type) else values.cast(pa.string()))
     zoned = pc.fill_null(pc.match_substring_regex(text, _ZONED), False)
+    if pc.all(pc.or_(zoned, pc.is_null(text))).as_py():  # each written with its zone:
+        out, unparsable = _cast_or_null(text, TS_TYPE)   # no other form to look for
+        return Times(out, unparsable, pc.and_(pc.is_valid(text), pa.scalar(False)))
     wall_text = _wall_text(text)
     wall = pc.fill_null(pc.match_substring_regex(wall_text, _WALL), False)
     compact = pc.fill_null(pc.match_substring_regex(text, _COMPACT), False)

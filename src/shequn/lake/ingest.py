@@ -149,19 +149,53 @@ class _Quarantine:
 SEQ_ROW_BITS = 36  # rows an ingest may hold: 2**36
 
 
+FLUSH_ROWS = 65_536
+"""Rows a staged partition holds before they are written as one row group. A batch spans
+a brand's years (partitions): written slice by slice, a batch made some thirty small row
+groups, and writing them cost three times what the rows themselves did."""
+
+
+@dataclass
+class _StagedPartition:
+    """One partition's staged file and its narrow ids file, and the rows not yet written.
+    Its lock keeps the two files in the same row order."""
+
+    data: pq.ParquetWriter
+    ids: pq.ParquetWriter
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[tuple[pa.Table, pa.Table]] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, data: pa.Table, ids: pa.Table) -> None:
+        with self.lock:
+            self.pending.append((data, ids))
+            self.rows += data.num_rows
+            if self.rows >= FLUSH_ROWS:
+                self._flush()
+
+    def close(self) -> None:
+        with self.lock:
+            self._flush()
+            self.data.close()
+            self.ids.close()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.data.write_table(pa.concat_tables(d for d, _ in self.pending))
+            self.ids.write_table(pa.concat_tables(i for _, i in self.pending))
+        self.pending, self.rows = [], 0
+
+
 class _Stager:
-    """Appends validated rows to staged files, one per partition and worker thread, each
-    with a narrow file of (event_id, digest, source file, line) beside it in the same row
-    order.
-    Threads never share a file, so they never wait for each other."""
+    """Appends validated rows to one staged file per partition, each with a narrow file
+    of (event_id, digest, source file, line) beside it in the same row order. Worker
+    threads share a partition's files; each partition has its own lock."""
 
     def __init__(self, root: Path, ingest_number: int) -> None:
         self.root = root
         self._seq_base = ingest_number << SEQ_ROW_BITS
         self._next_row = 0
-        self._data: dict[tuple[int, int], pq.ParquetWriter] = {}
-        self._ids: dict[tuple[int, int], pq.ParquetWriter] = {}
-        self._workers: dict[int, int] = {}
+        self._partitions: dict[int, _StagedPartition] = {}
         self._guard = threading.Lock()
 
     def add(self, table: pa.Table, file_index: int, lines: pa.Array) -> None:
@@ -172,36 +206,40 @@ class _Stager:
         table = table.set_column(table.schema.get_field_index("seq"), "seq", seq)
         parts = partition_of(table.column("ts"))
         order = np.argsort(parts, kind="stable")
-        table, lines, parts = table.take(order), lines.take(order), parts[order]
-        ids = pa.table({"event_id": table.column("event_id"),
-                        "digest": table.column("digest"),
-                        "_file": pa.array(np.full(len(parts), file_index, np.int32)),
-                        "_seq": lines.cast(pa.int64())})
-        values, starts = np.unique(parts, return_index=True)
+        values, starts = np.unique(parts[order], return_index=True)
         ends = [*starts[1:].tolist(), len(parts)]
         for value, start, end in zip(values.tolist(), starts.tolist(), ends, strict=True):
-            key = self._key(value, ids.schema)
-            self._data[key].write_table(table.slice(start, end - start))
-            self._ids[key].write_table(ids.slice(start, end - start))
+            # a copy per partition, not a slice: a slice waiting to be written would
+            # hold its whole batch in memory
+            rows = pa.array(order[start:end]) if len(values) > 1 else None
+            data = table.take(rows) if rows is not None else table
+            where = lines.take(rows) if rows is not None else lines
+            ids = pa.table({"event_id": data.column("event_id"),
+                            "digest": data.column("digest"),
+                            "_file": pa.array(np.full(data.num_rows, file_index, np.int32)),
+                            "_seq": where.cast(pa.int64())})
+            self._partition(value, ids.schema).add(data, ids)
 
-    def _key(self, partition: int, ids_schema: pa.Schema) -> tuple[int, int]:
+    def _partition(self, partition: int, ids_schema: pa.Schema) -> _StagedPartition:
         with self._guard:
-            worker = self._workers.setdefault(threading.get_ident(), len(self._workers))
-            key = (partition, worker)
-            if key not in self._data:
-                stem = self.root / f"{partition}-{worker}"
-                self._data[key] = pq.ParquetWriter(f"{stem}.parquet", lake_schema(),
-                                                   compression="zstd",
-                                                   use_dictionary=list(DICTIONARY_COLUMNS))
-                self._ids[key] = pq.ParquetWriter(f"{stem}.ids.parquet", ids_schema,
-                                                  compression="lz4")
-            return key
+            staged = self._partitions.get(partition)
+            if staged is None:
+                stem = self.root / self._stem(partition)
+                staged = self._partitions[partition] = _StagedPartition(
+                    pq.ParquetWriter(f"{stem}.parquet", lake_schema(), compression="zstd",
+                                     use_dictionary=list(DICTIONARY_COLUMNS)),
+                    pq.ParquetWriter(f"{stem}.ids.parquet", ids_schema, compression="lz4"))
+            return staged
+
+    @staticmethod
+    def _stem(partition: int) -> str:
+        return f"{partition}-0"  # <partition>-<part>: one part per partition
 
     def close(self) -> list[str]:
-        """Close every file; returns the staged file stems (``<partition>-<worker>``)."""
-        for writer in (*self._data.values(), *self._ids.values()):
-            writer.close()
-        return [f"{p}-{w}" for p, w in sorted(self._data)]
+        """Write what is left and close every file; returns the staged file stems."""
+        for staged in self._partitions.values():
+            staged.close()
+        return [self._stem(p) for p in sorted(self._partitions)]
 
 
 def _rows_as_dicts(table: pa.Table) -> list[dict[str, object]]:
@@ -209,9 +247,15 @@ def _rows_as_dicts(table: pa.Table) -> list[dict[str, object]]:
 
 
 def _digester(engine: DuckDBEngine) -> Callable[[pa.Table], pa.Array]:
+    """Each worker thread digests through its own connection: behind one connection's
+    lock the workers took turns."""
+    local = threading.local()
+
     def digests(content: pa.Table) -> pa.Array:
+        if not hasattr(local, "engine"):
+            local.engine = engine.cursor()
         sql = queries.content_md5_sql(tuple(content.column_names))
-        return engine.query(sql, tables={queries.BATCH: content}).column(0).combine_chunks()
+        return local.engine.query(sql, tables={queries.BATCH: content}).column(0).combine_chunks()
     return digests
 
 

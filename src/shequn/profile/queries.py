@@ -168,10 +168,11 @@ by_address AS (
                AS household_id
     FROM addressed
 ),
+serial_keys AS (  -- distinct by the integer key first: far fewer rows to name
+    SELECT DISTINCT serial, member_key FROM member_events WHERE serial IS NOT NULL
+),
 serial_members AS (
-    SELECT DISTINCT e.serial, m.member_id
-    FROM member_events e JOIN members m USING (member_key)
-    WHERE e.serial IS NOT NULL
+    SELECT s.serial, m.member_id FROM serial_keys s JOIN members m USING (member_key)
 ),
 home_serials AS (
     SELECT s.serial, min(a.household_id) AS household_id

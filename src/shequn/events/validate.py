@@ -295,12 +295,17 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher,
     out["properties"] = extras
 
     found = [p for p in problems if p is not None]
+    event_id = clean_text(_text(_column(raw, "event_id")))
+    found_drops = [d for d in dropped if d is not None]
+    if not found and not found_drops:  # the common batch: every row good as it is
+        none = pa.array([], pa.string())
+        return Validated(accepted=_assemble(out, event_id, None, hasher),
+                         accepted_lines=lines, rejected_rows=raw.slice(0, 0),
+                         rejected_lines=lines.slice(0, 0), reasons=none)
     reasons = join_present(found, "; ") if found else pa.array([""] * raw.num_rows)
     bad_row = pc.not_equal(reasons, "")
     good = pc.invert(bad_row)
-    event_id = clean_text(_text(_column(raw, "event_id")))
     accepted = _assemble(out, event_id, good, hasher)
-    found_drops = [d for d in dropped if d is not None]
     drops = (join_present(found_drops, "; ") if found_drops
              else pa.array([""] * raw.num_rows))
     has_drop = pc.and_(good, pc.not_equal(drops, ""))
@@ -317,11 +322,15 @@ def validate(raw: pa.Table, lines: pa.Array, hasher: Hasher,
 
 
 def _assemble(
-    out: dict[str, pa.Array], event_id: pa.Array, good: pa.Array, hasher: Hasher
+    out: dict[str, pa.Array], event_id: pa.Array, good: pa.Array | None, hasher: Hasher
 ) -> pa.Table:
+    """The accepted rows (those ``good`` marks; every row when None) in the lake schema."""
     schema = lake_schema()
-    kept = {name: pc.filter(col, good) for name, col in out.items()}
-    given_id = pc.filter(event_id, good)
+    if good is None:
+        kept, given_id = dict(out), event_id
+    else:
+        kept = {name: pc.filter(col, good) for name, col in out.items()}
+        given_id = pc.filter(event_id, good)
     n = len(given_id)
     if n:
         # every row's content digest (a given id may come back with other content: a

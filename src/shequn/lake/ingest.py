@@ -150,9 +150,12 @@ SEQ_ROW_BITS = 36  # rows an ingest may hold: 2**36
 
 
 FLUSH_ROWS = 65_536
-"""Rows a staged partition holds before they are written as one row group. A batch spans
-a brand's years (partitions): written slice by slice, a batch made some thirty small row
-groups, and writing them cost three times what the rows themselves did."""
+FLUSH_BATCHES = 8
+"""A staged partition's rows are written as one row group once it holds ``FLUSH_ROWS``
+rows or slices of ``FLUSH_BATCHES`` batches. A batch spans a brand's years (partitions):
+written slice by slice, a batch made some thirty small row groups, and writing them cost
+three times what the rows themselves did. A slice holds its whole batch in memory, so no
+partition keeps slices of more than the last few batches."""
 
 
 @dataclass
@@ -170,7 +173,7 @@ class _StagedPartition:
         with self.lock:
             self.pending.append((data, ids))
             self.rows += data.num_rows
-            if self.rows >= FLUSH_ROWS:
+            if self.rows >= FLUSH_ROWS or len(self.pending) >= FLUSH_BATCHES:
                 self._flush()
 
     def close(self) -> None:
@@ -206,19 +209,16 @@ class _Stager:
         table = table.set_column(table.schema.get_field_index("seq"), "seq", seq)
         parts = partition_of(table.column("ts"))
         order = np.argsort(parts, kind="stable")
-        values, starts = np.unique(parts[order], return_index=True)
+        table, lines, parts = table.take(order), lines.take(order), parts[order]
+        ids = pa.table({"event_id": table.column("event_id"),
+                        "digest": table.column("digest"),
+                        "_file": pa.array(np.full(len(parts), file_index, np.int32)),
+                        "_seq": lines.cast(pa.int64())})
+        values, starts = np.unique(parts, return_index=True)
         ends = [*starts[1:].tolist(), len(parts)]
         for value, start, end in zip(values.tolist(), starts.tolist(), ends, strict=True):
-            # a copy per partition, not a slice: a slice waiting to be written would
-            # hold its whole batch in memory
-            rows = pa.array(order[start:end]) if len(values) > 1 else None
-            data = table.take(rows) if rows is not None else table
-            where = lines.take(rows) if rows is not None else lines
-            ids = pa.table({"event_id": data.column("event_id"),
-                            "digest": data.column("digest"),
-                            "_file": pa.array(np.full(data.num_rows, file_index, np.int32)),
-                            "_seq": where.cast(pa.int64())})
-            self._partition(value, ids.schema).add(data, ids)
+            self._partition(value, ids.schema).add(table.slice(start, end - start),
+                                                   ids.slice(start, end - start))
 
     def _partition(self, partition: int, ids_schema: pa.Schema) -> _StagedPartition:
         with self._guard:

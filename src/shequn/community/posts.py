@@ -18,9 +18,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, false, func, literal, null, or_, select, true, union_all
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, follows, mentions, outbox, search
@@ -63,10 +77,16 @@ def get_post(session: Session, post_id: int, for_update: bool = False) -> Post:
 def visible_to(viewer: Account | None, manages: bool = False) -> Any:
     """Posts of a space the viewer may see: all of them for its managers (who moderate
     them), else the published ones and the viewer's own."""
+    return _visible(viewer.id if viewer is not None else None, manages)
+
+
+def _visible(viewer_id: Any, manages: bool) -> Any:
+    """:func:`visible_to` by the viewer's id, a value or a bound parameter (None: nobody
+    signed in)."""
     if manages:
         return true()
     return or_(Post.state == "visible",
-               Post.author_id == viewer.id if viewer is not None else false())
+               Post.author_id == viewer_id if viewer_id is not None else false())
 
 
 def _manages(session: Session, viewer: Account | None, space: Space) -> bool:
@@ -253,37 +273,53 @@ class Thread:
     following: bool = False  # whether the viewer follows the thread
 
 
+# The statements a thread is read with are built once, their values bound at each
+# reading: building a statement and its cache key cost more than running it on SQLite.
+
+@cache
+def _head_statement(signed_in: bool) -> Any:
+    """The post with its space, and for a viewer (``viewer_id``) their membership there
+    and whether they follow the post's thread (a reply is in its parent's thread)."""
+    query = select(Post, Space).join(Space, Space.id == Post.space_id)
+    if signed_in:
+        viewer = bindparam("viewer_id", type_=Integer)
+        thread_id = func.coalesce(Post.parent_id, Post.id)
+        query = (query.add_columns(SpaceMember, follows.follows_subject(
+                     viewer, "post", thread_id).label("following"))
+                 .outerjoin(SpaceMember, and_(SpaceMember.space_id == Post.space_id,
+                                              SpaceMember.account_id == viewer)))
+    return query.where(Post.id == bindparam("post_id", type_=Integer))
+
+
 def _head(session: Session, post_id: int, viewer: Account | None) -> tuple[Post, bool]:
     """The post with its space and the viewer's membership there, in one query, and
     whether the viewer follows its thread. The rows stay in the session, so the checks
     that follow (``sees``, ``may_manage``) find them without asking again."""
-    if viewer is None:
-        query = select(Post).join(Space, Space.id == Post.space_id)
-        found = session.execute(query.add_columns(Space).where(Post.id == post_id)).first()
-        if found is None:
-            raise Refused("not_found", what="post")
-        return found[0], False
-    thread_id = func.coalesce(Post.parent_id, Post.id)  # a reply is in its parent's thread
-    row = session.execute(
-        select(Post, Space, SpaceMember,
-               follows.follows_subject(viewer.id, "post", thread_id).label("following"))
-        .join(Space, Space.id == Post.space_id)
-        .outerjoin(SpaceMember, and_(SpaceMember.space_id == Post.space_id,
-                                     SpaceMember.account_id == viewer.id))
-        .where(Post.id == post_id)).first()
+    values = {"post_id": post_id} if viewer is None else {"post_id": post_id,
+                                                          "viewer_id": viewer.id}
+    row = session.execute(_head_statement(viewer is not None), values).first()
     if row is None:
         raise Refused("not_found", what="post")
-    return row[0], bool(row.following)
+    return row[0], viewer is not None and bool(row.following)
 
 
-def _replies_below(root_id: int, viewer: Account | None, manages: bool) -> Any:
-    """The ids of every reply the viewer may see under a post, replies to replies too
-    (a recursive query: each reply names only its parent). A reply the viewer may not
-    see hides the replies under it."""
-    below = (select(Post.id).where(Post.parent_id == root_id, visible_to(viewer, manages))
+@cache
+def _thread_statements(signed_in: bool, manages: bool) -> tuple[Any, Any]:
+    """A page of the replies under a post (``post_id``, ``limit``, ``offset``) with the
+    count of them all (a window over the same rows), and that count alone. Every reply
+    the viewer (``viewer_id``) may see, replies to replies too (a recursive query: each
+    reply names only its parent); a reply they may not see hides the replies under it."""
+    viewer = bindparam("viewer_id", type_=Integer) if signed_in else None
+    below = (select(Post.id).where(Post.parent_id == bindparam("post_id", type_=Integer),
+                                   _visible(viewer, manages))
              .cte("replies_below", recursive=True))
-    deeper = select(Post.id).where(Post.parent_id == below.c.id, visible_to(viewer, manages))
-    return below.union_all(deeper)
+    deeper = select(Post.id).where(Post.parent_id == below.c.id, _visible(viewer, manages))
+    shown = Post.id.in_(select(below.union_all(deeper).c.id))
+    page = (select(Post, func.count().over()).where(shown)
+            .order_by(Post.created_at, Post.id)
+            .limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer)))
+    return page, select(func.count()).select_from(Post).where(shown)
 
 
 def thread(session: Session, post_id: int, limit: int, offset: int,
@@ -294,15 +330,15 @@ def thread(session: Session, post_id: int, limit: int, offset: int,
     if not sees(session, viewer, post):
         raise Refused("not_found", what="post")
     manages = _manages(session, viewer, get_space(session, post.space_id))
-    shown = (Post.id.in_(select(_replies_below(post.id, viewer, manages).c.id)),)
-    # the page and the count of all replies in one query (a window over the same rows)
-    rows = session.execute(select(Post, func.count().over()).where(*shown)
-                           .order_by(Post.created_at, Post.id)
-                           .limit(limit).offset(offset)).all()
+    page, count_all = _thread_statements(viewer is not None, manages)
+    values: dict[str, Any] = {"post_id": post.id}
+    if viewer is not None:
+        values["viewer_id"] = viewer.id
+    rows = session.execute(page, {**values, "limit": limit, "offset": offset}).all()
     if rows:
         return Thread(post, [reply for reply, _ in rows], rows[0][1], following)
-    count = (session.scalar(select(func.count()).select_from(Post).where(*shown)) or 0
-             if offset else 0)  # a page past the end still says how many there are
+    # a page past the end still says how many there are
+    count = (session.scalar(count_all, values) or 0) if offset else 0
     return Thread(post, [], count, following)
 
 
@@ -318,14 +354,12 @@ class Annotations:
 _MENTION, _COUNT, _MINE = 0, 1, 2
 
 
-def annotate(session: Session, post_ids: list[int],
-             viewer_id: int | None = None) -> Annotations:
-    """The accounts each post mentions, its reactions by kind and the viewer's own, in
-    one query (three lists of rows, told apart by their first column)."""
-    found = Annotations({pid: [] for pid in post_ids}, {pid: {} for pid in post_ids},
-                        {pid: [] for pid in post_ids})
-    if not post_ids:
-        return found
+@cache
+def _annotations_statement(signed_in: bool) -> Any:
+    """The mentions, reaction counts and (``viewer_id``'s) own reactions of the posts
+    ``post_ids``, three lists of rows told apart by their first column. One list of ids,
+    expanded once for the three."""
+    post_ids = bindparam("post_ids", expanding=True)
 
     def part(tag: int) -> Any:
         return cast(literal(tag), Integer).label("part")
@@ -337,10 +371,25 @@ def annotate(session: Session, post_ids: list[int],
         select(part(_COUNT), ReactionCount.post_id, ReactionCount.count, ReactionCount.kind)
         .where(ReactionCount.post_id.in_(post_ids), ReactionCount.count > 0),
     ]
-    if viewer_id is not None:
+    if signed_in:
         parts.append(select(part(_MINE), Reaction.post_id, cast(null(), Integer), Reaction.kind)
-                     .where(Reaction.account_id == viewer_id, Reaction.post_id.in_(post_ids)))
-    rows = session.execute(union_all(*parts)).all()
+                     .where(Reaction.account_id == bindparam("viewer_id", type_=Integer),
+                            Reaction.post_id.in_(post_ids)))
+    return union_all(*parts)
+
+
+def annotate(session: Session, post_ids: list[int],
+             viewer_id: int | None = None) -> Annotations:
+    """The accounts each post mentions, its reactions by kind and the viewer's own, in
+    one query."""
+    found = Annotations({pid: [] for pid in post_ids}, {pid: {} for pid in post_ids},
+                        {pid: [] for pid in post_ids})
+    if not post_ids:
+        return found
+    values: dict[str, Any] = {"post_ids": post_ids}
+    if viewer_id is not None:
+        values["viewer_id"] = viewer_id
+    rows = session.execute(_annotations_statement(viewer_id is not None), values).all()
     # mentions by account id, reactions by kind: the order they were always shown in
     for tag, post_id, number, text in sorted(
             rows, key=lambda r: (r[0], r[1], r[2] if r[0] == _MENTION else 0, r[3])):

@@ -107,9 +107,9 @@ def unfollow(session: Session, actor: Account, subject_type: str,
                      follower_count(session, subject_type, subject_id))
 
 
-def follows_subject(account_id: int, subject_type: str, subject_id: Any) -> Any:
+def follows_subject(account_id: Any, subject_type: str, subject_id: Any) -> Any:
     """Whether the account follows the subject, as a column of a larger query
-    (``subject_id`` may be an expression over its rows)."""
+    (the ids may be bound parameters, ``subject_id`` an expression over its rows)."""
     return exists().where(Follow.account_id == account_id,
                           Follow.subject_type == subject_type, Follow.subject_id == subject_id)
 

@@ -359,7 +359,7 @@ def _annotations_statement(signed_in: bool) -> Any:
     """The mentions, reaction counts and (``viewer_id``'s) own reactions of the posts
     ``post_ids``, three lists of rows told apart by their first column. One list of ids,
     expanded once for the three."""
-    post_ids = bindparam("post_ids", expanding=True)
+    post_ids: Any = bindparam("post_ids", expanding=True)
 
     def part(tag: int) -> Any:
         return cast(literal(tag), Integer).label("part")

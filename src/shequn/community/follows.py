@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import Integer, String, and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community import notifications, outbox
@@ -143,14 +144,22 @@ def followers(session: Session, subject_type: str, subject_id: int) -> list[int]
         Follow.subject_type == subject_type, Follow.subject_id == subject_id)))
 
 
+@cache
+def _followers_statement(subjects: int) -> Any:
+    """The followers of ``subjects`` subjects (``kind_0``, ``id_0``, ...), built once per
+    number of them (building a statement costs more than running it)."""
+    return (select(Follow.subject_type, Follow.subject_id, Follow.account_id)
+            .where(or_(*(and_(Follow.subject_type == bindparam(f"kind_{i}", type_=String),
+                              Follow.subject_id == bindparam(f"id_{i}", type_=Integer))
+                         for i in range(subjects)))))
+
+
 def followers_of(session: Session, *subjects: tuple[str, int]) -> list[set[int]]:
     """The followers of each (subject type, id), in one query."""
     found: dict[tuple[str, int], set[int]] = {subject: set() for subject in subjects}
-    for row in session.execute(select(Follow.subject_type, Follow.subject_id,
-                                      Follow.account_id)
-                               .where(or_(*(and_(Follow.subject_type == kind,
-                                                 Follow.subject_id == subject_id)
-                                            for kind, subject_id in subjects)))):
+    values = {f"{part}_{i}": value for i, subject in enumerate(subjects)
+              for part, value in zip(("kind", "id"), subject, strict=True)}
+    for row in session.execute(_followers_statement(len(subjects)), values):
         found[(row.subject_type, row.subject_id)].add(row.account_id)
     return [found[subject] for subject in subjects]
 

@@ -9,7 +9,7 @@ when an idea leaves the states that hold them (declined, withdrawn, archived, me
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, delete, exists, func, select, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -101,6 +101,17 @@ def _published(session: Session, idea: Idea) -> None:
                       space=str(idea.space_id), text=f"{idea.title}\n{idea.body}")
 
 
+# built once (building a statement costs more than running it)
+_COUNT_SUPPORT = (
+    update(Idea).where(Idea.id == bindparam("idea_id", type_=Integer))
+    .values(supports=Idea.supports + 1,
+            state=case((and_(Idea.state == "open",
+                             Idea.supports + 1 >= bindparam("threshold", type_=Integer)),
+                        "qualified"), else_=Idea.state))
+    .returning(Idea.supports, Idea.state)
+    .execution_options(synchronize_session=False))
+
+
 def support(session: Session, actor: Account, idea_id: int) -> Idea:
     # a merge waits for it, and it for one; its space and the supporter's membership
     # come in the same query
@@ -120,14 +131,8 @@ def support(session: Session, actor: Account, idea_id: int) -> Idea:
     # One more support, and qualified once, by whichever support crosses the threshold
     # (the idea's row is this transaction's: its state is the one read above).
     was = idea.state
-    counted = session.execute(
-        update(Idea).where(Idea.id == idea.id)
-        .values(supports=Idea.supports + 1,
-                state=case((and_(Idea.state == "open",
-                                 Idea.supports + 1 >= space.support_threshold),
-                            "qualified"), else_=Idea.state))
-        .returning(Idea.supports, Idea.state)
-        .execution_options(synchronize_session=False)).one()
+    counted = session.execute(_COUNT_SUPPORT, {"idea_id": idea.id,
+                                               "threshold": space.support_threshold}).one()
     set_committed_value(idea, "supports", counted.supports)
     set_committed_value(idea, "state", counted.state)
     follows.add_followers(session, [actor.id], "idea", idea.id)

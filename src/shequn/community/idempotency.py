@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import Integer, String, bindparam, update
 from sqlalchemy.orm import Session
 
 from shequn.community.errors import Refused
-from shequn.community.models import IdempotentRequest
+from shequn.community.models import IdempotentRequest, table_of
 from shequn.community.store import insert_or_ignore
 
 
@@ -49,11 +49,15 @@ def claim(session: Session, account_id: int, key: str, request_digest: str) -> S
     return _stored(row, request_digest)
 
 
+# built once (building a statement costs more than running it); the parameters of SET
+# take the columns' names, those of WHERE others
+_FINISH = (update(table_of(IdempotentRequest))
+           .where(IdempotentRequest.account_id == bindparam("owner_id", type_=Integer),
+                  IdempotentRequest.key == bindparam("claimed_key", type_=String)))
+
+
 def finish(session: Session, account_id: int, key: str, status: int, body: str) -> None:
-    done = session.execute(update(IdempotentRequest)
-                           .where(IdempotentRequest.account_id == account_id,
-                                  IdempotentRequest.key == key)
-                           .values(status=status, response=body)
-                           .execution_options(synchronize_session=False))
+    done = session.execute(_FINISH, {"owner_id": account_id, "claimed_key": key,
+                                     "status": status, "response": body})
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise RuntimeError("finish() without claim()")

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Integer, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, outbox
 from shequn.community.accounts import runs_for_team
 from shequn.community.errors import Refused
 from shequn.community.ideas import get_idea
-from shequn.community.models import Account, Pledge, Presale, Tier, Transition, utcnow
+from shequn.community.models import Account, Pledge, Presale, Tier, Transition, table_of, utcnow
 from shequn.community.payments import PaymentProvider
 from shequn.community.states import PLEDGE, PRESALE, check_move
 
@@ -77,6 +77,24 @@ def _move(session: Session, presale: Presale, to_state: str, actor: Account | No
     presale.state = to_state
 
 
+# A pledge's statements, built once (building a statement costs more than running it).
+_CAMPAIGN_AND_TIER = (
+    select(Presale, Tier)
+    .outerjoin(Tier, and_(Tier.id == bindparam("tier_id", type_=Integer),
+                          Tier.presale_id == Presale.id))
+    .where(Presale.id == bindparam("presale_id", type_=Integer)))
+_COUNT_PLEDGE = (
+    update(table_of(Presale))
+    .where(Presale.id == bindparam("presale_id", type_=Integer), Presale.state == "live",
+           Presale.deadline > bindparam("now"))  # typed as the column
+    .values(pledged_fen=Presale.pledged_fen + bindparam("amount", type_=Integer)))
+_TAKE_STOCK = (
+    update(table_of(Tier))
+    .where(Tier.id == bindparam("tier_id", type_=Integer),
+           Tier.sold + bindparam("quantity", type_=Integer) <= Tier.stock)
+    .values(sold=Tier.sold + bindparam("quantity", type_=Integer)))
+
+
 def pledge(session: Session, actor: Account, presale_id: int, tier_id: int, quantity: int,
            payments: PaymentProvider) -> Pledge:
     """Charge a pledge while the campaign is live. The campaign's total grows first, by
@@ -85,25 +103,19 @@ def pledge(session: Session, actor: Account, presale_id: int, tier_id: int, quan
     counts or refunds it, or has already closed the campaign and this pledge is refused
     before anything is charged."""
     # the campaign and its tier in one query
-    found = session.execute(select(Presale, Tier)
-                            .outerjoin(Tier, and_(Tier.id == tier_id,
-                                                  Tier.presale_id == Presale.id))
-                            .where(Presale.id == presale_id)).first()
+    found = session.execute(_CAMPAIGN_AND_TIER, {"presale_id": presale_id,
+                                                 "tier_id": tier_id}).first()
     if found is None:
         raise Refused("not_found", what="pre-sale")
     presale, tier = found
     if tier is None:
         raise Refused("not_found", what="tier")
     amount = tier.price_fen * quantity
-    counted = session.execute(update(Presale)
-                              .where(Presale.id == presale.id, Presale.state == "live",
-                                     Presale.deadline > utcnow())
-                              .values(pledged_fen=Presale.pledged_fen + amount))
+    counted = session.execute(_COUNT_PLEDGE, {"presale_id": presale.id, "now": utcnow(),
+                                              "amount": amount})
     if counted.rowcount != 1:  # type: ignore[attr-defined]
         raise Refused("not_open", what="pre-sale")
-    taken = session.execute(update(Tier)
-                            .where(Tier.id == tier.id, Tier.sold + quantity <= Tier.stock)
-                            .values(sold=Tier.sold + quantity))
+    taken = session.execute(_TAKE_STOCK, {"tier_id": tier.id, "quantity": quantity})
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(tier)
         raise Refused("sold_out", left=max(tier.stock - tier.sold, 0))

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Integer, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from shequn.community.accounts import STAFF_ROLES
@@ -35,6 +35,17 @@ def is_new(account: Account, rate: PostRate, now: datetime) -> bool:
         account.created_at > now - timedelta(days=rate.new_account_days)
 
 
+# What an author wrote since a time, built once (building a statement costs more than
+# running it): its count, and the time of the one after the first ``skip``.
+_RECENT = union_all(*(select(kind.created_at.label("at"))
+                      .where(kind.author_id == bindparam("author_id", type_=Integer),
+                             kind.created_at > bindparam("since"))
+                      for kind in (Post, Idea, Suggestion))).subquery()
+_COUNT_RECENT = select(func.count()).select_from(_RECENT)
+_NTH_RECENT = (select(_RECENT.c.at).order_by(_RECENT.c.at)
+               .offset(bindparam("skip", type_=Integer)).limit(1))
+
+
 def check_post_rate(session: Session, actor: Account, rate: PostRate) -> None:
     """Refuse (``rate_limited``, with the seconds to wait) a new account's post, reply,
     idea or suggestion beyond ``rate.per_hour`` of them in the last hour."""
@@ -43,15 +54,11 @@ def check_post_rate(session: Session, actor: Account, rate: PostRate) -> None:
         return
     if session.get_bind().dialect.name != "sqlite":  # there, writers already take turns
         session.execute(select(Account.id).where(Account.id == actor.id).with_for_update())
-    since = now - WINDOW
-    recent = union_all(*(select(kind.created_at.label("at"))
-                         .where(kind.author_id == actor.id, kind.created_at > since)
-                         for kind in (Post, Idea, Suggestion))).subquery()
-    count = session.scalar(select(func.count()).select_from(recent)) or 0
+    values = {"author_id": actor.id, "since": now - WINDOW}
+    count = session.scalar(_COUNT_RECENT, values) or 0
     if count < rate.per_hour:
         return
     # Room comes back when enough of the last hour's writings have aged out of it.
-    freeing = session.scalar(select(recent.c.at).order_by(recent.c.at)
-                             .offset(count - rate.per_hour).limit(1))
+    freeing = session.scalar(_NTH_RECENT, {**values, "skip": count - rate.per_hour})
     wait = (freeing + WINDOW - now).total_seconds() if freeing else WINDOW.total_seconds()
     raise Refused("rate_limited", limit=rate.per_hour, retry_after=max(1, math.ceil(wait)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import secrets
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, outbox
@@ -55,6 +55,16 @@ def create(session: Session, actor: Account, space_id: int, total_fen: int,
     return packet
 
 
+# built once (building a statement costs more than running it)
+_OWN_OR_NEXT_SHARE = (
+    select(RedPacketShare)
+    .where(RedPacketShare.packet_id == bindparam("packet_id", type_=Integer),
+           or_(RedPacketShare.account_id == bindparam("account_id", type_=Integer),
+               RedPacketShare.account_id.is_(None)))
+    .order_by(RedPacketShare.account_id.is_(None), RedPacketShare.seq)
+    .limit(1))
+
+
 def grab(session: Session, actor: Account, packet_id: int) -> RedPacketShare:
     """The next free share for ``actor``, or a refusal that names why: grabs of one
     packet take turns on its row (a lock held to the commit), so each sees the shares
@@ -66,12 +76,7 @@ def grab(session: Session, actor: Account, packet_id: int) -> RedPacketShare:
     require_visible(session, actor, space, "red packet")  # outsiders of a closed space
     require_member(session, actor, space)
     # the actor's own share if she has one, else the next free one: one query
-    share = session.scalar(select(RedPacketShare)
-                           .where(RedPacketShare.packet_id == packet.id,
-                                  or_(RedPacketShare.account_id == actor.id,
-                                      RedPacketShare.account_id.is_(None)))
-                           .order_by(RedPacketShare.account_id.is_(None), RedPacketShare.seq)
-                           .limit(1))
+    share = session.scalar(_OWN_OR_NEXT_SHARE, {"packet_id": packet.id, "account_id": actor.id})
     if share is not None and share.account_id == actor.id:
         raise Refused("already_grabbed")
     if share is None:

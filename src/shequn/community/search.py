@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from shequn.community.models import Account, Idea, Post, SearchDoc, SearchTerm
+from shequn.community.models import Account, Idea, Post, SearchDoc, SearchTerm, table_of
 from shequn.community.spaces import visible_space_ids
 from shequn.community.text import search_terms
 
@@ -41,6 +41,10 @@ def _terms(title: str | None, body: str) -> Counter[str]:
     return Counter(search_terms(f"{title}\n{title}\n{body}" if title else body))
 
 
+_ADD_DOC = insert(table_of(SearchDoc))
+_ADD_TERMS = insert(table_of(SearchTerm))
+
+
 def index(session: Session, kind: str, object_id: int, space_id: int,
           title: str | None, body: str, new: bool = False) -> None:
     """(Re)index one document in the caller's transaction; a ``new`` one (just written)
@@ -53,11 +57,11 @@ def index(session: Session, kind: str, object_id: int, space_id: int,
     terms = _terms(title, body)
     if not terms:
         return
-    session.add(SearchDoc(kind=kind, object_id=object_id, space_id=space_id,
-                          length=sum(terms.values())))
-    session.flush()
-    session.execute(insert(SearchTerm), [{"term": term, "kind": kind, "object_id": object_id,
-                                          "tf": tf} for term, tf in terms.items()])
+    # Core inserts of statements built once: the ORM's bookkeeping cost more than the rows
+    session.execute(_ADD_DOC, {"kind": kind, "object_id": object_id, "space_id": space_id,
+                               "length": sum(terms.values())})
+    session.execute(_ADD_TERMS, [{"term": term, "kind": kind, "object_id": object_id,
+                                  "tf": tf} for term, tf in terms.items()])
 
 
 def index_post(session: Session, post: Post, new: bool = False) -> None:

@@ -27,10 +27,13 @@ _built: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], WordFilter]] = \
     weakref.WeakKeyDictionary()
 
 
+# built once (building a statement costs more than running it)
+_VERSION = select(func.count(), func.max(SensitiveWord.created_at)).select_from(SensitiveWord)
+
+
 def current_filter(session: Session) -> WordFilter:
     """The matcher of the list as it is now in ``session``'s database."""
-    version = tuple(session.execute(select(func.count(), func.max(SensitiveWord.created_at))
-                                    .select_from(SensitiveWord)).one())
+    version = tuple(session.execute(_VERSION).one())
     engine = session.get_bind()
     cached = _built.get(engine)
     if cached is not None and cached[0] == version:

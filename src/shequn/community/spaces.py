@@ -8,9 +8,10 @@ recorded, as in a WeChat group), ``approval`` (a request an owner or moderator a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Integer, Select, and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from shequn.community import audit, outbox, rewards
@@ -30,22 +31,39 @@ def get_space(session: Session, space_id: int) -> Space:
     return space
 
 
-def _with_membership(query: Select[Any], account: Account) -> Select[Any]:
+# The statements every request in a space asks are built once, their values bound each
+# time: building one and its cache key cost more than running it.
+
+def _with_membership(query: Select[Any]) -> Select[Any]:
+    """The query with the membership of the account ``account_id`` in its space."""
     return query.add_columns(SpaceMember).outerjoin(
         SpaceMember, and_(SpaceMember.space_id == Space.id,
-                          SpaceMember.account_id == account.id))
+                          SpaceMember.account_id == bindparam("account_id", type_=Integer)))
+
+
+@cache
+def _space_statement() -> Select[Any]:
+    return _with_membership(select(Space)).where(Space.id == bindparam("space_id",
+                                                                       type_=Integer))
 
 
 def get_space_for(session: Session, space_id: int, account: Account) -> Space:
     """The space and the account's membership there, in one query; both stay in the
     session, so the checks that follow (``require_member``, ``may_manage``) find them
     without asking again."""
-    row = session.execute(_with_membership(select(Space), account)
-                          .where(Space.id == space_id)).first()
+    row = session.execute(_space_statement(),
+                          {"space_id": space_id, "account_id": account.id}).first()
     if row is None:
         raise Refused("not_found", what="space")
     space: Space = row[0]
     return space
+
+
+@cache
+def _in_space_statement(model: Any, for_update: bool) -> Select[Any]:
+    query = _with_membership(select(model, Space).join(Space, Space.id == model.space_id))
+    query = query.where(model.id == bindparam("object_id", type_=Integer))
+    return query.with_for_update(of=model) if for_update else query
 
 
 def in_space_for(session: Session, model: Any, object_id: int, account: Account,
@@ -53,9 +71,8 @@ def in_space_for(session: Session, model: Any, object_id: int, account: Account,
     """The row of ``model`` (one with a ``space_id``) by id, with its space and the
     account's membership there in the same query (kept in the session as by
     :func:`get_space_for`); ``for_update`` locks that row only. None if there is none."""
-    query = _with_membership(select(model, Space).join(Space, Space.id == model.space_id),
-                             account).where(model.id == object_id)
-    row = session.execute(query.with_for_update(of=model) if for_update else query).first()
+    row = session.execute(_in_space_statement(model, for_update),
+                          {"object_id": object_id, "account_id": account.id}).first()
     return None if row is None else row[0]
 
 

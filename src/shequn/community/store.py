@@ -17,12 +17,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy import Engine, bindparam, create_engine, event, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,9 +50,12 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # on the driver's connection: through SQLAlchemy's execution it cost a query's CPU
+        connection.connection.dbapi_connection.execute(begin)
 
     return engine
 
@@ -175,21 +179,25 @@ class Store:
         self.reader.dispose()
 
 
-def insert_or_ignore(session: Session, table: Any,
-                     values: dict[str, Any] | list[dict[str, Any]]) -> int:
-    """Insert a row, or several, unless its key exists (``ON CONFLICT DO NOTHING`` on both
-    databases): two requests racing to create the same row both go on. The number of
-    rows inserted."""
-    if not values:
-        return 0
-    if session.get_bind().dialect.name == "sqlite":
+@cache
+def _insert_or_ignore_statement(dialect: str, table: Any) -> Any:
+    if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     # RETURNING counts the rows inserted (a multi-row insert's rowcount is -1 on psycopg).
-    statement = (insert(table).values(values).on_conflict_do_nothing()
-                 .returning(*table.primary_key.columns))
-    return len(session.execute(statement).all())
+    return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+
+
+def insert_or_ignore(session: Session, table: Any,
+                     values: dict[str, Any] | list[dict[str, Any]]) -> int:
+    """Insert a row, or several, unless its key exists (``ON CONFLICT DO NOTHING`` on both
+    databases): two requests racing to create the same row both go on. The number of
+    rows inserted. The statement is built once per table; the rows are its parameters."""
+    if not values:
+        return 0
+    statement = _insert_or_ignore_statement(session.get_bind().dialect.name, table)
+    return len(session.execute(statement, values).all())
 
 
 def add_once(session: Session, row: Any) -> bool:
@@ -203,12 +211,20 @@ def add_once(session: Session, row: Any) -> bool:
     return True
 
 
+@cache
+def _spend_statement(budget: Any, keys: tuple[str, ...]) -> Any:
+    # the keys' parameters are prefixed: an UPDATE keeps the columns' own names for SET
+    columns = budget.__table__.c
+    return (update(budget.__table__)
+            .where(*(columns[k] == bindparam(f"key_{k}") for k in keys),
+                   columns.used < bindparam("limit"))
+            .values(used=columns.used + 1))
+
+
 def spend_one(session: Session, budget: Any, keys: dict[str, Any], limit: int) -> bool:
     """Use one of ``limit`` from a budget row (a model with ``used``, made at 0 when
     new) by one conditional update, so concurrent spenders can never pass the limit."""
     insert_or_ignore(session, budget.__table__, {**keys, "used": 0})
-    spent = session.execute(update(budget)
-                            .where(*(getattr(budget, k) == v for k, v in keys.items()),
-                                   budget.used < limit)
-                            .values(used=budget.used + 1))
+    spent = session.execute(_spend_statement(budget, tuple(keys)),
+                            {**{f"key_{k}": v for k, v in keys.items()}, "limit": limit})
     return bool(spent.rowcount == 1)  # type: ignore[attr-defined]

@@ -79,7 +79,7 @@ def measure(kind: str, members: int, requests: int, clients: int, workers: int,
             count = min(requests, 10 * members) if operation in ("support", "grab") \
                 else requests
             spy = None if profile is None else subprocess.Popen(
-                ["py-spy", "record", "--pid", str(server.process.pid), "--subprocesses",
+                ["py-spy", "record", "--gil", "--pid", str(server.process.pid), "--subprocesses",
                  "--format", "raw", "--output", str(profile / f"{kind}-{operation}.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             before = _cpu_seconds(server.process.pid)

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from shequn import __version__
@@ -103,10 +103,10 @@ def create_app(settings: Settings, payments: PaymentProvider | None = None,
                          "中文 or English (Accept-Language).")
     app.state.services = services
     errors.install(app)
-    api = APIRouter(prefix="/api/v1")
-    # search before ideas: its /ideas/similar must be tried before /ideas/{idea_id}
+    # search before ideas: its /ideas/similar must be tried before /ideas/{idea_id}.
+    # Each router is included on the app itself: a router inside a router is matched
+    # again at every level, on every request.
     for module in (accounts, spaces, posts, follows, search, ideas, codesign, contests,
                    presales, rewards, perks, meetups, notifications, moderation):
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router, prefix="/api/v1")
     return app

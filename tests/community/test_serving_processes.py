@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -84,3 +85,27 @@ def test_each_server_process_listens_on_a_socket_of_its_own(tmp_path: Path) -> N
     finally:
         server.stop()
     assert _listening_sockets(server.port) == set()  # both gone with the server
+
+
+# What a server process's factory leaves behind: the garbage collector's frozen count and
+# whether the dictionaries of Chinese text were read before the first request.
+FACTORY = """
+import gc
+from shequn.community import text
+from shequn.server.app import app_from_environment
+before = gc.get_freeze_count()
+app_from_environment()
+print(before, gc.get_freeze_count(), sorted(text._made))
+"""
+
+
+def test_a_server_process_reads_its_dictionaries_and_freezes_start_up(tmp_path: Path) -> None:
+    env = {**os.environ, "SHEQUN_HOME": str(tmp_path / "home"),
+           "SHEQUN_SECRET_KEY": "test"}
+    made = subprocess.run([sys.executable, "-c", FACTORY], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    before, after, loaded = made.stdout.split(" ", 2)
+    assert int(before) == 0
+    # the modules, classes and statements made by start-up: far more than a request makes
+    assert int(after) > 50_000
+    assert loaded.strip() == "['jieba', 's2t', 't2s']"

@@ -6,6 +6,7 @@ OpenAPI at /openapi.json; /docs serves Swagger UI from the assets that the
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -55,10 +56,14 @@ def _background(settings: Settings, services: Services, every: float,
     server process that holds the home's background lock (the others stand by, and one
     takes over if that process ends)."""
     with background_turn(settings) as is_mine:
+        first = True
         while not stop.wait(every):
             if not is_mine():
                 continue
             _background_round(settings, services)
+            if first:  # the lake's libraries, imported by the first relay, live for ever
+                gc.freeze()
+                first = False
 
 
 def _background_round(settings: Settings, services: Services) -> None:

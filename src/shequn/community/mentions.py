@@ -10,18 +10,16 @@ run of ASCII letters and digits (``@chen`` does not name ``che``). An ``@`` insi
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Iterator
-from typing import Any
 
-import opencc
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from shequn.community.models import Account, Mention, Post, Space, utcnow
 from shequn.community.spaces import may_see
 from shequn.community.store import insert_or_ignore
+from shequn.community.text import converter
 
 MAX_MENTIONS = 20  # names looked up per post: a list of a thousand names is not a mention
 MAX_NAME = 64
@@ -30,20 +28,9 @@ MAX_NAME = 64
 _AT = re.compile(rf"(?<![0-9A-Za-z_.\-])@([\w.\- ]{{1,{MAX_NAME}}})")
 _ASCII_WORD = re.compile(r"[0-9A-Za-z_]")
 
-_converters: dict[str, Any] = {}
-_lock = threading.Lock()
-
-
-def _converter(config: str) -> Any:
-    with _lock:  # made once per process: OpenCC reads its dictionaries when made
-        if config not in _converters:
-            _converters[config] = opencc.OpenCC(config)
-        return _converters[config]
-
-
 def _forms(run: str) -> set[str]:
     """The run as written, in simplified and in traditional script."""
-    return {run, str(_converter("t2s").convert(run)), str(_converter("s2t").convert(run))}
+    return {run, str(converter("t2s").convert(run)), str(converter("s2t").convert(run))}
 
 
 def _prefixes(run: str) -> Iterator[str]:

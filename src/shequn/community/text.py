@@ -2,7 +2,7 @@
 ``t2s``), full-width forms folded to half-width (NFKC), case folded; and search tokens
 cut by jieba.
 
-The converter and the tokenizer are made once per process, on first use, under a lock:
+The converters and the tokenizer are made once per process, on first use, under a lock:
 jieba reads its dictionary lazily (about half a second) and announces it on stderr, so
 it is loaded quietly and never per request.
 """
@@ -51,8 +51,9 @@ def _new_tokenizer() -> jieba.Tokenizer:
     return made
 
 
-def _converter() -> Any:
-    return _once("t2s", lambda: opencc.OpenCC("t2s"))
+def converter(config: str = "t2s") -> Any:
+    """OpenCC's converter ``config`` (``t2s``: traditional to simplified, ``s2t`` back)."""
+    return _once(config, lambda: opencc.OpenCC(config))
 
 
 def tokenizer() -> jieba.Tokenizer:
@@ -60,9 +61,17 @@ def tokenizer() -> jieba.Tokenizer:
     return _once("jieba", _new_tokenizer)
 
 
+def load_dictionaries() -> None:
+    """Read jieba's and OpenCC's dictionaries now (a server process does it as it starts,
+    so that no first post waits for them)."""
+    tokenizer()
+    converter("t2s")
+    converter("s2t")
+
+
 def simplified(text: str) -> str:
     """``text`` in simplified script (OpenCC t2s; simplified text is unchanged)."""
-    return str(_converter().convert(text))
+    return str(converter().convert(text))
 
 
 def normalise(text: str) -> str:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from shequn.api.app import create_app
 from shequn.api.deps import Services
 from shequn.community.payments import PaymentProvider
+from shequn.services.community import prepare_server_process
 from shequn.settings import Settings
 from shequn.web.app import create_web
 
@@ -24,4 +25,6 @@ def create_server(settings: Settings, payments: PaymentProvider | None = None,
 
 def app_from_environment() -> FastAPI:
     """The factory ``shequn serve`` hands uvicorn: settings from SHEQUN_* variables."""
-    return create_server(Settings())
+    app = create_server(Settings())
+    prepare_server_process()
+    return app

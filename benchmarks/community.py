@@ -23,9 +23,9 @@ writes results/community.json: requests/s, p50 and p99 per operation and round.
 from __future__ import annotations
 
 import argparse
-import gc
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import platform

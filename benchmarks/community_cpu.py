@@ -7,7 +7,8 @@ Wall-clock latencies on a shared machine say more about the neighbours than abou
 server; the CPU seconds that the server's processes used (user and system, from
 /proc) over N requests of one operation do not. Runs the same operations as
 benchmarks/community.py (its setup and workload), one operation at a time, after an
-untimed warm-up, and prints milliseconds of server CPU per request. PostgreSQL's own
+untimed warm-up, and prints milliseconds of server CPU per request, user and system
+apart. PostgreSQL's own
 processes are not counted: the figure is the application's. ``--profile DIR`` also
 samples the server with py-spy during each operation (the samples slow it: read the
 CPU figures of a run without it).
@@ -37,9 +38,9 @@ from shequn.settings import Settings  # noqa: E402
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int) -> tuple[float, float]:
     """User and system CPU of a process and of its children that are running now."""
-    total = 0.0
+    user = system = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -49,8 +50,9 @@ def _cpu_seconds(pid: int) -> float:
             continue
         # fields[1] is the parent's pid; utime and stime are the 14th and 15th fields
         if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / _TICKS
-    return total
+            user += int(fields[11]) / _TICKS
+            system += int(fields[12]) / _TICKS
+    return user, system
 
 
 def measure(kind: str, members: int, requests: int, clients: int, workers: int,
@@ -85,14 +87,17 @@ def measure(kind: str, members: int, requests: int, clients: int, workers: int,
             before = _cpu_seconds(server.process.pid)
             answer = asyncio.run(_fire(server.base, clients, count, 600, 0,
                                        lambda _i, op=operation, w=workload: w.request(op)))
-            spent = _cpu_seconds(server.process.pid) - before
+            after = _cpu_seconds(server.process.pid)
+            user, system = after[0] - before[0], after[1] - before[1]
             if spy is not None:
                 spy.send_signal(2)  # py-spy writes its samples on an interrupt
                 spy.wait()
             figures = answer[operation]
+            per_request = 1000 / figures["requests"]
             results[operation] = {"requests": figures["requests"],
-                                  "cpu_ms_per_request": round(
-                                      1000 * spent / figures["requests"], 2),
+                                  "cpu_ms_per_request": round((user + system) * per_request, 2),
+                                  "user_ms": round(user * per_request, 2),
+                                  "system_ms": round(system * per_request, 2),
                                   "statuses": figures["statuses"]}
             print(kind, operation, results[operation], flush=True)
         return results

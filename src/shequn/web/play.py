@@ -90,7 +90,8 @@ def entries_of(session: Session, contest: Contest) -> list[ContestEntry]:
 
 def judge_scores(session: Session, contest: Contest, judge_id: int) -> dict[int, int]:
     """The judge's scores of the contest's entries, by entry."""
-    return dict(session.execute(select(ContestScore.entry_id, ContestScore.score)
-                                .join(ContestEntry, ContestEntry.id == ContestScore.entry_id)
-                                .where(ContestEntry.contest_id == contest.id,
-                                       ContestScore.judge_id == judge_id)).tuples().all())
+    rows = session.execute(select(ContestScore.entry_id, ContestScore.score)
+                           .join(ContestEntry, ContestEntry.id == ContestScore.entry_id)
+                           .where(ContestEntry.contest_id == contest.id,
+                                  ContestScore.judge_id == judge_id))
+    return {entry_id: score for entry_id, score in rows}

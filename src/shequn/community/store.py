@@ -171,8 +171,15 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A session for reading; what it changes is never written."""
         with self._read() as session:
             yield session
+            # Ended by COMMIT, not by the ROLLBACK of closing: at a ROLLBACK psycopg
+            # forgets the connection's prepared statements, and PostgreSQL would parse
+            # and plan every statement again. Let go of the objects first, so that
+            # nothing a reader changed is flushed.
+            session.expunge_all()
+            session.commit()
 
     def close(self) -> None:
         self.writer.dispose()

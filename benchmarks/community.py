@@ -219,7 +219,7 @@ random.Random(3).shuffle(_MIX_CYCLE)
 
 def run_database(kind: str, clients: int, requests: int, seconds: float,
                  workers: int, rounds: tuple[str, ...] = ROUNDS,
-                 relay_seconds: float = 0) -> dict[str, Any]:
+                 relay_seconds: float = 5) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"shequn-bench-{kind}-"))
     postgres = PostgresServer().start() if kind == "postgresql" else None
     url = None

@@ -161,8 +161,8 @@ def sign_in_limits(settings: Settings) -> SignInLimits:
 def prepare_server_process() -> None:
     """Load now what a server process would otherwise load at its first request (the
     dictionaries of Chinese text), then keep the garbage collector off everything start-up
-    made: a full collection walks every object in the process (about a million here), a
-    pause of 70-200 ms once a minute or so that every request in flight waits out."""
+    made: a full collection walks every one of them (some 160,000), a pause of 70-200 ms
+    once a minute or so that every request in flight waits out."""
     text.load_dictionaries()
     gc.collect()
     gc.freeze()
